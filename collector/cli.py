@@ -1,0 +1,203 @@
+"""The ``collector`` command: a thin layer over the library (ingest, lineage, crawl)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+from sqlite_utils import Database
+
+from .context import Context
+from .sites import ConfigError
+from .store import StoreError
+
+err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", default=lambda: os.environ.get("COLLECTOR_DB", "collector.db"), show_default="collector.db or $COLLECTOR_DB", help="SQLite database file.")
+@click.option("--config", "config_dir", default=lambda: os.environ.get("COLLECTOR_CONFIG", "configs"), show_default="configs/ or $COLLECTOR_CONFIG", help="Folder of site configs.")
+@click.version_option(package_name="collector")
+@click.pass_context
+def main(ctx, db, config_dir):
+    """Collect news articles, strip site chrome, and trace syndicated copies to their origin."""
+    ctx.obj = {"db": db, "config": config_dir}
+
+
+def _context(obj) -> Context:
+    try:
+        context = Context({"COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
+        context.sites  # fail early on a broken config
+        context.store
+        return context
+    except (ConfigError, StoreError) as exc:
+        _fail(str(exc), 2)
+
+
+def _read_db(obj) -> Database:
+    if not os.path.exists(obj["db"]):
+        _fail(f"{obj['db']}: no such database (import or crawl something first)", 2)
+    return Database(obj["db"])
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--site", help="Site config key of every imported document (else recognised from URL or chrome).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def import_cmd(obj, paths, site, as_json):
+    """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
+    from .ingest import import_paths
+
+    context = _context(obj)
+    progress = _progress()
+    try:
+        with progress as bar:
+            task = bar.add_task("importing", total=None) if bar else None
+            summary = import_paths(
+                paths,
+                context,
+                site=site,
+                on_problem=lambda message: err.print(escape(message), soft_wrap=True),
+                on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None),
+            )
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted: committed documents are kept; run the same import again to finish", 130)
+    finally:
+        context.close()
+    data = summary.as_dict()
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        err.print(
+            f"imported {data['imported']} ({data['new']} new, {data['updated']} updated), "
+            f"unchanged {data['unchanged']}, skipped {data['skipped']} with errors, "
+            f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
+        )
+    if summary.imported + summary.unchanged == 0:
+        sys.exit(1)
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress():
+    """A progress bar on a terminal, nothing otherwise (logs and pipes stay clean)."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+
+
+@main.command()
+@click.argument("url_or_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the group as JSON.")
+@click.pass_obj
+def lineage(obj, url_or_id, as_json):
+    """Show the document's lineage group: its origin and every copy, with the evidence."""
+    from .lineage import lineage as lineage_of
+
+    group = lineage_of(_read_db(obj), url_or_id)
+    if group is None:
+        _fail(f"{url_or_id}: no such document", 1)
+    if as_json:
+        click.echo(json.dumps(group, indent=2, ensure_ascii=False))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    origin = group["origin"]
+    tree = Tree(_label("ORIGIN", origin, group["query"]))
+    if origin["evidence"]:
+        tree.add(f"[dim]chosen by {escape(origin['evidence'])}[/]")
+    for claim in origin["claims"]:
+        tree.add(_claim_label(claim))
+    for copy in group["copies"]:
+        branch = tree.add(
+            _label(copy["relation"].upper(), copy, group["query"])
+            + f"  similarity {copy['similarity']:.2f}, containment {copy['containment']:.2f}"
+        )
+        for claim in copy["claims"]:
+            branch.add(_claim_label(claim))
+    if not group["copies"]:
+        tree.add("[dim]no copies or origin found (yet)[/]")
+    out.print(tree)
+
+
+def _label(kind: str, doc: dict, query: int) -> str:
+    marker = " [bold]<- this one[/]" if doc["id"] == query else ""
+    date = doc["published"] or f"fetched {doc['fetched']}"
+    return (
+        f"[bold]{kind}[/] #{doc['id']} [cyan]{escape(doc['site'])}[/] {escape(date)}{marker}\n"
+        f"  {escape(doc['title'] or '(untitled)')}\n  {escape(doc['url'])}"
+    )
+
+
+def _claim_label(claim: dict) -> str:
+    target = claim["claimed_site"] or f"{claim['claimed_name'] or claim['claimed_url']} (unknown site)"
+    return f"[yellow]claim[/] ({claim['kind']}) -> {escape(target)}: {escape(claim['evidence'])}"
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--top", default=5, show_default=True, help="Chrome lines shown per site.")
+@click.pass_obj
+def stats(obj, as_json, top):
+    """Documents per site, links per relation, the chrome stripped most often per site."""
+    from .lineage import stats as stats_of
+
+    data = stats_of(_read_db(obj), top=top)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    table = Table(title=f"{data['documents']} documents")
+    for col in ("site", "name", "documents", "learned chrome lines"):
+        table.add_column(col)
+    for s in data["sites"]:
+        table.add_row(s["site"], s["name"], str(s["documents"]), str(data["learned_chrome_lines"].get(s["site"], 0)))
+    out.print(table)
+    links = Table(title="links")
+    links.add_column("relation")
+    links.add_column("count")
+    for relation in ("duplicate", "copy", "excerpt"):
+        links.add_row(relation, str(data["links"].get(relation, 0)))
+    out.print(links)
+    out.print(f"claims: {data['claims']} ({data['claims_without_origin']} from documents with no origin found yet)")
+    chrome = Table(title="chrome stripped most often")
+    for col in ("site", "line", "documents"):
+        chrome.add_column(col)
+    for site, lines in data["chrome"].items():
+        for entry in lines:
+            line = entry["line"] if len(entry["line"]) <= 80 else entry["line"][:77] + "..."
+            chrome.add_row(site, line, str(entry["documents"]))
+    out.print(chrome)
+    if data.get("runs"):
+        runs = Table(title="recent crawl runs")
+        cols = [c for c in data["runs"][0].keys()]
+        for col in cols:
+            runs.add_column(col)
+        for run in data["runs"]:
+            runs.add_row(*(str(run[c]) for c in cols))
+        out.print(runs)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

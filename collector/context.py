@@ -1,0 +1,52 @@
+"""What the stages of one run share: settings, the site configs and the store.
+
+A crawl keeps one ``Context`` on its crawler, an import builds one itself; either way every
+stage sees the same sites and writes through the same store (one connection, one writer).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from scrapy.settings import Settings
+
+from .sites import Sites
+
+
+class Context:
+    def __init__(self, settings: Settings | dict | None = None, sites: Sites | None = None):
+        if not isinstance(settings, Settings):
+            base = Settings()
+            base.setmodule("collector.settings", priority="project")
+            if settings:
+                base.update(settings, priority="cmdline")
+            settings = base
+        self.settings = settings
+        self._sites = sites
+
+    @classmethod
+    def for_crawler(cls, crawler) -> "Context":
+        ctx = getattr(crawler, "collector_context", None)
+        if ctx is None:
+            ctx = cls(crawler.settings)
+            crawler.collector_context = ctx
+        return ctx
+
+    @property
+    def sites(self) -> Sites:
+        if self._sites is None:
+            self._sites = Sites.load(self.settings.get("COLLECTOR_CONFIG"))
+        return self._sites
+
+    @cached_property
+    def store(self):
+        from .store import Store
+
+        store = Store(self.settings.get("COLLECTOR_DB"), batch_size=self.settings.getint("COLLECTOR_BATCH_SIZE"))
+        store.sync_sites(self.sites)
+        return store
+
+    def close(self):
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]

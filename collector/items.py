@@ -1,0 +1,29 @@
+"""The one item every source yields: spiders and importers alike."""
+
+import scrapy
+
+
+class Article(scrapy.Item):
+    # Filled by the source (spider or importer).
+    url = scrapy.Field()          # where the article lives (file:// URI for local files without one)
+    source = scrapy.Field()       # "spider:NAME" or the file path (plus record/line) it came from
+    site = scrapy.Field()         # site config key, when the source knows it
+    html = scrapy.Field()         # page HTML, for the extract stage
+    text = scrapy.Field()         # plain text (dumps, JSONL); extract leaves it alone
+    title = scrapy.Field()
+    author = scrapy.Field()
+    published = scrapy.Field()    # ISO-8601, time of day and zone kept when known
+    fetched = scrapy.Field()      # ISO-8601 UTC
+    first_line_is_title = scrapy.Field()  # plain-text dumps: title is the first non-chrome line
+    # Filled by the stages.
+    canonical_url = scrapy.Field()
+    sitename = scrapy.Field()     # site name as the page states it
+    language = scrapy.Field()
+    content_hash = scrapy.Field() # of the raw input: unchanged input is not processed again
+    chrome = scrapy.Field()       # list of stripped lines
+    claims = scrapy.Field()       # list of dicts: claimed_site, claimed_name, claimed_url, evidence
+    signature = scrapy.Field()    # datasketch MinHash
+    shingle_count = scrapy.Field()
+    doc_id = scrapy.Field()       # set by the store stage
+    new_links = scrapy.Field()    # links this document added (set by the link stage)
+    status = scrapy.Field()       # "new", "updated" or "unchanged" (set by the store stage)

@@ -1,0 +1,1 @@
+"""Spiders: one per source kind, configured by configs/sites/KEY.yaml."""

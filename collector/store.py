@@ -1,0 +1,307 @@
+"""The store: the one module that writes to the SQLite database.
+
+WAL mode, one transaction per batch of documents. Everything a document brings (its row,
+its LSH buckets, its claims, its links, chrome learned from it) is written in the batch's
+transaction, so a kill loses at most the open batch and never leaves half a document; the
+same import run again redoes exactly what was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from pipelines.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
+
+from .lsh import SQLiteLSH
+from .schema import migrate
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: str | Path, batch_size: int = 200):
+        self.path = str(path)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from exc
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.db = Database(self.conn)
+        migrate(self.db)
+        self._check_fingerprint()
+        self.lsh = SQLiteLSH(self.conn)
+        self.batch_size = max(1, batch_size)
+        self._pending = 0
+        self._in_document = False
+        self._learned: dict[str, set[str]] = {}
+
+    # --- transactions -------------------------------------------------------------
+    def begin(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    # Each document's writes sit in a savepoint inside the batch's transaction: a stage that
+    # fails on one document rolls back that document alone (``abort_document``).
+    def _next_document(self) -> None:
+        """A new document starts, so the one before it is complete: commit a full batch."""
+        self._release_document()
+        if self._pending >= self.batch_size:
+            self.commit()
+        self.begin()
+        self.conn.execute("SAVEPOINT document")
+        self._in_document = True
+        self._pending += 1
+
+    def _release_document(self) -> None:
+        if self._in_document:
+            self.conn.execute("RELEASE SAVEPOINT document")
+            self._in_document = False
+
+    def abort_document(self) -> None:
+        """Undo every write of the document in progress (a stage failed on it)."""
+        if self._in_document:
+            self.conn.execute("ROLLBACK TO SAVEPOINT document")
+            self.conn.execute("RELEASE SAVEPOINT document")
+            self._in_document = False
+            self._pending -= 1
+            self._learned.clear()
+
+    def commit(self) -> None:
+        self._release_document()
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self._pending = 0
+
+    def rollback(self) -> None:
+        """Drop the open batch (an interrupted run): the next run redoes it."""
+        self._in_document = False
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._pending = 0
+        self._learned.clear()
+
+    def close(self) -> None:
+        self.commit()
+        self.conn.close()
+
+    # --- set-up ---------------------------------------------------------------------
+    def _check_fingerprint(self) -> None:
+        stored = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM fingerprint_params")}
+        wanted = {k: str(v) for k, v in FINGERPRINT.items()}
+        if not stored:
+            with self.db.atomic():
+                self.conn.executemany("INSERT INTO fingerprint_params VALUES (?, ?)", wanted.items())
+        elif stored != wanted:
+            raise StoreError(
+                f"{self.path}: signatures were made with {stored}, this version makes {wanted}; "
+                "use a new database or re-import"
+            )
+
+    def sync_sites(self, sites) -> None:
+        rows = [
+            {
+                "key": s.key,
+                "name": s.name,
+                "domains": json.dumps(list(s.domains)),
+                "aliases": json.dumps(list(s.aliases)),
+                "config": s.path,
+            }
+            for s in sites
+        ]
+        if rows:
+            with self.db.atomic():
+                self.db["sites"].upsert_all(rows, pk="key")
+
+    def ensure_site(self, key: str, name: str | None = None) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO sites (key, name) VALUES (?, ?)", (key, name or key))
+
+    # --- documents --------------------------------------------------------------------
+    def find_url(self, url: str):
+        return self.conn.execute("SELECT id, content_hash FROM documents WHERE url = ?", (url,)).fetchone()
+
+    def has_content(self, content_hash: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE content_hash = ?", (content_hash,)).fetchone() is not None
+
+    def has_url(self, url: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE url = ?", (url,)).fetchone() is not None
+
+    def save_document(self, item) -> tuple[int, str]:
+        """Insert or update the item's document; returns (id, 'new'|'updated'|'unchanged')."""
+        self._next_document()
+        try:
+            return self._save(item)
+        except BaseException:
+            self.abort_document()
+            raise
+
+    def _save(self, item) -> tuple[int, str]:
+        found = self.find_url(item["url"])
+        if found and found[1] == item["content_hash"]:
+            return found[0], "unchanged"
+        self.ensure_site(item["site"], item.get("sitename"))
+        row = {
+            "url": item["url"],
+            "site": item["site"],
+            "title": item.get("title"),
+            "author": item.get("author"),
+            "published": item.get("published"),
+            "fetched": item.get("fetched") or utcnow(),
+            "source": item.get("source"),
+            "text": item["text"],
+            "chrome": json.dumps(item.get("chrome") or [], ensure_ascii=False),
+            "canonical_url": item.get("canonical_url"),
+            "sitename": item.get("sitename"),
+            "language": item.get("language"),
+            "content_hash": item["content_hash"],
+            "words": len(item["text"].split()),
+            "shingles": item["shingle_count"],
+            "signature": signature_bytes(item["signature"]),
+        }
+        if found:
+            doc_id = found[0]
+            self.lsh.discard(doc_id, self.signature(doc_id))
+            self.conn.execute("DELETE FROM claims WHERE doc_id = ?", (doc_id,))
+            self.conn.execute("DELETE FROM line_sightings WHERE doc_id = ?", (doc_id,))
+            self.db["documents"].update(doc_id, row)
+            status = "updated"
+        else:
+            doc_id = self.db["documents"].insert(row).last_pk
+            status = "new"
+        self.lsh.add(doc_id, item["signature"])
+        self.conn.executemany(
+            "INSERT INTO claims (doc_id, kind, claimed_site, claimed_name, claimed_url, evidence)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (doc_id, c["kind"], c.get("claimed_site"), c.get("claimed_name"), c.get("claimed_url"), c["evidence"])
+                for c in item.get("claims") or []
+            ],
+        )
+        return doc_id, status
+
+    def replace_text(self, doc_id: int, text: str, chrome: list[str], minhash, shingle_count: int) -> None:
+        """Re-cleaned text for a stored document, re-indexed under its new signature."""
+        self.begin()
+        self.lsh.discard(doc_id, self.signature(doc_id))
+        self.conn.execute(
+            "UPDATE documents SET text = ?, chrome = ?, words = ?, shingles = ?, signature = ? WHERE id = ?",
+            (
+                text,
+                json.dumps(chrome, ensure_ascii=False),
+                len(text.split()),
+                shingle_count,
+                signature_bytes(minhash),
+                doc_id,
+            ),
+        )
+        self.lsh.add(doc_id, minhash)
+
+    def signature(self, doc_id: int):
+        return signature_from_bytes(self.conn.execute("SELECT signature FROM documents WHERE id = ?", (doc_id,)).fetchone()[0])
+
+    def documents(self, ids) -> dict[int, dict]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cur = self.conn.execute(
+            f"SELECT id, url, site, title, published, fetched, canonical_url, text, chrome FROM documents WHERE id IN ({marks})",
+            ids,
+        )
+        cols = [c[0] for c in cur.description]
+        return {r[0]: dict(zip(cols, r)) for r in cur}
+
+    def candidates(self, minhash) -> list[int]:
+        return self.lsh.query(minhash)
+
+    # --- claims and links -----------------------------------------------------------
+    def claims_of(self, ids) -> dict[int, list[dict]]:
+        ids = list(ids)
+        out: dict[int, list[dict]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        cur = self.conn.execute(
+            f"SELECT doc_id, kind, claimed_site, claimed_name, claimed_url, evidence FROM claims WHERE doc_id IN ({marks}) ORDER BY id",
+            ids,
+        )
+        cols = [c[0] for c in cur.description]
+        for r in cur:
+            out[r[0]].append(dict(zip(cols, r)))
+        return out
+
+    def group_of(self, doc_id: int) -> set[int]:
+        """The document's lineage group: its origin and every copy of that origin."""
+        row = self.conn.execute("SELECT origin_id FROM links WHERE copy_id = ?", (doc_id,)).fetchone()
+        origin = row[0] if row else doc_id
+        members = {origin, doc_id}
+        members.update(r[0] for r in self.conn.execute("SELECT copy_id FROM links WHERE origin_id = ?", (origin,)))
+        return members
+
+    def links_among(self, members) -> set[tuple[int, int, str]]:
+        members = list(members)
+        marks = ",".join("?" * len(members))
+        cur = self.conn.execute(f"SELECT copy_id, origin_id, relation FROM links WHERE copy_id IN ({marks})", members)
+        return set(cur.fetchall())
+
+    def set_group(self, members, links: list[dict]) -> None:
+        """Replace the links of a group's members with ``links`` (one per copy)."""
+        self.begin()
+        members = list(members)
+        marks = ",".join("?" * len(members))
+        self.conn.execute(f"DELETE FROM links WHERE copy_id IN ({marks}) OR origin_id IN ({marks})", members + members)
+        self.conn.executemany(
+            "INSERT INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
+            " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)",
+            links,
+        )
+
+    # --- chrome learned from repetition -----------------------------------------------
+    def learned_chrome(self, site: str) -> set[str]:
+        if site not in self._learned:
+            self._learned[site] = {r[0] for r in self.conn.execute("SELECT line FROM chrome_lines WHERE site = ?", (site,))}
+        return self._learned[site]
+
+    def record_sightings(self, site: str, doc_id: int, title_key: int, line_hashes) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO line_sightings (site, line_hash, doc_id, title_key) VALUES (?, ?, ?, ?)",
+            [(site, h, doc_id, title_key) for h in line_hashes],
+        )
+
+    def sighting_counts(self, site: str, line_hashes) -> dict[int, int]:
+        """For each line hash: in how many differently titled documents of the site it was seen."""
+        hashes = list(line_hashes)
+        if not hashes:
+            return {}
+        marks = ",".join("?" * len(hashes))
+        cur = self.conn.execute(
+            f"SELECT line_hash, count(DISTINCT title_key) FROM line_sightings WHERE site = ? AND line_hash IN ({marks}) GROUP BY line_hash",
+            [site, *hashes],
+        )
+        return dict(cur.fetchall())
+
+    def site_document_count(self, site: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents WHERE site = ?", (site,)).fetchone()[0]
+
+    def documents_with_line(self, site: str, line_hash: int) -> list[int]:
+        cur = self.conn.execute("SELECT doc_id FROM line_sightings WHERE site = ? AND line_hash = ?", (site, line_hash))
+        return [r[0] for r in cur]
+
+    def learn_chrome(self, site: str, line: str, documents: int) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO chrome_lines (site, line, rule, documents, learned) VALUES (?, ?, 'learned', ?, ?)",
+            (site, line, documents, utcnow()),
+        )
+        self.learned_chrome(site).add(line)

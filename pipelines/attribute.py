@@ -1,0 +1,138 @@
+"""Attribute: find provenance claims, the evidence an origin is decided from.
+
+A claim is a short line in one of the common phrasings ("Originally appeared at X",
+"This article was first published by X", "Source: X", "Republished with permission from X",
+"via X", "Read more at X", ...) or a canonical link to another site. The line is
+provenance, not article text: it moves from ``text`` to the ``claims`` table. Names resolve
+to sites through the configs' ``aliases`` and ``domains``; a name that resolves to no site is
+kept as a claim all the same, and matched against stored documents' site names later.
+"""
+
+from __future__ import annotations
+
+import re
+
+from collector.sites import Sites, host_of, name_key
+
+from .clean import split_lines
+from .stage import Stage
+
+#: Longer lines are sentences of the article that merely mention a source.
+MAX_CLAIM_LINE = 200
+#: A name longer than this is a clause, not a publication's name.
+MAX_NAME_WORDS = 8
+
+_ARTICLE = r"(?:(?:this|the) (?:article|story|post|piece|report|column|op-ed|commentary|essay|interview|analysis) )"
+_PHRASES = [
+    # Originally appeared at X / This article was first published by X / First published in X
+    rf"^{_ARTICLE}?(?:was |has been |is |had )?(?:originally|first) (?:appeared|published|posted|ran|run|printed)"
+    r"(?: originally| first)? (?:at|on|in|by|with|over at) (?P<name>.+)$",
+    rf"^{_ARTICLE}(?:was |has been |is )?(?:appeared|published|posted|ran)(?: originally| first)? (?:at|on|in|by) (?P<name>.+)$",
+    # WordPress feeds: "The post TITLE appeared first on X."
+    r"^the post .+ appeared first on (?P<name>.+)$",
+    r"^(?:article )?source\s*:\s*(?P<name>.+)$",
+    # Republished (with permission) from X / Reprinted from X / Cross-posted from X
+    r"^(?:this (?:article|story|post) (?:is |was )?)?(?:re-?published|reprinted|re-?posted|cross-?posted|syndicated)"
+    r"(?: here)?(?: with(?: kind)? permission)? (?:from|by|of|courtesy of) (?P<name>.+)$",
+    r"^(?:article |story |republished )?courtesy of (?P<name>.+)$",
+    r"^via:?\s+(?P<name>.+)$",
+    # Continue reading at X / Read more at X / Read the full article at X
+    r"^(?:continue|keep) reading(?: (?:this|the) (?:article|story))?(?: at| on| in)? (?P<name>.+)$",
+    r"^read (?:more|the (?:full|whole|complete|rest of the|original) (?:article|story|piece|report))"
+    r"(?: at| on| in)?:? (?P<name>.+)$",
+]
+PHRASES = [re.compile(p, re.IGNORECASE) for p in _PHRASES]
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+_DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$", re.IGNORECASE)
+_BRACKETS = re.compile(r"^[\[(«\"“*_-]+\s*|\s*[\])»\"”*_]+$")
+# Words that end a name: "Zero Hedge on 3 March", "Zero Hedge, 3 March", "X - read it here"
+_NAME_END = re.compile(r"\s+(?:on|at|in|under|dated|-|–|—|\|)\s+|[,;|(]|\s[–—-]\s|:\s|\.\s")
+_NOT_NAMES = {"here", "this", "the", "our", "us", "this site", "this website", "our website", "our site",
+              "the following", "below", "above", "it", "them", "link", "this link", "the link", "original", ""}
+
+
+def _clean_line(line: str) -> str:
+    return _BRACKETS.sub("", line.strip()).strip()
+
+
+def _clean_name(raw: str) -> str:
+    name = _NAME_END.split(raw, maxsplit=1)[0]
+    return name.strip(" .!:;\"'“”‘’*_[]()").strip()
+
+
+def parse_claim(line: str, sites: Sites) -> dict | None:
+    """The claim a line makes, or None. ``line`` is one normalised line of text."""
+    if len(line) > MAX_CLAIM_LINE:
+        return None
+    text = _clean_line(line)
+    for phrase in PHRASES:
+        match = phrase.match(text)
+        if not match:
+            continue
+        raw = match.group("name")
+        url_match = _URL.search(raw)
+        url = None
+        if url_match:
+            url = url_match.group(0).rstrip(".,;:")
+            if not url.lower().startswith("http"):
+                url = "https://" + url
+        name = _clean_name(_URL.sub("", raw)) if url else _clean_name(raw)
+        if not url and _DOMAIN.match(name):
+            url = f"https://{name.lower()}/"
+        if not url and (name.casefold() in _NOT_NAMES or len(name.split()) > MAX_NAME_WORDS or not name_key(name)):
+            return None
+        site = (sites.for_url(url) if url else None) or (sites.for_name(name) if name else None)
+        if site is None and name:
+            # "Zero Hedge on October 29" already cut; try shorter word prefixes as a last resort.
+            words = name.split()
+            for n in range(len(words) - 1, 0, -1):
+                site = sites.for_name(" ".join(words[:n]))
+                if site:
+                    break
+        return {
+            "kind": "attribution",
+            "claimed_site": site.key if site else None,
+            "claimed_name": name or (host_of(url) if url else None),
+            "claimed_url": url,
+            "evidence": line,
+        }
+    return None
+
+
+def canonical_claim(item, sites: Sites) -> dict | None:
+    """A canonical link to another host is a claim that the page there is the original."""
+    canonical, url = item.get("canonical_url"), item.get("url")
+    chost, uhost = host_of(canonical), host_of(url)
+    if not chost or not uhost or chost == uhost:
+        return None
+    target = sites.for_url(canonical)
+    if target is not None and target.key == item.get("site"):
+        return None
+    return {
+        "kind": "canonical",
+        "claimed_site": target.key if target else None,
+        "claimed_name": target.name if target else chost,
+        "claimed_url": canonical,
+        "evidence": f'<link rel="canonical" href="{canonical}">',
+    }
+
+
+class AttributePipeline(Stage):
+    def process(self, item):
+        sites = self.context.sites
+        kept, claims = [], []
+        for line in split_lines(item["text"]):
+            claim = parse_claim(line, sites)
+            if claim is None:
+                kept.append(line)
+            elif claim["claimed_site"] is not None and claim["claimed_site"] == item.get("site"):
+                kept.append(line)  # a site naming itself ("Source: Zero Hedge" on Zero Hedge) claims nothing
+            else:
+                claims.append(claim)
+        canonical = canonical_claim(item, sites)
+        if canonical:
+            claims.append(canonical)
+        item["text"] = "\n".join(kept)
+        item["claims"] = claims
+        return item

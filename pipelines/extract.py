@@ -1,0 +1,126 @@
+"""Extract: HTML to article text and metadata with trafilatura.
+
+Items that arrive with ``text`` (plain-text dumps, JSONL) keep it; metadata the source
+already had (title, date) wins over what trafilatura guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+
+import trafilatura
+from lxml import etree
+from scrapy.exceptions import DropItem
+from trafilatura.utils import load_html
+
+from collector.sites import host_of
+
+from .stage import Stage
+
+# htmldate returns days unless asked for a full format; copies are often hours apart.
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def date_params() -> dict:
+    return {
+        "original_date": True,
+        "extensive_search": True,
+        "outputformat": DATE_FORMAT,
+        "max_date": datetime.now().strftime("%Y-%m-%d"),
+    }
+
+
+_MIDNIGHT = re.compile(r"^(\d{4}-\d\d-\d\d)T00:00:00$")
+_ZONE = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
+def iso_date(value: str | None) -> str | None:
+    """ISO-8601 with a colon in the zone; a bare midnight is a day without a time."""
+    if not value:
+        return None
+    value = value.strip()
+    day = _MIDNIGHT.match(value)
+    if day:
+        return day.group(1)
+    value = _ZONE.sub(r"\1:\2", value)
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value
+
+
+def content_hash(*parts: str | None) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class ExtractPipeline(Stage):
+    def process(self, item):
+        if not item.get("fetched"):
+            item["fetched"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        html = item.get("html")
+        item.setdefault("content_hash", content_hash(item.get("url"), html or item.get("text"), item.get("title")))
+        if self.context.store.has_content(item["content_hash"]):
+            item["status"] = "unchanged"
+            item.pop("html", None)
+            return item
+        if html and not item.get("text"):
+            self.extract(item, html)
+        else:
+            item["published"] = iso_date(item.get("published")) or item.get("published")
+        if not (item.get("text") or "").strip():
+            raise DropItem(f"{item.get('source') or item.get('url')}: no article text found")
+        item.pop("html", None)  # the raw page is not stored; it has served its purpose
+        return item
+
+    def extract(self, item, html: str) -> None:
+        tree = load_html(html)
+        if tree is None:
+            raise DropItem(f"{item.get('source') or item.get('url')}: not parseable as HTML")
+        site = self.context.sites.get(item.get("site")) or self.context.sites.for_url(item.get("url"))
+        if site and site.chrome.xpaths:
+            for xpath in site.chrome.xpaths:
+                try:
+                    found = tree.xpath(xpath)
+                except etree.XPathError as exc:
+                    raise DropItem(f"{site.path}: chrome.xpaths: bad XPath {xpath!r}: {exc}") from exc
+                for element in found:
+                    if isinstance(element, etree._Element) and element.getparent() is not None:
+                        element.getparent().remove(element)
+        url = item.get("url")
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url if host_of(url) else None,
+            with_metadata=True,
+            include_comments=False,  # reader comments are not the article
+            include_tables=True,
+            date_extraction_params=date_params(),
+        )
+        if doc is None:
+            raise DropItem(f"{item.get('source') or url}: no article text found")
+        item["text"] = doc.text or ""
+        item["title"] = item.get("title") or doc.title
+        item["author"] = item.get("author") or doc.author
+        item["published"] = iso_date(item.get("published")) or iso_date(doc.date)
+        item["sitename"] = item.get("sitename") or doc.sitename
+        item["language"] = doc.language
+        canonical = _first_url(tree, "//link[@rel='canonical']/@href")
+        item["canonical_url"] = canonical
+        if not host_of(url):
+            # A saved page is named by its own URL: og:url names the page itself, while a
+            # syndicating site's canonical link may point at the original elsewhere.
+            item["url"] = _first_url(tree, "//meta[@property='og:url']/@content") or canonical or url
+
+
+def _first_url(tree, xpath: str) -> str | None:
+    for value in tree.xpath(xpath):
+        value = str(value).strip()
+        if host_of(value):
+            return value
+    return None

@@ -1,0 +1,225 @@
+"""Link: find the stored documents a new one copies (or is copied by), and decide the origin.
+
+Candidates come from the LSH index over the whole stored corpus (``collector.lsh``); each
+is verified on exact shingle sets, by Jaccard similarity J and by containment (the share of
+one document's shingles found in the other), so that an excerpt, whose J with its original
+is low, is still recognised by its containment of almost 1.
+
+A lineage group is an origin and its copies. When a document matches members of one or
+more groups, the groups merge and the origin is decided again from the evidence, in this
+order: an attribution claim, a cross-site canonical link, the earliest publication date,
+the earliest fetch (``decide_origin``). So an original that arrives after its copies
+becomes their origin then, without re-importing them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from collector.sites import Sites, name_key
+
+from .fingerprint import shingles
+from .stage import Stage
+
+#: A pair is linked when this share of the smaller document's shingles is in the larger.
+#: Independently written articles on one story share under 10% of their 5-word shingles;
+#: a repost with light edits keeps over 80%; 0.7 leaves room for edits on both sides.
+CONTAINMENT_MIN = 0.7
+#: A copy holding less than this share of its origin is an ``excerpt`` (a truncated repost,
+#: a third of the text and "read more"), otherwise a ``copy``.
+EXCERPT_MAX_COVERAGE = 0.7
+#: Two documents of one site this similar are one article at two URLs: a ``duplicate``.
+DUPLICATE_MIN_JACCARD = 0.8
+#: Below this many shingles (about 12 words) containment means nothing: a caption, a stub.
+MIN_SHINGLES = 8
+
+
+def relate(copy: set, origin: set, same_site: bool) -> tuple[str, float, float] | None:
+    """(relation, Jaccard, containment of the copy in the origin), or None if unrelated."""
+    if len(copy) < MIN_SHINGLES or len(origin) < MIN_SHINGLES:
+        return None
+    inter = len(copy & origin)
+    if not inter:
+        return None
+    jaccard = inter / (len(copy) + len(origin) - inter)
+    contained = inter / len(copy)     # how much of the copy comes from the origin
+    coverage = inter / len(origin)    # how much of the origin the copy carries
+    if max(contained, coverage) < CONTAINMENT_MIN:
+        return None
+    if same_site and jaccard >= DUPLICATE_MIN_JACCARD:
+        return "duplicate", jaccard, contained
+    if coverage >= EXCERPT_MAX_COVERAGE:
+        return "copy", jaccard, contained
+    return "excerpt", jaccard, contained
+
+
+# --- deciding the origin ------------------------------------------------------------------
+
+def _parse_date(value: str | None):
+    """(day, exact datetime or None) for ordering; None if unparseable."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return value, None
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).date().isoformat(), dt
+
+
+def _claim_targets(claim: dict, author: dict, docs: dict[int, dict], sites: Sites) -> list[int]:
+    """Members of another site that a claim of ``author`` points at."""
+    wanted_names = {name_key(claim.get("claimed_name") or "")} - {""}
+    out = []
+    for doc_id, doc in docs.items():
+        if doc["site"] == author["site"]:
+            continue
+        url = claim.get("claimed_url")
+        if url and url in (doc["url"], doc.get("canonical_url")):
+            out.append(doc_id)
+            continue
+        if claim.get("claimed_site"):
+            if claim["claimed_site"] == doc["site"]:
+                out.append(doc_id)
+            continue
+        site = sites.get(doc["site"])
+        names = {name_key(doc["site"]), name_key(doc.get("sitename") or "")}
+        if site:
+            names.add(name_key(site.name))
+        if wanted_names & (names - {""}):
+            out.append(doc_id)
+    return out
+
+
+def _by_claims(kind: str, docs, claims, sites) -> tuple[int, str] | None:
+    votes: dict[int, list[tuple[int, str]]] = {}
+    claimants: set[int] = set()
+    for doc_id, doc in docs.items():
+        for claim in claims.get(doc_id, []):
+            if claim["kind"] != kind:
+                continue
+            for target in _claim_targets(claim, doc, docs, sites):
+                votes.setdefault(target, []).append((doc_id, claim["evidence"]))
+                claimants.add(doc_id)
+    if not votes:
+        return None
+    # The original is claimed and claims no other member; a chain (C says B, B says A) ends at A.
+    roots = [d for d in votes if d not in claimants] or list(votes)
+    ordered = _order_by_time(roots, docs)
+    best = max(ordered, key=lambda d: (len(votes[d]), -ordered.index(d)))
+    voter, evidence = votes[best][0]
+    label = "attribution claim" if kind == "attribution" else "canonical link"
+    return best, f"{label}: #{voter} ({docs[voter]['site']}) says {evidence!r}"
+
+
+def _order_by_time(ids, docs) -> list[int]:
+    """Earliest publication day first, then earliest fetch: the tie-break among claimed members."""
+
+    def key(d):
+        parsed = _parse_date(docs[d].get("published"))
+        return (parsed[0] if parsed else "9999-99-99", docs[d].get("fetched") or "", d)
+
+    return sorted(ids, key=key)
+
+
+def decide_origin(docs: dict[int, dict], claims: dict[int, list[dict]], sites: Sites) -> tuple[int, str]:
+    """The group's origin and the evidence that chose it (attribution > canonical > date > fetch)."""
+    for kind in ("attribution", "canonical"):
+        decided = _by_claims(kind, docs, claims, sites)
+        if decided:
+            return decided
+    dated = {d: _parse_date(doc.get("published")) for d, doc in docs.items()}
+    dated = {d: p for d, p in dated.items() if p}
+    pool = list(docs)
+    if dated:
+        first_day = min(p[0] for p in dated.values())
+        same_day = [d for d, p in dated.items() if p[0] == first_day]
+        if len(same_day) == 1:
+            return same_day[0], f"earliest published: {docs[same_day[0]]['published']}"
+        times = [dated[d][1] for d in same_day]
+        if all(times):
+            first = min(times)
+            earliest = [d for d in same_day if dated[d][1] == first]
+            if len(earliest) == 1:
+                return earliest[0], f"earliest published: {docs[earliest[0]]['published']}"
+            same_day = earliest
+        # Same day, and the times do not order them (missing or equal): the fetch decides.
+        pool = same_day
+    best = min(pool, key=lambda d: (docs[d].get("fetched") or "", d))
+    return best, f"earliest fetched: {docs[best].get('fetched')}"
+
+
+# --- the stage ----------------------------------------------------------------------------
+
+class Linker:
+    """Links one stored document into the lineage; shared by the link and learn stages."""
+
+    def __init__(self, store, sites: Sites):
+        self.store = store
+        self.sites = sites
+
+    def link(self, doc_id: int, minhash) -> int:
+        """Link ``doc_id`` (already stored and indexed); returns the number of new links."""
+        candidates = set(self.store.candidates(minhash)) - {doc_id}
+        if not candidates:
+            return 0
+        docs = self.store.documents(candidates | {doc_id})
+        mine = shingles(docs[doc_id]["text"])
+        matched = [
+            c
+            for c in candidates
+            if relate(mine, shingles(docs[c]["text"]), False) or relate(shingles(docs[c]["text"]), mine, False)
+        ]
+        if not matched:
+            return 0
+        members = self.store.group_of(doc_id)
+        for other in matched:
+            members |= self.store.group_of(other)
+        return self.decide(members)
+
+    def decide(self, members: set[int]) -> int:
+        docs = self.store.documents(members)
+        claims = self.store.claims_of(members)
+        origin, evidence = decide_origin(docs, claims, self.sites)
+        origin_shingles = shingles(docs[origin]["text"])
+        links = []
+        for member in sorted(members - {origin}):
+            doc = docs[member]
+            mine = shingles(doc["text"])
+            same_site = doc["site"] == docs[origin]["site"]
+            related = relate(mine, origin_shingles, same_site)
+            note = evidence
+            if related is None:
+                # Linked through another member, not directly like the origin: say so.
+                inter = len(mine & origin_shingles)
+                union = len(mine | origin_shingles) or 1
+                related = ("copy", inter / union, inter / (len(mine) or 1))
+                note = f"{evidence}; related to the origin through another copy"
+            relation, jaccard, contained = related
+            links.append(
+                {
+                    "copy_id": member,
+                    "origin_id": origin,
+                    "relation": relation,
+                    "similarity": round(jaccard, 4),
+                    "containment": round(contained, 4),
+                    "evidence": note,
+                }
+            )
+        before = self.store.links_among(members)
+        self.store.set_group(members, links)
+        after = {(l["copy_id"], l["origin_id"], l["relation"]) for l in links}
+        return len(after - before)
+
+
+class LinkPipeline(Stage):
+    def __init__(self, context):
+        super().__init__(context)
+        self.linker = Linker(context.store, context.sites)
+
+    def process(self, item):
+        item["new_links"] = self.linker.link(item["doc_id"], item["signature"])
+        return item

@@ -1,0 +1,14 @@
+"""Store: write the document, its LSH buckets and its claims (see ``collector.store``)."""
+
+from __future__ import annotations
+
+from .stage import Stage
+
+
+class StorePipeline(Stage):
+    def process(self, item):
+        item["doc_id"], item["status"] = self.context.store.save_document(item)
+        return item
+
+    def close_spider(self):
+        self.context.store.commit()
