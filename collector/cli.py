@@ -17,7 +17,7 @@ from .context import Context
 from .sites import ConfigError
 from .store import StoreError
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1):
@@ -122,23 +122,31 @@ def lineage(obj, url_or_id, as_json):
     if as_json:
         click.echo(json.dumps(group, indent=2, ensure_ascii=False))
         return
-    out = Console(highlight=False, soft_wrap=True)
+    out = _stdout()
     origin = group["origin"]
     tree = Tree(_label("ORIGIN", origin, group["query"]))
     if origin["evidence"]:
         tree.add(f"[dim]chosen by {escape(origin['evidence'])}[/]")
     for claim in origin["claims"]:
         tree.add(_claim_label(claim))
+    branches = {origin["id"]: tree}
     for copy in group["copies"]:
-        branch = tree.add(
+        branch = branches[copy["origin_id"]].add(
             _label(copy["relation"].upper(), copy, group["query"])
-            + f"  similarity {copy['similarity']:.2f}, containment {copy['containment']:.2f}"
+            + f"\n  similarity {copy['similarity']:.2f}, containment {copy['containment']:.2f}"
+            + ("" if copy["origin_id"] == origin["id"] and not copy["evidence"].endswith("another copy") else f"; {escape(copy['evidence'])}")
         )
+        branches[copy["id"]] = branch
         for claim in copy["claims"]:
             branch.add(_claim_label(claim))
     if not group["copies"]:
         tree.add("[dim]no copies or origin found (yet)[/]")
     out.print(tree)
+
+
+def _stdout() -> Console:
+    # On a terminal, its width; in a pipe or file, wide enough not to cut URLs.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _label(kind: str, doc: dict, query: int) -> str:
@@ -167,7 +175,7 @@ def stats(obj, as_json, top):
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    out = Console(highlight=False, soft_wrap=True)
+    out = _stdout()
     table = Table(title=f"{data['documents']} documents")
     for col in ("site", "name", "documents", "learned chrome lines"):
         table.add_column(col)

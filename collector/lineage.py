@@ -52,35 +52,53 @@ def claims(db: Database, doc_id: int) -> list[dict]:
 
 
 def lineage(db: Database, url_or_id: str) -> dict | None:
-    """The document's group: its origin, and each copy with relation, similarity and evidence."""
+    """The document's group: its origin, and every copy with its relation, similarity,
+    evidence and claims. ``copies`` is flat; each names the document it links to
+    (``origin_id``): the origin, or for a duplicate the same site's first copy."""
     doc = find_document(db, url_or_id)
     if doc is None:
         return None
-    link = next(db.query("SELECT origin_id FROM links WHERE copy_id = ?", [doc["id"]]), None)
-    origin_id = link["origin_id"] if link else doc["id"]
-    origin = next(db.query("SELECT * FROM documents WHERE id = ?", [origin_id]))
-    copies = []
-    for row in db.query(
-        "SELECT l.relation, l.similarity, l.containment, l.evidence, d.* FROM links l"
-        " JOIN documents d ON d.id = l.copy_id WHERE l.origin_id = ?"
-        " ORDER BY d.published IS NULL, d.published, d.fetched, d.id",
-        [origin_id],
-    ):
-        copies.append(
-            {
-                **_summary(row),
-                "relation": row["relation"],
-                "similarity": row["similarity"],
-                "containment": row["containment"],
-                "evidence": row["evidence"],
-                "claims": claims(db, row["id"]),
-            }
+    root = doc["id"]
+    for _ in range(3):
+        up = next(db.query("SELECT origin_id FROM links WHERE copy_id = ?", [root]), None)
+        if up is None:
+            break
+        root = up["origin_id"]
+    origin = next(db.query("SELECT * FROM documents WHERE id = ?", [root]))
+    copies, frontier, seen = [], [root], {root}
+    while frontier:
+        marks = ",".join("?" * len(frontier))
+        found = list(
+            db.query(
+                "SELECT l.origin_id, l.relation, l.similarity, l.containment, l.evidence, d.* FROM links l"
+                f" JOIN documents d ON d.id = l.copy_id WHERE l.origin_id IN ({marks})"
+                " ORDER BY d.published IS NULL, d.published, d.fetched, d.id",
+                frontier,
+            )
         )
-    # Every copy carries the group's origin decision; the origin shows it once.
-    evidence = copies[0]["evidence"].split("; related to")[0] if copies else None
+        frontier = []
+        for row in found:
+            if row["id"] in seen:
+                continue
+            seen.add(row["id"])
+            frontier.append(row["id"])
+            copies.append(
+                {
+                    **_summary(row),
+                    "origin_id": row["origin_id"],
+                    "relation": row["relation"],
+                    "similarity": row["similarity"],
+                    "containment": row["containment"],
+                    "evidence": row["evidence"],
+                    "claims": claims(db, row["id"]),
+                }
+            )
+    # Every copy of the origin carries the decision; the origin shows it once.
+    direct = [c for c in copies if c["origin_id"] == root]
+    evidence = direct[0]["evidence"].split("; related to")[0] if direct else None
     return {
         "query": doc["id"],
-        "origin": {**_summary(origin), "claims": claims(db, origin_id), "evidence": evidence},
+        "origin": {**_summary(origin), "claims": claims(db, root), "evidence": evidence},
         "copies": copies,
     }
 

@@ -125,5 +125,38 @@ def m001_core(db: Database) -> None:
     db["documents"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
 
 
+@migrations()
+def m002_crawl(db: Database) -> None:
+    """Crawling: conditional-request validators of feeds and sitemaps, and scheduled runs."""
+    db.execute(
+        """
+        CREATE TABLE source_validators (  -- what a feed or sitemap answered last time, for
+                                            -- If-None-Match / If-Modified-Since next time
+            url TEXT PRIMARY KEY,           -- the feed or sitemap URL as requested
+            site TEXT NOT NULL,             -- sites.key
+            kind TEXT NOT NULL,             -- 'feed', 'sitemap' or 'sitemapindex' (never asked conditionally)
+            etag TEXT,                      -- the ETag header, sent back as If-None-Match
+            last_modified TEXT,             -- the Last-Modified header, sent back as If-Modified-Since
+            checked TEXT NOT NULL           -- ISO-8601 UTC: end of the crawl that read it in full
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE runs (               -- one row per crawl that `collector schedule` started
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,             -- sites.key
+            started TEXT NOT NULL,          -- ISO-8601 UTC
+            ended TEXT,                     -- NULL while running
+            status TEXT NOT NULL,           -- running | ok | failed | interrupted | abandoned
+            exit_status INTEGER,            -- of the crawl process (negative: killed by that signal)
+            pages_fetched INTEGER,          -- HTTP responses for feeds, sitemaps and pages
+            new_documents INTEGER,
+            errors INTEGER,                 -- faults reported (URL and reason in the crawl's log)
+            error_kinds TEXT                -- JSON object: fault kind -> count
+        )"""
+    )
+    db.execute("CREATE INDEX runs_site ON runs(site, started)")
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -14,8 +14,27 @@ COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: Documents per SQLite transaction: a kill loses at most this many, and a re-run redoes them.
 COLLECTOR_BATCH_SIZE = 200
-#: Download stored article URLs again (``collector crawl --refresh``).
+#: Download stored article URLs again (``collector crawl --refresh``), and ask feeds and
+#: sitemaps unconditionally (no If-None-Match / If-Modified-Since).
 COLLECTOR_REFRESH = False
+
+# --- crawling (collector.crawl, collector.spiders, collector.middlewares) ----------------
+#: A sitemap larger than this once decompressed is refused: the sitemap protocol caps a
+#: sitemap at 50 MB uncompressed, while a gzip bomb of a few hundred KB inflates to GBs.
+COLLECTOR_SITEMAP_MAXSIZE = 50 * 1024 * 1024
+#: Retries wait COLLECTOR_RETRY_BACKOFF * 2**(n-1) seconds before the n-th retry (1, 2, 4 s
+#: by default), capped at COLLECTOR_RETRY_BACKOFF_MAX: a server answering 503 under load gets
+#: room to recover instead of three requests in the same second.
+COLLECTOR_RETRY_BACKOFF = 1.0
+COLLECTOR_RETRY_BACKOFF_MAX = 60.0
+#: Seconds between commits during a crawl, whatever the batch size: a slow crawl does not
+#: hold SQLite's write lock for long (other crawls and the scheduler write to the same file),
+#: and a kill loses at most this long's work.
+COLLECTOR_COMMIT_INTERVAL = 10.0
+#: `collector schedule`: at most this many crawls (of different sites) at once; others wait.
+COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
+#: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
+COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
 
 # The data's path: the same stages, in the same order, for crawls and imports.
 ITEM_PIPELINES = {
@@ -26,6 +45,18 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 500,
     "pipelines.link.LinkPipeline": 600,
     "pipelines.learn.LearnChromePipeline": 700,
+}
+
+# The crawl's own components (see collector.middlewares and collector.crawl).
+SPIDER_MIDDLEWARES = {
+    # Before anything is scheduled: an article URL already stored is not requested again.
+    "collector.middlewares.SkipStoredMiddleware": 950,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "collector.middlewares.ConditionalRequestsMiddleware": 560,
+    # Scrapy's retry, with a growing wait between attempts.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "collector.middlewares.BackoffRetryMiddleware": 550,
 }
 
 # --- politeness -----------------------------------------------------------------------
@@ -49,7 +80,15 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's RemoteControl extension opens a local port that runs code: never wanted here.
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    # Counts, reports faults (URL and reason) and prints the summary at the end.
+    "collector.crawl.CrawlReport": 100,
+    "collector.crawl.PeriodicCommit": 110,
+}
+#: Link-following: pages more than this many links from a start URL are not requested
+#: (a sitemap index -> sitemap -> article is 2, a feed -> article 1).
+DEPTH_LIMIT = 3
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

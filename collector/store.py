@@ -217,7 +217,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         cur = self.conn.execute(
-            f"SELECT id, url, site, title, published, fetched, canonical_url, text, chrome FROM documents WHERE id IN ({marks})",
+            f"SELECT id, url, site, title, published, fetched, canonical_url, sitename, text, chrome FROM documents WHERE id IN ({marks})",
             ids,
         )
         cols = [c[0] for c in cur.description]
@@ -243,11 +243,23 @@ class Store:
         return out
 
     def group_of(self, doc_id: int) -> set[int]:
-        """The document's lineage group: its origin and every copy of that origin."""
-        row = self.conn.execute("SELECT origin_id FROM links WHERE copy_id = ?", (doc_id,)).fetchone()
-        origin = row[0] if row else doc_id
-        members = {origin, doc_id}
-        members.update(r[0] for r in self.conn.execute("SELECT copy_id FROM links WHERE origin_id = ?", (origin,)))
+        """The document's lineage group: its origin and everything linked to it.
+
+        Links are at most two deep: a copy points at the origin, and a duplicate (the same
+        article at another URL of one site) at that site's first copy.
+        """
+        root = doc_id
+        for _ in range(3):
+            row = self.conn.execute("SELECT origin_id FROM links WHERE copy_id = ?", (root,)).fetchone()
+            if row is None:
+                break
+            root = row[0]
+        members, frontier = {root, doc_id}, [root]
+        while frontier:
+            marks = ",".join("?" * len(frontier))
+            found = [r[0] for r in self.conn.execute(f"SELECT copy_id FROM links WHERE origin_id IN ({marks})", frontier)]
+            frontier = [d for d in found if d not in members]
+            members.update(frontier)
         return members
 
     def links_among(self, members) -> set[tuple[int, int, str]]:
@@ -305,3 +317,58 @@ class Store:
             (site, line, documents, utcnow()),
         )
         self.learned_chrome(site).add(line)
+
+    # --- crawling: feed/sitemap validators and scheduled runs (collector.crawl, collector.schedule)
+    # Each writes in its own short transaction; during a crawl that also commits the open batch
+    # of documents, which is always safe (a batch is a run of complete documents).
+    def source_validators(self, url: str) -> dict | None:
+        """What a feed or sitemap answered when last read in full: kind, etag, last_modified."""
+        cur = self.conn.execute("SELECT kind, etag, last_modified FROM source_validators WHERE url = ?", (url,))
+        row = cur.fetchone()
+        return dict(zip(("kind", "etag", "last_modified"), row)) if row else None
+
+    def save_source_validators(self, rows: list[dict]) -> None:
+        """Upsert rows of url, site, kind, etag, last_modified (a crawl that read them in full)."""
+        if not rows:
+            return
+        self.begin()
+        self._release_document()
+        self.conn.executemany(
+            "INSERT INTO source_validators (url, site, kind, etag, last_modified, checked)"
+            " VALUES (:url, :site, :kind, :etag, :last_modified, :checked)"
+            " ON CONFLICT(url) DO UPDATE SET site = excluded.site, kind = excluded.kind, etag = excluded.etag,"
+            " last_modified = excluded.last_modified, checked = excluded.checked",
+            [{"checked": utcnow(), **row} for row in rows],
+        )
+        self.commit()
+
+    def start_run(self, site: str, started: str | None = None) -> int:
+        """A scheduled crawl of ``site`` begins: its ``runs`` row, status 'running'."""
+        self.begin()
+        self._release_document()
+        cur = self.conn.execute(
+            "INSERT INTO runs (site, started, status) VALUES (?, ?, 'running')", (site, started or utcnow())
+        )
+        self.commit()
+        return cur.lastrowid
+
+    def finish_run(self, run_id: int, status: str, exit_status: int | None, pages_fetched: int | None = None,
+                   new_documents: int | None = None, errors: int | None = None,
+                   error_kinds: dict | None = None, ended: str | None = None) -> None:
+        self.begin()
+        self._release_document()
+        self.conn.execute(
+            "UPDATE runs SET ended = ?, status = ?, exit_status = ?, pages_fetched = ?, new_documents = ?,"
+            " errors = ?, error_kinds = ? WHERE id = ?",
+            (ended or utcnow(), status, exit_status, pages_fetched, new_documents, errors,
+             json.dumps(error_kinds, sort_keys=True) if error_kinds is not None else None, run_id),
+        )
+        self.commit()
+
+    def abandon_runs(self) -> int:
+        """Mark runs left 'running' by a scheduler that died (SIGKILL, power loss) as 'abandoned'."""
+        self.begin()
+        self._release_document()
+        cur = self.conn.execute("UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'")
+        self.commit()
+        return cur.rowcount

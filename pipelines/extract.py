@@ -28,6 +28,8 @@ def date_params() -> dict:
         "original_date": True,
         "extensive_search": True,
         "outputformat": DATE_FORMAT,
+        # A date in the URL has no time of day: use it only when the page states none.
+        "deferred_url_extractor": True,
         "max_date": datetime.now().strftime("%Y-%m-%d"),
     }
 

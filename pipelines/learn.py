@@ -16,6 +16,7 @@ re-fingerprinted and re-linked, in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 
 from .clean import split_lines
 from .fingerprint import minhash, shingles
@@ -67,8 +68,6 @@ class LearnChromePipeline(Stage):
 
     def reclean(self, site: str, doc_ids) -> int:
         """Strip the site's learned chrome from stored documents, then re-link them."""
-        import json
-
         store = self.context.store
         chrome_lines = store.learned_chrome(site)
         changed = []

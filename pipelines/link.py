@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from collector.sites import Sites, name_key
+from collector.sites import Sites, host_of, name_key
 
 from .fingerprint import shingles
 from .stage import Stage
@@ -70,27 +70,43 @@ def _parse_date(value: str | None):
     return dt.astimezone(timezone.utc).date().isoformat(), dt
 
 
+def _bare_url(url: str | None) -> str:
+    """A URL compared loosely: no scheme, no www., no trailing slash, no query."""
+    if not url:
+        return ""
+    url = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0].rstrip("/").lower()
+    return url[4:] if url.startswith("www.") else url
+
+
+def _bare_host(url: str | None) -> str:
+    host = host_of(url) or ""
+    return host[4:] if host.startswith("www.") else host
+
+
 def _claim_targets(claim: dict, author: dict, docs: dict[int, dict], sites: Sites) -> list[int]:
-    """Members of another site that a claim of ``author`` points at."""
-    wanted_names = {name_key(claim.get("claimed_name") or "")} - {""}
+    """Members of another site that a claim of ``author`` points at: by URL, by resolved
+    site, by host, or by the name the claim uses matching a member's site name."""
+    wanted_name = name_key(claim.get("claimed_name") or "")
+    wanted_url = _bare_url(claim.get("claimed_url"))
+    wanted_host = _bare_host(claim.get("claimed_url"))
     out = []
     for doc_id, doc in docs.items():
         if doc["site"] == author["site"]:
             continue
-        url = claim.get("claimed_url")
-        if url and url in (doc["url"], doc.get("canonical_url")):
+        if wanted_url and wanted_url in (_bare_url(doc["url"]), _bare_url(doc.get("canonical_url"))):
             out.append(doc_id)
-            continue
-        if claim.get("claimed_site"):
+        elif claim.get("claimed_site"):
             if claim["claimed_site"] == doc["site"]:
                 out.append(doc_id)
-            continue
-        site = sites.get(doc["site"])
-        names = {name_key(doc["site"]), name_key(doc.get("sitename") or "")}
-        if site:
-            names.add(name_key(site.name))
-        if wanted_names & (names - {""}):
+        elif wanted_host and wanted_host == _bare_host(doc["url"]):
             out.append(doc_id)
+        elif wanted_name:
+            site = sites.get(doc["site"])
+            names = {name_key(doc["site"]), name_key(doc.get("sitename") or ""), name_key(_bare_host(doc["url"]))}
+            if site:
+                names.add(name_key(site.name))
+            if wanted_name in names:
+                out.append(doc_id)
     return out
 
 
@@ -181,38 +197,52 @@ class Linker:
         return self.decide(members)
 
     def decide(self, members: set[int]) -> int:
+        """Choose the group's origin and write one link per other member."""
         docs = self.store.documents(members)
         claims = self.store.claims_of(members)
         origin, evidence = decide_origin(docs, claims, self.sites)
-        origin_shingles = shingles(docs[origin]["text"])
+        sets = {d: shingles(doc["text"]) for d, doc in docs.items()}
         links = []
-        for member in sorted(members - {origin}):
-            doc = docs[member]
-            mine = shingles(doc["text"])
-            same_site = doc["site"] == docs[origin]["site"]
-            related = relate(mine, origin_shingles, same_site)
-            note = evidence
-            if related is None:
-                # Linked through another member, not directly like the origin: say so.
-                inter = len(mine & origin_shingles)
-                union = len(mine | origin_shingles) or 1
-                related = ("copy", inter / union, inter / (len(mine) or 1))
-                note = f"{evidence}; related to the origin through another copy"
-            relation, jaccard, contained = related
-            links.append(
-                {
-                    "copy_id": member,
-                    "origin_id": origin,
-                    "relation": relation,
-                    "similarity": round(jaccard, 4),
-                    "containment": round(contained, 4),
-                    "evidence": note,
-                }
-            )
+        by_site: dict[str, list[int]] = {}
+        for member in _order_by_time(members - {origin}, docs):
+            by_site.setdefault(docs[member]["site"], []).append(member)
+        for site, ids in by_site.items():
+            # One article at several URLs of a site: the first is the site's copy, the
+            # others are its duplicates (or the origin's, on the origin's own site).
+            primary = origin if site == docs[origin]["site"] else ids[0]
+            for member in ids:
+                if member != primary:
+                    related = relate(sets[member], sets[primary], True)
+                    if related and related[0] == "duplicate":
+                        links.append(_link(member, primary, related, f"same article at another URL of {site}"))
+                        continue
+                links.append(self._to_origin(member, origin, sets, docs, evidence))
         before = self.store.links_among(members)
         self.store.set_group(members, links)
         after = {(l["copy_id"], l["origin_id"], l["relation"]) for l in links}
         return len(after - before)
+
+    def _to_origin(self, member, origin, sets, docs, evidence) -> dict:
+        mine, theirs = sets[member], sets[origin]
+        related = relate(mine, theirs, docs[member]["site"] == docs[origin]["site"])
+        if related is None:
+            # Joined the group through another member, not like the origin directly: say so.
+            inter = len(mine & theirs)
+            related = ("copy", inter / (len(mine | theirs) or 1), inter / (len(mine) or 1))
+            evidence = f"{evidence}; related to the origin through another copy"
+        return _link(member, origin, related, evidence)
+
+
+def _link(copy_id: int, origin_id: int, related, evidence: str) -> dict:
+    relation, jaccard, contained = related
+    return {
+        "copy_id": copy_id,
+        "origin_id": origin_id,
+        "relation": relation,
+        "similarity": round(jaccard, 4),
+        "containment": round(contained, 4),
+        "evidence": evidence,
+    }
 
 
 class LinkPipeline(Stage):

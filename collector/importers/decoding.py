@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
 from charset_normalizer import from_bytes
 
@@ -29,9 +30,20 @@ _MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
-    b"PK\x03\x04": "a ZIP archive",
+    b"PK\x03\x04": "a ZIP archive (or an office document)",
     b"\x7fELF": "an executable",
+    b"\x1f\x8b": "gzip data inside gzip data",
+    b"BZh": "a bzip2 archive",
+    b"\xfd7zXZ\x00": "an xz archive",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office document",
+    b"SQLite format 3\x00": "an SQLite database",
+    b"RIFF": "a RIFF file (audio, video or image)",
+    b"OggS": "an Ogg media file",
+    b"ID3": "an MP3 file",
 }
+#: Bytes sniffed for magic numbers and NULs before the rest of an input is read.
+SNIFF_BYTES = 8192
 
 
 def _codec(name: str | None) -> str | None:
@@ -43,6 +55,25 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
+def has_bom(data: bytes) -> bool:
+    return any(data.startswith(bom) for bom, _ in _BOMS)
+
+
+def sniff(head: bytes) -> None:
+    """Refuse binary data from its first bytes: a magic number, or NUL bytes.
+
+    Called on the first ``SNIFF_BYTES`` of an input before the rest is read, so a binary
+    file (or a gzip bomb of zeros) is refused without reading, or inflating, all of it.
+    """
+    if has_bom(head):
+        return  # UTF-16/32 text has NULs by nature
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise NotText(f"binary data ({what}), not text")
+    if b"\0" in head[:SNIFF_BYTES]:
+        raise NotText("binary data (NUL bytes), not text")
+
+
 def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
     """Decode ``data``; raises ``NotText`` with the reason when it is not text."""
     if not data.strip():
@@ -50,11 +81,7 @@ def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            raise NotText(f"binary data ({what}), not text")
-    if b"\0" in data[:8192]:
-        raise NotText("binary data (NUL bytes), not text")
+    sniff(data)
     # Valid UTF-8 is almost never anything else, while declared charsets are often wrong.
     candidates = ["utf-8", _codec(declared)]
     if html:
@@ -65,7 +92,98 @@ def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    best = from_bytes(data[:200_000]).best()
-    if best is None or best.encoding is None:
+    encoding = detect(data)
+    if encoding is None:
         raise NotText("binary data or an unknown encoding")
-    return data.decode(best.encoding, errors="replace")
+    return data.decode(encoding, errors="replace")
+
+
+def detect(data: bytes) -> str | None:
+    """The legacy encoding of ``data`` (charset-normalizer), or None if it is not text."""
+    results = list(from_bytes(data[:200_000]))
+    if not results:
+        return None
+    best_chaos = min(r.chaos for r in results)
+    # charset-normalizer often ties several single-byte code pages that all decode to
+    # plausible letters (French "crêpes" is "crępes" in cp1250). Among the tied, prefer the
+    # decoding whose accented letters belong to one language's alphabet: a real text is
+    # written in one language, mojibake mixes letters of several.
+    tied = [r for r in results if r.encoding and r.chaos <= best_chaos + 0.01]
+    if len(tied) <= 1:
+        best = tied[0] if tied else None
+        return best.encoding if best else None
+    sample = data[:20_000]
+
+    def score(result) -> tuple[float, float, int]:
+        try:
+            text = sample.decode(result.encoding, errors="strict")
+        except (UnicodeDecodeError, LookupError):
+            text = sample.decode(result.encoding, errors="replace")
+        # then charset-normalizer's own language coherence, then how common the encoding is
+        return (
+            round(alphabet_consistency(text), 2),
+            round(result.coherence, 2),
+            -_PREFERRED.get(result.encoding, len(_PREFERRED)),
+        )
+
+    return max(tied, key=score).encoding
+
+
+#: When decodings score alike (no accented letters tell them apart), the most common one.
+_PREFERRED = {name: rank for rank, name in enumerate(["utf_8", "cp1252", "cp1251", "shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr", "cp1250", "koi8_r"])}
+
+#: Non-ASCII letters of languages written in Latin script (lower case).
+_LATIN_ALPHABETS = [
+    "àâæçéèêëîïôœùûüÿ",      # French
+    "äöüß",                  # German
+    "áéíóúñü",               # Spanish
+    "áâãàçéêíóôõú",          # Portuguese
+    "àèéìíîòóùú",            # Italian
+    "àçèéíïòóúü",            # Catalan
+    "éëïóöüèáí",             # Dutch
+    "æøåéó",                 # Danish, Norwegian
+    "åäöé",                  # Swedish, Finnish
+    "áðéíóúýþæö",            # Icelandic
+    "ąćęłńóśźż",             # Polish
+    "áčďéěíňóřšťúůýž",       # Czech
+    "áäčďéíĺľňóôŕšťúýž",     # Slovak
+    "áéíóöőúüű",             # Hungarian
+    "ăâîșțşţ",               # Romanian
+    "čćđšž",                 # Croatian, Slovenian, Serbian (Latin)
+    "çğıöşüâîû",             # Turkish
+    "ąčęėįšųūž",             # Lithuanian
+    "āčēģīķļņšūž",           # Latvian
+    "äõöüšž",                # Estonian
+]
+
+
+_CJK = {"CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH", "FULLWIDTH", "IDEOGRAPHIC"}
+
+
+def alphabet_consistency(text: str) -> float:
+    """Share of the text's non-ASCII letters that fit the one alphabet fitting most of them.
+
+    Latin letters are matched against per-language alphabets; letters of other scripts
+    (Cyrillic, Greek, CJK...) each fit their own script. 1.0 for plain ASCII.
+    """
+    latin: dict[str, int] = {}
+    scripts: dict[str, int] = {}
+    total = 0
+    for ch in text:
+        if ch < "\x80" or not ch.isalpha():
+            continue
+        total += 1
+        low = ch.lower()
+        name = unicodedata.name(ch, "")
+        if name.startswith("LATIN"):
+            latin[low] = latin.get(low, 0) + 1
+        else:
+            script = name.split(" ")[0]
+            script = "CJK" if script in _CJK else script
+            scripts[script] = scripts.get(script, 0) + 1
+    if not total:
+        return 1.0
+    best = max(scripts.values(), default=0)
+    for alphabet in _LATIN_ALPHABETS:
+        best = max(best, sum(n for ch, n in latin.items() if ch in alphabet))
+    return best / total

@@ -1,0 +1,155 @@
+"""The crawl's middlewares: incremental crawling, conditional requests, retries with backoff.
+
+Each is a small Scrapy component built by ``from_crawler`` from its own settings; the store
+they consult is the crawl's one store (``Context.for_crawler``). Requests say what they are
+in ``meta["collector_kind"]``: ``feed``, ``sitemap``, ``page`` (a page followed for its
+links) or ``article`` (a page to extract); see ``collector.spiders.site``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.asyncio import sleep
+
+from .context import Context
+from .crawl import TRANSIENT_FAULTS, fault_reported, normalize_url
+
+logger = logging.getLogger(__name__)
+
+KIND = "collector_kind"
+#: On an article request: the feed or sitemap it was listed in.
+LISTED_IN = "collector_listed_in"
+
+
+def is_article(request: Request) -> bool:
+    return request.meta.get(KIND) == "article"
+
+
+class SkipStoredMiddleware(BaseSpiderMiddleware):
+    """An article URL already in the store is not requested again (unless COLLECTOR_REFRESH).
+
+    The store is the source of truth for "seen": a crawl killed midway and started again
+    skips exactly the documents that were committed, and fetches the rest. The URL is
+    normalised (``normalize_url``) by the same function that names the stored document.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.refresh = crawler.settings.getbool("COLLECTOR_REFRESH")
+        self.context = Context.for_crawler(crawler)
+
+    def get_processed_request(self, request: Request, response) -> Request | None:
+        if not is_article(request) or self.refresh:
+            return request
+        url = normalize_url(request.url)
+        if url != request.url:
+            request = request.replace(url=url)
+        if self.context.store.has_url(url):
+            self.crawler.stats.inc_value("collector/skipped_stored")
+            return None
+        return request
+
+
+class ConditionalRequestsMiddleware:
+    """Feeds and sitemaps are asked with If-None-Match / If-Modified-Since; 304 = nothing new.
+
+    Validators are saved only at the end of a crawl that finished, and only for a feed or
+    sitemap none of whose articles failed in a way a later run could cure (5xx, timeouts,
+    a pipeline error): otherwise a 304 next time would hide those articles for good. A
+    crawl killed midway saves none, so the next run reads every feed and sitemap in full.
+    A sitemap index is never asked conditionally: its sitemaps may change while it does not.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.context = Context.for_crawler(crawler)
+        self.refresh = crawler.settings.getbool("COLLECTOR_REFRESH")
+        self.read: dict[str, dict] = {}   # url -> validators of a feed/sitemap read in full
+        self.meta: dict[str, dict] = {}   # url -> its request's meta (the spider marks indexes)
+        self.dirty: set[str] = set()      # feeds/sitemaps with an article worth retrying
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls(crawler)
+        crawler.signals.connect(mw.fault_reported, signal=fault_reported)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def process_request(self, request: Request):
+        if request.meta.get(KIND) not in ("feed", "sitemap") or self.refresh:
+            return None
+        known = self.context.store.source_validators(request.url)
+        if not known or known["kind"] == "sitemapindex":
+            return None
+        if known["etag"] and b"If-None-Match" not in request.headers:
+            request.headers[b"If-None-Match"] = known["etag"]
+        if known["last_modified"] and b"If-Modified-Since" not in request.headers:
+            request.headers[b"If-Modified-Since"] = known["last_modified"]
+        return None
+
+    def process_response(self, request: Request, response):
+        kind = request.meta.get(KIND)
+        if kind in ("feed", "sitemap"):
+            if response.status == 304:
+                self.crawler.stats.inc_value("collector/not_modified")
+            elif response.status == 200:
+                etag = response.headers.get(b"ETag")
+                modified = response.headers.get(b"Last-Modified")
+                self.read[request.url] = {
+                    "kind": kind,
+                    "etag": etag.decode("latin-1") if etag else None,
+                    "last_modified": modified.decode("latin-1") if modified else None,
+                }
+                self.meta[request.url] = request.meta
+        return response
+
+    def fault_reported(self, kind, url, reason, request=None, **kwargs):
+        if request is not None and kind in TRANSIENT_FAULTS:
+            self.dirty.add(request.meta.get(LISTED_IN) or request.url)
+
+    def spider_closed(self, spider, reason):
+        if reason != "finished":
+            return
+        site = getattr(spider, "site_key", None) or spider.name
+        rows = []
+        for url, found in self.read.items():
+            if url in self.dirty:
+                continue
+            kind = "sitemapindex" if self.meta[url].get("collector_sitemap_index") else found["kind"]
+            if kind != "sitemapindex" and not (found["etag"] or found["last_modified"]):
+                continue
+            rows.append({"url": url, "site": site, **found, "kind": kind})
+        self.context.store.save_source_validators(rows)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's ``RetryMiddleware`` (RETRY_TIMES, RETRY_HTTP_CODES, RETRY_EXCEPTIONS), with a
+    wait of COLLECTOR_RETRY_BACKOFF * 2**(n-1) seconds (at most COLLECTOR_RETRY_BACKOFF_MAX)
+    before the n-th retry. The wait holds one of CONCURRENT_REQUESTS, not the domain's slot.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff = settings.getfloat("COLLECTOR_RETRY_BACKOFF")
+        self.backoff_max = settings.getfloat("COLLECTOR_RETRY_BACKOFF_MAX")
+
+    def delay(self, retry: Request) -> float:
+        attempt = max(1, retry.meta.get("retry_times", 1))
+        return min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
+
+    async def _wait(self, result):
+        if isinstance(result, Request):
+            seconds = self.delay(result)
+            if seconds > 0:
+                await sleep(seconds)
+        return result
+
+    async def process_response(self, request, response):
+        return await self._wait(super().process_response(request, response))
+
+    async def process_exception(self, request, exception):
+        return await self._wait(super().process_exception(request, exception))

@@ -1,0 +1,96 @@
+"""Chrome: configured lines, patterns and XPaths; lines learned from repetition; text kept."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import rows
+from textgen import article
+
+from collector.ingest import run_items
+from collector.items import Article
+from collector.sites import Sites
+from pipelines.clean import split_lines, strip_chrome
+from pipelines.learn import LEARN_MIN_DOCUMENTS
+
+HW = "https://harbourwatch.example/"
+CD = "https://coastaldigest.example/"
+BANNER = "Keep Harbour Watch independent - donate today!"
+NEWSLETTER = "Sign up for the Coastal Digest morning briefing, free every weekday."
+
+
+def test_configured_lines_and_patterns(config_dir):
+    site = Sites.load(config_dir).get("harbourwatch")
+    lines = split_lines(f"{BANNER}\nReal text here.\n  Comment   policy: be nice.\nMore text.")
+    kept, chrome = strip_chrome(lines, site, set())
+    assert kept == ["Real text here.", "More text."]
+    assert chrome == [BANNER, "Comment policy: be nice."]
+
+
+def test_configured_xpaths_drop_elements_before_extraction(context, db_path):
+    _, paras = article(30)
+    html = (
+        "<html><body><article><h1>T</h1><aside class='donate'><p>Give us money, friends of the harbour and the sea.</p></aside>"
+        + "".join(f"<p>{p}</p>" for p in paras)
+        + "</article></body></html>"
+    )
+    run_items([Article(url=HW + "x", source="t", html=html)], context)
+    text = rows(db_path, "SELECT text FROM documents")[0]["text"]
+    assert "Give us money" not in text
+    assert paras[0] in text and paras[-1] in text
+
+
+def _site_docs(prefix, seeds, *, top=(), bottom=(), title=None):
+    out = []
+    for seed in seeds:
+        t, paras = article(seed)
+        out.append(Article(url=f"{prefix}{seed}", source="t", title=title or t, text="\n".join([*top, *paras, *bottom])))
+    return out
+
+
+def test_learned_chrome_is_stripped_from_earlier_documents_too(context, db_path):
+    summary = run_items(_site_docs(CD, range(40, 46), bottom=[NEWSLETTER]), context)
+    assert summary.new == 6
+    docs = rows(db_path, "SELECT url, text, chrome FROM documents ORDER BY id")
+    for d in docs:  # including the ones stored before the line was learned
+        assert NEWSLETTER not in d["text"], d["url"]
+        assert NEWSLETTER in json.loads(d["chrome"])
+    learned = rows(db_path, "SELECT site, line, rule FROM chrome_lines")
+    assert learned == [{"site": "coastaldigest", "line": NEWSLETTER, "rule": "learned"}]
+    # article text is untouched: every paragraph of every article is still there
+    for seed, d in zip(range(40, 46), docs):
+        assert d["text"] == "\n".join(article(seed)[1])
+
+
+def test_a_quote_shared_by_two_articles_is_not_chrome(context, db_path):
+    quote = "“We will not let the harbour die,” the mayor told the crowd on the quay."
+    items = _site_docs(CD, [50, 51], bottom=[quote]) + _site_docs(CD, range(52, 56))
+    run_items(items, context)
+    assert rows(db_path, "SELECT * FROM chrome_lines") == []
+    assert all(quote in d["text"] for d in rows(db_path, "SELECT text FROM documents WHERE url IN (?, ?)", (CD + "50", CD + "51")))
+
+
+def test_one_article_at_many_urls_teaches_nothing(context, db_path):
+    t, paras = article(60)
+    items = [Article(url=f"{CD}60?page={i}", source="t", title=t, text="\n".join(paras)) for i in range(LEARN_MIN_DOCUMENTS + 2)]
+    run_items(items, context)
+    assert rows(db_path, "SELECT * FROM chrome_lines") == []
+    assert {d["text"] for d in rows(db_path, "SELECT text FROM documents")} == {"\n".join(paras)}
+
+
+def test_a_line_repeated_on_a_few_pages_of_a_big_site_is_not_chrome(context, db_path):
+    slogan = "Build the bridge, save the town, vote yes on Sunday!"
+    items = _site_docs(CD, range(100, 103), bottom=[slogan]) + _site_docs(CD, range(103, 123))
+    # the slogan pages come last, when the site already has many documents
+    run_items(items[3:] + items[:3], context)
+    assert rows(db_path, "SELECT * FROM chrome_lines") == []
+
+
+def test_learned_chrome_improves_linking(context, db_path):
+    """A copy whose site adds a banner no config names still links once the banner is learned."""
+    items = _site_docs(CD, range(70, 75), top=[NEWSLETTER, NEWSLETTER.upper()], bottom=[NEWSLETTER + " Really."])
+    t, paras = article(70)
+    items.append(Article(url="https://dailyledger.example/70", source="t", title=t, text="\n".join(paras), published="2026-01-01"))
+    run_items(items, context)
+    found = rows(db_path, "SELECT relation, similarity FROM lineage WHERE copy_url = ?", (CD + "70",))
+    assert found and found[0]["similarity"] == 1.0
