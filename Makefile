@@ -13,11 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The example corpus is fiction (examples/make_corpus.py writes it); its sites are in examples/configs.
 demo: $(STAMP)
 	rm -f demo.db demo.db-wal demo.db-shm
-	$(BIN)/collector --db demo.db import examples/corpus
+	$(BIN)/collector --db demo.db --config examples/configs import examples/corpus
 	$(BIN)/collector --db demo.db stats
 	$(BIN)/collector --db demo.db lineage https://dailyledger.example/2026/03/04/harbour-bridge-tolls
+	$(BIN)/collector --db demo.db lineage https://dailyledger.example/2026/03/05/library-night-hours
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -27,3 +29,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm
+
+# Crawl vs import on a local site of 2,000 generated pages (bench/crawl.py; not run by the tests).
+.PHONY: bench-crawl
+bench-crawl: $(STAMP)
+	$(BIN)/python bench/crawl.py

@@ -147,7 +147,7 @@ def m002_crawl(db: Database) -> None:
             site TEXT NOT NULL,             -- sites.key
             started TEXT NOT NULL,          -- ISO-8601 UTC
             ended TEXT,                     -- NULL while running
-            status TEXT NOT NULL,           -- running | ok | failed | interrupted | abandoned
+            status TEXT NOT NULL,           -- running | ok | failed | interrupted | killed | abandoned
             exit_status INTEGER,            -- of the crawl process (negative: killed by that signal)
             pages_fetched INTEGER,          -- HTTP responses for feeds, sitemaps and pages
             new_documents INTEGER,
@@ -156,6 +156,26 @@ def m002_crawl(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX runs_site ON runs(site, started)")
+
+
+
+@migrations()
+def m003_url_aliases(db: Database) -> None:
+    """Crawling: URLs that redirected to a stored document, so they are not fetched again."""
+    db.execute(
+        """
+        CREATE TABLE url_aliases (        -- a requested URL that redirected to a document's URL
+            alias TEXT PRIMARY KEY,         -- the URL as requested (normalised)
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE
+        )"""
+    )
+    db.execute("CREATE INDEX url_aliases_doc ON url_aliases(doc_id)")
+
+
+@migrations()
+def m004_claim_urls(db: Database) -> None:
+    """Linking: find documents by the URL a claim names, and claims naming a URL."""
+    db.execute("CREATE INDEX claims_url ON claims(claimed_url)")
 
 
 def migrate(db: Database) -> None:

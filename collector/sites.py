@@ -103,12 +103,9 @@ def load_site(path: Path) -> Site:
     )
 
 
-_SPACE = re.compile(r"\s+")
-
-
 def normalize_line(line: str) -> str:
     """The form in which lines are compared: whitespace collapsed, ends stripped."""
-    return _SPACE.sub(" ", line).strip()
+    return " ".join(line.split())
 
 
 def name_key(name: str) -> str:

@@ -13,6 +13,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 from sqlite_utils import Database
 
 from pipelines.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
@@ -38,6 +39,11 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from exc
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        # The LSH buckets are written at random places of a large B-tree: give SQLite a
+        # page cache big enough to keep its upper levels (and most leaves) in memory.
+        self.conn.execute("PRAGMA cache_size=-262144")  # KiB: 256 MB at most, used as needed
+        self.conn.execute("PRAGMA mmap_size=1073741824")
+        self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.db = Database(self.conn)
         migrate(self.db)
@@ -47,6 +53,7 @@ class Store:
         self._pending = 0
         self._in_document = False
         self._learned: dict[str, set[str]] = {}
+        self._site_counts: dict[str, int] = {}
 
     # --- transactions -------------------------------------------------------------
     def begin(self) -> None:
@@ -78,6 +85,7 @@ class Store:
             self._in_document = False
             self._pending -= 1
             self._learned.clear()
+            self._site_counts.clear()
 
     def commit(self) -> None:
         self._release_document()
@@ -92,6 +100,7 @@ class Store:
             self.conn.execute("ROLLBACK")
         self._pending = 0
         self._learned.clear()
+        self._site_counts.clear()
 
     def close(self) -> None:
         self.commit()
@@ -178,8 +187,12 @@ class Store:
             self.db["documents"].update(doc_id, row)
             status = "updated"
         else:
-            doc_id = self.db["documents"].insert(row).last_pk
+            cols = ", ".join(row)
+            marks = ", ".join(f":{c}" for c in row)
+            doc_id = self.conn.execute(f"INSERT INTO documents ({cols}) VALUES ({marks})", row).lastrowid
             status = "new"
+            if row["site"] in self._site_counts:
+                self._site_counts[row["site"]] += 1
         self.lsh.add(doc_id, item["signature"])
         self.conn.executemany(
             "INSERT INTO claims (doc_id, kind, claimed_site, claimed_name, claimed_url, evidence)"
@@ -225,6 +238,38 @@ class Store:
 
     def candidates(self, minhash) -> list[int]:
         return self.lsh.query(minhash)
+
+    def claim_partners(self, doc_id: int) -> set[int]:
+        """Documents tied to this one by a claim naming a URL: the ones it claims to come
+        from, and the ones claiming to come from it (a late-arriving original)."""
+        row = self.conn.execute("SELECT url, canonical_url FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        own = [u for u in row if u]
+        claimed = [r[0] for r in self.conn.execute(
+            "SELECT claimed_url FROM claims WHERE doc_id = ? AND claimed_url IS NOT NULL", (doc_id,))]
+        found: set[int] = set()
+        if claimed:
+            marks = ",".join("?" * len(claimed))
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT id FROM documents WHERE url IN ({marks}) OR canonical_url IN ({marks})", claimed + claimed))
+        marks = ",".join("?" * len(own))
+        found.update(r[0] for r in self.conn.execute(
+            f"SELECT doc_id FROM claims WHERE claimed_url IN ({marks})", own))
+        found.discard(doc_id)
+        return found
+
+    def sketches(self, ids) -> dict[int, tuple]:
+        """(signature values, shingle count) of stored documents: enough to estimate
+        Jaccard and containment without reading their text."""
+        ids = list(ids)
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for doc_id, blob, count in self.conn.execute(
+                f"SELECT id, signature, shingles FROM documents WHERE id IN ({marks})", chunk
+            ):
+                out[doc_id] = (np.frombuffer(blob, dtype=np.uint32), count)
+        return out
 
     # --- claims and links -----------------------------------------------------------
     def claims_of(self, ids) -> dict[int, list[dict]]:
@@ -305,7 +350,11 @@ class Store:
         return dict(cur.fetchall())
 
     def site_document_count(self, site: str) -> int:
-        return self.conn.execute("SELECT count(*) FROM documents WHERE site = ?", (site,)).fetchone()[0]
+        # Counted once per run and site, then kept up to date: a count(*) per document
+        # would grow with the corpus.
+        if site not in self._site_counts:
+            self._site_counts[site] = self.conn.execute("SELECT count(*) FROM documents WHERE site = ?", (site,)).fetchone()[0]
+        return self._site_counts[site]
 
     def documents_with_line(self, site: str, line_hash: int) -> list[int]:
         cur = self.conn.execute("SELECT doc_id FROM line_sightings WHERE site = ? AND line_hash = ?", (site, line_hash))
@@ -372,3 +421,15 @@ class Store:
         cur = self.conn.execute("UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'")
         self.commit()
         return cur.rowcount
+
+    def knows_url(self, url: str) -> bool:
+        """A document is stored under this URL, or under the URL it redirected to."""
+        if self.has_url(url):
+            return True
+        return self.conn.execute("SELECT 1 FROM url_aliases WHERE alias = ?", (url,)).fetchone() is not None
+
+    def add_url_aliases(self, doc_id: int, aliases) -> None:
+        """URLs that redirected to the document (written with it, in its transaction)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO url_aliases (alias, doc_id) VALUES (?, ?)", [(a, doc_id) for a in aliases]
+        )

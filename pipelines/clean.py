@@ -13,7 +13,9 @@ from .stage import Stage
 
 
 def split_lines(text: str) -> list[str]:
-    return [line for line in (normalize_line(raw) for raw in text.splitlines()) if line]
+    """Non-empty lines, whitespace normalised as ``normalize_line`` does (str.split is the
+    fast path: it splits on every Unicode space, the no-break space included)."""
+    return [line for line in (" ".join(raw.split()) for raw in text.splitlines()) if line]
 
 
 def is_chrome(line: str, site: Site | None, learned: set[str]) -> bool:

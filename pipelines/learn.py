@@ -19,7 +19,7 @@ import hashlib
 import json
 
 from .clean import split_lines
-from .fingerprint import minhash, shingles
+from .fingerprint import fingerprint
 from .link import Linker
 from .stage import Stage
 
@@ -78,8 +78,7 @@ class LearnChromePipeline(Stage):
                 continue
             stripped = [line for line in lines if line in chrome_lines]
             text = "\n".join(kept)
-            shingle_set = shingles(text)
-            signature = minhash(shingle_set)
-            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingle_set))
+            signature, shingle_count = fingerprint(text)
+            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, shingle_count)
             changed.append((doc_id, signature))
         return sum(self.linker.link(doc_id, signature) for doc_id, signature in changed)
