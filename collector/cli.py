@@ -58,7 +58,7 @@ def _read_db(obj) -> Database:
 @click.pass_obj
 def import_cmd(obj, paths, site, as_json):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
-    from .ingest import import_paths
+    from .ingest import Interrupted, import_paths
 
     context = _context(obj)
     progress = _progress()
@@ -74,8 +74,9 @@ def import_cmd(obj, paths, site, as_json):
             )
     except ValueError as exc:
         _fail(str(exc), 2)
-    except KeyboardInterrupt:
-        _fail("interrupted: committed documents are kept; run the same import again to finish", 130)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        code = 143 if isinstance(exc, Interrupted) else 130
+        _fail("interrupted: committed documents are kept; run the same import again to finish", code)
     finally:
         context.close()
     data = summary.as_dict()
@@ -205,6 +206,48 @@ def stats(obj, as_json, top):
         for run in data["runs"]:
             runs.add_row(*(str(run[c]) for c in cols))
         out.print(runs)
+
+
+@main.command()
+@click.argument("sites", nargs=-1)
+@click.option("--refresh", is_flag=True, help="Download stored articles again; ask feeds and sitemaps unconditionally.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy or COLLECTOR_ setting for this crawl (repeatable), e.g. -s DOWNLOAD_DELAY=2.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_obj
+def crawl(obj, sites, refresh, overrides, as_json):
+    """Crawl SITES (site config keys; all with feeds, sitemaps or start_urls if none) in one process."""
+    from .crawl import parse_overrides, run_crawl
+
+    try:
+        summary = run_crawl(sites, db=obj["db"], config=obj["config"], refresh=refresh, overrides=parse_overrides(overrides))
+    except (ValueError, ConfigError, StoreError) as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        err.print(escape(summary.text()), soft_wrap=True)
+    if any(reason == "shutdown" for reason in summary.finish_reasons.values()):
+        sys.exit(130)
+    if summary.pages_fetched == 0 and summary.faults:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("sites", nargs=-1)
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A setting passed to every crawl (repeatable).")
+@click.option("--max-crawls", type=int, help="Crawls at once at most (default COLLECTOR_SCHEDULE_MAX_CRAWLS).")
+@click.pass_obj
+def schedule(obj, sites, overrides, max_crawls):
+    """Crawl each site (or SITES) on its config's `schedule` cron expression, until SIGTERM or Ctrl-C."""
+    import logging
+
+    from .schedule import ScheduleError, run_schedule
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    try:
+        run_schedule(obj["db"], obj["config"], sites, overrides, max_crawls)
+    except (ScheduleError, ValueError, ConfigError, StoreError) as exc:
+        _fail(str(exc), 2)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ class Article(scrapy.Item):
     author = scrapy.Field()
     published = scrapy.Field()    # ISO-8601, time of day and zone kept when known
     fetched = scrapy.Field()      # ISO-8601 UTC
+    redirected_from = scrapy.Field()  # crawls: URLs that redirected to ``url`` (remembered as aliases)
     first_line_is_title = scrapy.Field()  # plain-text dumps: title is the first non-chrome line
     # Filled by the stages.
     canonical_url = scrapy.Field()

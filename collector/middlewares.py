@@ -34,7 +34,8 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
 
     The store is the source of truth for "seen": a crawl killed midway and started again
     skips exactly the documents that were committed, and fetches the rest. The URL is
-    normalised (``normalize_url``) by the same function that names the stored document.
+    normalised (``normalize_url``) by the same function that names the stored document; a
+    URL that redirected to a stored document is known too (``url_aliases``).
     """
 
     def __init__(self, crawler):
@@ -43,12 +44,14 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
         self.context = Context.for_crawler(crawler)
 
     def get_processed_request(self, request: Request, response) -> Request | None:
-        if not is_article(request) or self.refresh:
+        if not is_article(request):
             return request
         url = normalize_url(request.url)
         if url != request.url:
             request = request.replace(url=url)
-        if self.context.store.has_url(url):
+        if self.refresh:
+            return request
+        if self.context.store.knows_url(url):  # stored under it, or under where it redirected
             self.crawler.stats.inc_value("collector/skipped_stored")
             return None
         return request

@@ -13,7 +13,7 @@ NEWSPIDER_MODULE = "collector.spiders"
 COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: Documents per SQLite transaction: a kill loses at most this many, and a re-run redoes them.
-COLLECTOR_BATCH_SIZE = 200
+COLLECTOR_BATCH_SIZE = int(os.environ.get("COLLECTOR_BATCH_SIZE") or 200)
 #: Download stored article URLs again (``collector crawl --refresh``), and ask feeds and
 #: sitemaps unconditionally (no If-None-Match / If-Modified-Since).
 COLLECTOR_REFRESH = False
@@ -30,7 +30,11 @@ COLLECTOR_RETRY_BACKOFF_MAX = 60.0
 #: Seconds between commits during a crawl, whatever the batch size: a slow crawl does not
 #: hold SQLite's write lock for long (other crawls and the scheduler write to the same file),
 #: and a kill loses at most this long's work.
-COLLECTOR_COMMIT_INTERVAL = 10.0
+COLLECTOR_COMMIT_INTERVAL = 5.0
+#: Crawls: processes that extract article text (trafilatura, CPU-bound) beside the one that
+#: downloads, so extraction does not stall the downloader and a second core is used. 0: in
+#: the crawl's own process. See bench/crawl.py for what it gains.
+COLLECTOR_EXTRACT_PROCESSES = 0
 #: `collector schedule`: at most this many crawls (of different sites) at once; others wait.
 COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
@@ -46,6 +50,10 @@ ITEM_PIPELINES = {
     "pipelines.link.LinkPipeline": 600,
     "pipelines.learn.LearnChromePipeline": 700,
 }
+
+# Runs ITEM_PIPELINES: a stage failing on a document after the store stage wrote it undoes
+# its writes; extraction can run in worker processes (COLLECTOR_EXTRACT_PROCESSES).
+ITEM_PROCESSOR = "collector.itemproc.DocumentPipelines"
 
 # The crawl's own components (see collector.middlewares and collector.crawl).
 SPIDER_MIDDLEWARES = {

@@ -19,6 +19,11 @@ from collector.sites import host_of
 
 from .stage import Stage
 
+#: Fewer letters and digits than this is a page's leftover ("Home", "Page not found"), not
+#: an article. Counted in characters, not words: Chinese and Japanese have no spaces.
+MIN_CHARS = 25
+_WORD_CHAR = re.compile(r"\w")
+
 # htmldate returns days unless asked for a full format; copies are often hours apart.
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
@@ -26,7 +31,9 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 def date_params() -> dict:
     return {
         "original_date": True,
-        "extensive_search": True,
+        # The extensive search takes any year in the body ("since 1996") for a date, and a
+        # wrong early date would win "earliest published"; no date is better than that.
+        "extensive_search": False,
         "outputformat": DATE_FORMAT,
         # A date in the URL has no time of day: use it only when the page states none.
         "deferred_url_extractor": True,
@@ -76,7 +83,7 @@ class ExtractPipeline(Stage):
             self.extract(item, html)
         else:
             item["published"] = iso_date(item.get("published")) or item.get("published")
-        if not (item.get("text") or "").strip():
+        if len(_WORD_CHAR.findall(item.get("text") or "", 0, 4 * MIN_CHARS)) < MIN_CHARS:
             raise DropItem(f"{item.get('source') or item.get('url')}: no article text found")
         item.pop("html", None)  # the raw page is not stored; it has served its purpose
         return item

@@ -67,3 +67,90 @@ def rows(db_path, sql, params=()):
         return [dict(r) for r in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+# --- fixtures of the importer and bad-input tests (test_importers.py, test_bad_input.py) ---
+
+
+@pytest.fixture(scope="module")
+def module_config_dir(tmp_path_factory) -> Path:
+    """Like ``config_dir``, for module-scoped fixtures (one CLI import shared by a module's tests)."""
+    target = tmp_path_factory.mktemp("module-configs") / "configs"
+    shutil.copytree(REPO / "configs", target)
+    for yaml in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
+        shutil.copy(yaml, target / "sites" / yaml.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def html_page():
+    """html_page(title, paragraphs, head="") -> a news page (head: extra meta/link tags)."""
+
+    def page(title: str, paragraphs, head: str = "", charset: str = "utf-8") -> str:
+        body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="{charset}"><title>{title}</title>{head}</head>\n'
+            f'<body><header><nav><a href="/">Home</a> <a href="/local">Local</a></nav></header>\n'
+            f"<main><article><h1>{title}</h1>\n{body}\n</article></main>\n"
+            f"<footer><p>All rights reserved.</p></footer></body></html>\n"
+        )
+
+    return page
+
+
+@pytest.fixture(scope="session")
+def write_warc():
+    """write_warc(path, records, gzip=None): each record a dict with ``url`` and ``html`` (str or
+    bytes), optionally ``status`` ("200 OK"), ``content_type``, ``date``, ``type`` ("response";
+    "request" and "metadata" records carry no page). gzip (one member per record) defaults to
+    the file name ending in .gz. Returns the offsets where each record ends."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    def write(path: Path, records, gzip: bool | None = None) -> list[int]:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=str(path).endswith(".gz") if gzip is None else gzip)
+        ends = []
+        for rec in records:
+            kind = rec.get("type", "response")
+            payload = rec.get("html", "")
+            payload = payload.encode("utf-8") if isinstance(payload, str) else payload
+            warc_headers = {"WARC-Date": rec["date"]} if rec.get("date") else None
+            if kind == "response":
+                http = StatusAndHeaders(
+                    rec.get("status", "200 OK"),
+                    [("Content-Type", rec.get("content_type", "text/html; charset=utf-8"))]
+                    + [(k, v) for k, v in rec.get("headers", {}).items()],
+                    protocol="HTTP/1.1",
+                )
+                record = writer.create_warc_record(
+                    rec["url"], "response", payload=io.BytesIO(payload), http_headers=http, warc_headers_dict=warc_headers
+                )
+            elif kind == "request":
+                http = StatusAndHeaders("GET / HTTP/1.1", [("Host", "example")], is_http_request=True)
+                record = writer.create_warc_record(rec["url"], "request", payload=io.BytesIO(b""), http_headers=http)
+            else:
+                record = writer.create_warc_record(
+                    rec["url"], kind, payload=io.BytesIO(payload), warc_content_type=rec.get("content_type", "text/plain")
+                )
+            writer.write_record(record)
+            ends.append(buffer.tell())
+        Path(path).write_bytes(buffer.getvalue())
+        return ends
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def db_snapshot():
+    """db_snapshot(db_path) -> every row of the tables an import writes, in a stable order."""
+
+    def snapshot(db_path) -> dict[str, list[dict]]:
+        return {
+            table: rows(db_path, f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+            for table in ("documents", "sites", "claims", "links", "lsh_buckets", "chrome_lines", "line_sightings")
+        }
+
+    return snapshot

@@ -108,20 +108,21 @@ def detect(data: bytes) -> str | None:
     # plausible letters (French "crêpes" is "crępes" in cp1250). Among the tied, prefer the
     # decoding whose accented letters belong to one language's alphabet: a real text is
     # written in one language, mojibake mixes letters of several.
-    tied = [r for r in results if r.encoding and r.chaos <= best_chaos + 0.01]
+    tied = [r for r in results if r.encoding and r.chaos <= best_chaos + 0.05]
     if len(tied) <= 1:
         best = tied[0] if tied else None
         return best.encoding if best else None
     sample = data[:20_000]
 
-    def score(result) -> tuple[float, float, int]:
+    def score(result) -> tuple[float, float, float, int]:
         try:
             text = sample.decode(result.encoding, errors="strict")
         except (UnicodeDecodeError, LookupError):
             text = sample.decode(result.encoding, errors="replace")
-        # then charset-normalizer's own language coherence, then how common the encoding is
+        # then charset-normalizer's own mess and language coherence, then how common it is
         return (
             round(alphabet_consistency(text), 2),
+            -round(result.chaos, 2),
             round(result.coherence, 2),
             -_PREFERRED.get(result.encoding, len(_PREFERRED)),
         )
@@ -164,18 +165,28 @@ def alphabet_consistency(text: str) -> float:
     """Share of the text's non-ASCII letters that fit the one alphabet fitting most of them.
 
     Latin letters are matched against per-language alphabets; letters of other scripts
-    (Cyrillic, Greek, CJK...) each fit their own script. 1.0 for plain ASCII.
+    (Cyrillic, Greek, CJK...) each fit their own script. Two marks of mojibake fit no
+    alphabet: a symbol between two letters ("adalar»ndan") and a capital after a small
+    letter ("iÓin"). 1.0 for plain ASCII.
     """
     latin: dict[str, int] = {}
     scripts: dict[str, int] = {}
     total = 0
-    for ch in text:
-        if ch < "\x80" or not ch.isalpha():
+    for i, ch in enumerate(text):
+        if ch < "\x80":
+            continue
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if not ch.isalpha():
+            if ch not in _MID_WORD and unicodedata.category(ch)[0] != "M" and before.isalpha() and after.isalpha():
+                total += 1
             continue
         total += 1
-        low = ch.lower()
+        if ch.isupper() and before.isalpha() and before.islower():
+            continue
         name = unicodedata.name(ch, "")
         if name.startswith("LATIN"):
+            low = ch.lower()
             latin[low] = latin.get(low, 0) + 1
         else:
             script = name.split(" ")[0]
@@ -187,3 +198,7 @@ def alphabet_consistency(text: str) -> float:
     for alphabet in _LATIN_ALPHABETS:
         best = max(best, sum(n for ch, n in latin.items() if ch in alphabet))
     return best / total
+
+
+#: Non-letters that do sit between letters in real text: apostrophes, the Catalan middle dot, hyphens.
+_MID_WORD = set("\u2019\u02bc\u00b7\u2010\u2011\u00ad")

@@ -1,0 +1,804 @@
+"""Scale benchmark: a generated corpus of a million documents, and what it costs to link into it.
+
+    .venv/bin/python bench/scale.py [--docs 1000000] [--new 1000] [--keep] [--workers 2]
+
+1. **Build** (once; cached as ``bench/out/scale-<docs>.db``, with ``scale-<docs>.json`` beside
+   it) a database of ``--docs`` generated articles (``bench/corpusgen.py``: Zipf vocabulary of
+   invented words, 200-1,200 words; nobody's text) spread over 50 sites (``site17``,
+   ``https://site17.example/N``), through the real schema (``collector.store.Store`` creates it)
+   but with a bulk loader: a process pool generates each article and runs the genuine extract,
+   clean, attribute and fingerprint stages on it; the main process writes the rows the store
+   and learn stages would write (``documents``, ``lsh_buckets`` with the keys of
+   ``SQLiteLSH.band_keys``, ``line_sightings``, ``sites``) in big transactions, the LSH rows
+   sorted by (band, bucket, doc_id), the full-text index with one FTS5 'rebuild' (its triggers
+   dropped during the load and recreated from their own SQL). A sample of 100 documents is
+   then imported with the real ``collector import`` into a scratch database and compared
+   column by column, bucket by bucket: the loader must store what the pipeline stores.
+2. **Link 1,000 new documents** (``--new``; 80% fresh articles, 20% copies, excerpts and
+   same-site duplicates of stored ones) with the real ``collector import --json``, into
+   (a) a database holding only the originals those copies refer to, built by the same loader,
+   and (b) the big database (a scratch copy of it; with ``--keep``, the cached one itself).
+   Same JSONL file, so both runs make the same links. Wall time, documents/s, CPU time and
+   peak RSS of the process (``os.wait4``), and where the time goes (a ``sitecustomize`` hook
+   times every stage and the store's calls; it changes no behaviour).
+3. **First link in a new process**: the wall time of importing one copy into the big database,
+   and when linking starts; ``Store(path)`` opened alone in a new process.
+4. **LSH query latency** at N: ``SQLiteLSH.query`` over 1,000 signatures (half of stored
+   documents, half fresh), p50/p99, and candidates per query.
+5. **Bytes per document** (``dbstat``): text, signatures, LSH index, full-text index, other.
+
+Tables go to stdout and ``bench/out/scale-<docs>-report.md``. Everything runs in one go, so the
+ratios compare runs on the same machine under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT = BENCH / "out"
+CONFIGS = REPO / "configs"
+CLI = REPO / ".venv" / "bin" / "collector"
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(REPO))
+
+from corpusgen import Generator  # noqa: E402
+
+from collector.items import Article  # noqa: E402
+from collector.lsh import BANDS, ROWS, SQLiteLSH  # noqa: E402
+from collector.sites import Sites  # noqa: E402
+from collector.store import Store  # noqa: E402
+from pipelines.attribute import AttributePipeline  # noqa: E402
+from pipelines.clean import CleanPipeline, split_lines  # noqa: E402
+from pipelines.extract import ExtractPipeline, content_hash  # noqa: E402
+from pipelines.fingerprint import FingerprintPipeline, fingerprint, signature_bytes, signature_from_bytes  # noqa: E402
+from pipelines.learn import LEARN_MAX_CHARS, LEARN_MIN_CHARS, line_hash, title_key  # noqa: E402
+
+SITES = 50
+CHUNK = 2000                 # documents per pool task
+COMMIT_DOCS = 50_000         # documents per loader transaction
+SAMPLE = 100                 # documents checked against the real pipeline
+COPY_SHARE = 0.2             # of --new: copies of stored documents
+EPOCH = datetime(2016, 1, 1, tzinfo=timezone.utc)
+DOC_COLUMNS = ("id", "url", "site", "title", "author", "published", "fetched", "source", "text", "chrome",
+               "canonical_url", "sitename", "language", "content_hash", "words", "shingles", "signature")
+#: Compared between the loader's rows and the pipeline's ("source" names the input file).
+COMPARED = [c for c in DOC_COLUMNS if c not in ("id", "source")]
+
+
+# --- generated documents --------------------------------------------------------------------
+
+def site_weights() -> np.ndarray:
+    w = 1.0 / np.arange(1, SITES + 1) ** 0.8   # a few big sites, many small ones
+    return w / w.sum()
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def corpus_records(gen: Generator, seed: int, chunk: int, docs: int) -> list[dict]:
+    """The articles of one chunk, ids chunk*CHUNK+1.., the same whoever generates them."""
+    gen.rng = np.random.default_rng([seed, 1, chunk])
+    start, stop = chunk * CHUNK, min(docs, (chunk + 1) * CHUNK)
+    sites = gen.rng.choice(SITES, size=stop - start, p=site_weights())
+    out = []
+    for i, doc_id in enumerate(range(start + 1, stop + 1)):
+        title, paragraphs = gen.article()
+        published = EPOCH + timedelta(minutes=5 * doc_id)
+        out.append({
+            "id": doc_id,
+            "url": f"https://site{sites[i]}.example/{doc_id}",
+            "site": f"site{sites[i]}",
+            "title": title,
+            "published": iso(published),
+            "fetched": iso(published + timedelta(hours=2)),
+            "text": "\n".join(paragraphs),
+        })
+    return out
+
+
+def jsonl_line(rec: dict) -> str:
+    return json.dumps({k: rec[k] for k in ("url", "site", "title", "published", "fetched", "text")}, ensure_ascii=False)
+
+
+# --- the loader: the genuine stages before the store, then the store's rows ---------------
+
+class _NoStore:
+    """What extract and clean ask the store, for a corpus loaded from nothing."""
+
+    def has_content(self, content_hash):
+        return False
+
+    def learned_chrome(self, site):
+        return set()
+
+
+class _Context:
+    def __init__(self):
+        self.sites = Sites.load(CONFIGS)
+        self.store = _NoStore()
+
+
+_STAGES = None
+_GEN = None
+
+
+def _stages():
+    global _STAGES
+    if _STAGES is None:
+        ctx = _Context()
+        _STAGES = [cls.from_context(ctx) for cls in (ExtractPipeline, CleanPipeline, AttributePipeline, FingerprintPipeline)]
+    return _STAGES
+
+
+def band_values(minhash) -> np.ndarray:
+    """The 64 bucket keys of ``SQLiteLSH.band_keys``, vectorised (checked against it below)."""
+    return np.asarray(minhash.hashvalues[: BANDS * ROWS], dtype=">u4").view(">i8").astype(np.int64)
+
+
+def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
+    """Rows of ``records`` as the store and learn stages write them."""
+    rows, bands, ids, sightings, claims = [], [], [], [], []
+    for rec in records:
+        item = Article(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
+                       published=rec["published"], fetched=rec["fetched"], first_line_is_title=False, text=rec["text"])
+        for stage in _stages():
+            item = stage.process_item(item)
+        text, minhash = item["text"], item["signature"]
+        doc_id = rec["id"]
+        row = {
+            "id": doc_id, "url": item["url"], "site": item["site"], "title": item.get("title"),
+            "author": item.get("author"), "published": item.get("published"), "fetched": item.get("fetched"),
+            "source": item.get("source"), "text": text,
+            "chrome": json.dumps(item.get("chrome") or [], ensure_ascii=False),
+            "canonical_url": item.get("canonical_url"), "sitename": item.get("sitename"), "language": item.get("language"),
+            "content_hash": item["content_hash"], "words": len(text.split()), "shingles": item["shingle_count"],
+            "signature": signature_bytes(minhash),
+        }
+        rows.append(tuple(row[c] for c in DOC_COLUMNS))
+        bands.append(band_values(minhash))
+        ids.append(doc_id)
+        for c in item.get("claims") or []:
+            claims.append((doc_id, c["kind"], c.get("claimed_site"), c.get("claimed_name"), c.get("claimed_url"), c["evidence"]))
+        lines = {line_hash(line) for line in split_lines(text) if LEARN_MIN_CHARS <= len(line) <= LEARN_MAX_CHARS}
+        tk = title_key(item.get("title"), doc_id)
+        sightings.extend((item["site"], h, doc_id, tk) for h in lines)
+    return {"rows": rows, "bands": np.array(bands, dtype=np.int64).reshape(-1, BANDS), "ids": np.array(ids, dtype=np.int64),
+            "sightings": sightings, "claims": claims}
+
+
+def _work(task):
+    chunk, docs, seed = task
+    started = time.perf_counter()
+    records = corpus_records(_GEN, seed, chunk, docs)
+    generated = time.perf_counter()
+    out = prepare(records)
+    out["seconds"] = (generated - started, time.perf_counter() - generated)
+    return out
+
+
+class Loader:
+    """Writes prepared batches into a database the real ``Store`` created."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        store = Store(path)
+        store.sync_sites(Sites.load(CONFIGS))
+        store.close()
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=DELETE")
+        self.conn.execute("PRAGMA journal_mode=OFF")  # a failed build is deleted, never resumed
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("PRAGMA cache_size=-1048576")
+        self.triggers = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
+        for name, _ in self.triggers:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+        self.bands, self.ids, self.sightings, self.sites = [], [], [], set()
+        self.pending = 0
+        self.times = {"documents": 0.0}
+        self.conn.execute("BEGIN")
+
+    def add(self, batch: dict) -> None:
+        started = time.perf_counter()
+        marks = ", ".join("?" * len(DOC_COLUMNS))
+        new_sites = {r[2] for r in batch["rows"]} - self.sites
+        self.conn.executemany("INSERT OR IGNORE INTO sites (key, name) VALUES (?, ?)", [(s, s) for s in sorted(new_sites)])
+        self.sites |= new_sites
+        self.conn.executemany(f"INSERT INTO documents ({', '.join(DOC_COLUMNS)}) VALUES ({marks})", batch["rows"])
+        self.conn.executemany(
+            "INSERT INTO claims (doc_id, kind, claimed_site, claimed_name, claimed_url, evidence) VALUES (?, ?, ?, ?, ?, ?)",
+            batch["claims"])
+        self.bands.append(batch["bands"])
+        self.ids.append(batch["ids"])
+        self.sightings.extend(batch["sightings"])
+        self.pending += len(batch["rows"])
+        if self.pending >= COMMIT_DOCS:
+            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN")
+            self.pending = 0
+        self.times["documents"] += time.perf_counter() - started
+
+    def finish(self) -> dict:
+        conn = self.conn
+        started = time.perf_counter()
+        ids = np.concatenate(self.ids) if self.ids else np.empty(0, np.int64)
+        bands = np.concatenate(self.bands) if self.bands else np.empty((0, BANDS), np.int64)
+        self.bands = self.ids = None
+        sql = "INSERT INTO lsh_buckets (band, bucket, doc_id) VALUES (?, ?, ?)"
+        for band in range(BANDS):
+            column = bands[:, band]
+            order = np.lexsort((ids, column))  # by bucket, then doc_id
+            keys, docs = column[order], ids[order]
+            for lo in range(0, len(order), 1_000_000):
+                conn.executemany(sql, zip(itertools.repeat(band), keys[lo:lo + 1_000_000].tolist(), docs[lo:lo + 1_000_000].tolist()))
+        del bands
+        self.times["lsh_buckets"] = time.perf_counter() - started
+        started = time.perf_counter()
+        self.sightings.sort()  # the primary key's order: (site, line_hash, doc_id)
+        conn.executemany("INSERT INTO line_sightings (site, line_hash, doc_id, title_key) VALUES (?, ?, ?, ?)", self.sightings)
+        self.sightings = None
+        conn.execute("COMMIT")
+        self.times["line_sightings"] = time.perf_counter() - started
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')")
+        for _, sql_text in self.triggers:
+            conn.execute(sql_text)
+        conn.execute("COMMIT")
+        self.times["fts_rebuild"] = time.perf_counter() - started
+        after = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
+        assert after == self.triggers, "FTS triggers differ from the ones sqlite-utils made"
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.close()
+        return self.times
+
+
+def build_big(path: Path, docs: int, seed: int, workers: int) -> dict:
+    global _GEN
+    tmp = path.with_name(path.name + ".building")
+    started = time.perf_counter()
+    _GEN = Generator(seed=0)  # the vocabulary; inherited by the forked workers
+    _stages()
+    chunks = math.ceil(docs / CHUNK)
+    cpu = {"generate": 0.0, "stages": 0.0}
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        loader = Loader(tmp)
+        done = 0
+        for batch in pool.imap(_work, [(c, docs, seed) for c in range(chunks)]):
+            cpu["generate"] += batch["seconds"][0]
+            cpu["stages"] += batch["seconds"][1]
+            loader.add(batch)
+            done += len(batch["rows"])
+            if done % 100_000 < CHUNK:
+                print(f"  loaded {done:,} documents in {time.perf_counter() - started:,.0f} s", file=sys.stderr, flush=True)
+    generated = time.perf_counter() - started
+    times = loader.finish()
+    total = time.perf_counter() - started
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    tmp.rename(path)
+    return {"docs": docs, "seed": seed, "workers": workers, "seconds": total, "generate_and_insert_seconds": generated,
+            "cpu_generate": cpu["generate"], "cpu_stages": cpu["stages"], **{f"{k}_seconds": v for k, v in times.items()},
+            "bytes": path.stat().st_size, "built": iso(datetime.now(timezone.utc))}
+
+
+def build_from_records(path: Path, records: list[dict]) -> float:
+    started = time.perf_counter()
+    loader = Loader(path)
+    loader.add(prepare(records))
+    loader.finish()
+    return time.perf_counter() - started
+
+
+# --- checking the loader against the pipeline -------------------------------------------------
+
+def doc_state(conn: sqlite3.Connection, url: str) -> dict:
+    cur = conn.execute(f"SELECT id, {', '.join(COMPARED)} FROM documents WHERE url = ?", (url,))
+    row = cur.fetchone()
+    doc_id, values = row[0], dict(zip(COMPARED, row[1:]))
+    values["buckets"] = sorted(conn.execute("SELECT band, bucket FROM lsh_buckets WHERE doc_id = ?", (doc_id,)).fetchall())
+    values["sightings"] = sorted(conn.execute("SELECT site, line_hash, title_key FROM line_sightings WHERE doc_id = ?", (doc_id,)).fetchall())
+    values["claims"] = sorted(conn.execute(
+        "SELECT kind, claimed_site, claimed_name, claimed_url, evidence FROM claims WHERE doc_id = ?", (doc_id,)).fetchall())
+    values["site_row"] = conn.execute("SELECT key, name, domains, aliases, config FROM sites WHERE key = ?", (values["site"],)).fetchone()
+    first_words = " ".join(values["text"].split()[:4])
+    values["fts_finds_it"] = doc_id in {r[0] for r in conn.execute(
+        "SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?", ('"' + first_words.replace('"', " ") + '"',))}
+    return values
+
+
+def verify(db: Path, docs: int, seed: int, work: Path) -> dict:
+    """Import SAMPLE documents with the real CLI; compare what it stored with the loader's rows."""
+    gen = _GEN or Generator(seed=0)
+    chunks = sorted({0, (math.ceil(docs / CHUNK) - 1)})
+    records = [r for c in chunks for r in corpus_records(gen, seed, c, docs)]
+    rng = np.random.default_rng([seed, 7])
+    sample = [records[i] for i in sorted(rng.choice(len(records), size=min(SAMPLE, len(records)), replace=False))]
+    jsonl = work / "scale-verify.jsonl"
+    jsonl.write_text("".join(jsonl_line(r) + "\n" for r in sample), encoding="utf-8")
+    target = work / "scale-verify.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    result = run_cli(target, jsonl)
+    assert result["summary"]["new"] == len(sample), result
+    mine, theirs = sqlite3.connect(db), sqlite3.connect(target)
+    mismatches = []
+    lsh = SQLiteLSH(mine)
+    for rec in sample:
+        a, b = doc_state(mine, rec["url"]), doc_state(theirs, rec["url"])
+        diff = sorted(k for k in a if a[k] != b[k])
+        if diff:
+            mismatches.append((rec["url"], diff))
+        # The loader's vectorised keys are SQLiteLSH.band_keys' keys.
+        keys = sorted(lsh.band_keys(signature_from_bytes(a["signature"])))
+        if keys != a["buckets"]:
+            mismatches.append((rec["url"], ["band_keys"]))
+    fts = mine.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')") if docs <= 50_000 else None
+    mine.close()
+    theirs.close()
+    if mismatches:
+        raise SystemExit(f"the loader stores what the pipeline does not: {mismatches[:5]}")
+    return {"sample": len(sample), "mismatches": 0, "fts_integrity_checked": fts is not None,
+            "compared": COMPARED + ["lsh_buckets", "line_sightings", "claims", "sites row", "FTS match"]}
+
+
+# --- running the real CLI ----------------------------------------------------------------------
+
+HOOK = r'''
+"""bench/scale.py: times the stages and store calls of this process (it changes nothing else)."""
+import atexit, json, os, time
+_target = os.environ.get("SCALE_TIMINGS")
+if _target:
+    _data = {"hook_start": time.time(), "events": {}, "stages": {}, "calls": {}}
+
+    def _event(name):
+        _data["events"].setdefault(name, time.time())
+
+    def _add(name, seconds):
+        _data["stages"][name] = _data["stages"].get(name, 0.0) + seconds
+        _data["calls"][name] = _data["calls"].get(name, 0) + 1
+
+    import collector.store as _store
+    import collector.lsh as _lsh
+    from pipelines.stage import Stage as _Stage
+    _event("store_module_imported")
+
+    def _wrap(cls, name, label, first=None):
+        original = getattr(cls, name)
+
+        def wrapper(*args, **kwargs):
+            if first:
+                _event(first + "_start")
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _add(label, time.perf_counter() - started)
+                if first:
+                    _event(first + "_end")
+
+        setattr(cls, name, wrapper)
+
+    _process_item = _Stage.process_item
+
+    def _timed_process_item(self, item):
+        name = type(self).__name__
+        _event(name + "_first_start")
+        started = time.perf_counter()
+        try:
+            return _process_item(self, item)
+        finally:
+            _add("stage:" + name, time.perf_counter() - started)
+            _event(name + "_first_end")
+
+    _Stage.process_item = _timed_process_item
+    _wrap(_store.Store, "__init__", "store:open", first="store_open")
+    for _name in ("save_document", "commit", "close", "candidates", "sketches", "documents", "claim_partners",
+                  "group_of", "set_group", "links_among", "claims_of", "has_content", "find_url", "record_sightings",
+                  "sighting_counts", "site_document_count", "learned_chrome", "sync_sites"):
+        _wrap(_store.Store, _name, "store:" + _name)
+    _wrap(_lsh.SQLiteLSH, "add", "lsh:add")
+    _wrap(_lsh.SQLiteLSH, "query", "lsh:query")
+
+    @atexit.register
+    def _dump():
+        _data["exit"] = time.time()
+        with open(_target, "w") as fh:
+            json.dump(_data, fh)
+'''
+
+
+def hook_dir(work: Path) -> Path:
+    folder = work / "scale-hook"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
+    return folder
+
+
+def run_cli(db: Path, jsonl: Path, timings: Path | None = None) -> dict:
+    """``collector --db DB --config configs import JSONL --json`` in a new process: wall time,
+    CPU time, peak RSS (os.wait4), its JSON summary, and the hook's timings if asked."""
+    env = dict(os.environ)
+    env.pop("SCALE_TIMINGS", None)
+    if timings is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(hook_dir(timings.parent)), env.get("PYTHONPATH")] if p)
+        env["SCALE_TIMINGS"] = str(timings)
+        timings.unlink(missing_ok=True)
+    out, err = db.with_name(db.name + ".stdout"), db.with_name(db.name + ".stderr")
+    cmd = [str(CLI), "--db", str(db), "--config", str(CONFIGS), "import", str(jsonl), "--json"]
+    load_before = os.getloadavg()[0]
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        spawned = time.time()
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, cwd=REPO, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read_text()[-3000:]}")
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_bytes": usage.ru_maxrss * 1024,
+              "summary": json.loads(out.read_text().strip().splitlines()[-1]), "spawned": spawned,
+              "load": (load_before, os.getloadavg()[0]), "stderr": err.read_text()[-2000:]}
+    if timings is not None:
+        result["timings"] = json.loads(timings.read_text())
+    return result
+
+
+# --- the new documents ----------------------------------------------------------------------------
+
+def make_new(big: Path, new: int, seed: int, jsonl: Path, extra: int = 4) -> dict:
+    """--new documents (JSONL), and ``extra`` single copies for the first-link runs."""
+    conn = sqlite3.connect(big)
+    n_docs, base = conn.execute("SELECT count(*), max(id) FROM documents").fetchone()
+    rng = np.random.default_rng([seed, 9, base])
+    copies = int(round(new * COPY_SHARE))
+    originals = [int(i) for i in rng.choice(np.arange(1, base + 1), size=copies + extra, replace=False)]
+    found = {}
+    for lo in range(0, len(originals), 500):
+        part = originals[lo:lo + 500]
+        for row in conn.execute(
+                f"SELECT id, url, site, title, published, fetched, text, content_hash FROM documents WHERE id IN ({','.join('?' * len(part))})",
+                part):
+            found[row[0]] = dict(zip(("id", "url", "site", "title", "published", "fetched", "text", "content_hash"), row))
+    conn.close()
+    originals = [o for o in originals if o in found]
+    for o in originals:
+        rec = found[o]
+        assert content_hash(rec["url"], rec["text"], rec["title"]) == rec["content_hash"], "stored text is not the input text"
+    gen = Generator(seed=0)
+    gen.rng = np.random.default_rng([seed, 10, base])
+    number = itertools.count(base + 1)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def fresh(i):
+        title, paragraphs = gen.article()
+        site = int(gen.rng.choice(SITES, p=site_weights()))
+        n = next(number)
+        return {"url": f"https://site{site}.example/{n}", "site": f"site{site}", "title": title,
+                "published": iso(start + timedelta(minutes=i)), "fetched": iso(start + timedelta(minutes=i, hours=1)),
+                "text": "\n".join(paragraphs), "kind": "fresh"}
+
+    def copy_of(rec, kind):
+        paragraphs = rec["text"].split("\n")
+        site = rec["site"]
+        if kind != "duplicate":
+            others = [s for s in range(SITES) if f"site{s}" != site]
+            site = f"site{int(gen.rng.choice(others))}"
+        if kind == "copy":  # light edits: one word in fifty replaced
+            words = [p.split(" ") for p in paragraphs]
+            where = [(i, j) for i, p in enumerate(words) for j in range(1, len(p) - 1)]
+            for k in gen.rng.choice(len(where), size=max(1, len(where) // 50), replace=False):
+                i, j = where[k]
+                words[i][j] = gen.words(1)[0]
+            paragraphs = [" ".join(p) for p in words]
+            if gen.rng.random() < 0.5:
+                paragraphs.append(f"This article originally appeared at {rec['url']}")
+        elif kind == "excerpt":
+            paragraphs = paragraphs[: max(1, len(paragraphs) // 3)] + [f"Read more at {rec['url']}"]
+        published = datetime.fromisoformat(rec["published"]) + timedelta(hours=3)
+        n = next(number)
+        return {"url": f"https://{site}.example/{n}", "site": site, "title": rec["title"], "published": iso(published),
+                "fetched": iso(published + timedelta(hours=1)), "text": "\n".join(paragraphs), "kind": kind,
+                "original": rec["id"]}
+
+    kinds = ["copy", "excerpt", "copy", "excerpt", "duplicate"]
+    items = [copy_of(found[o], kinds[i % len(kinds)]) for i, o in enumerate(originals[:copies])]
+    items += [fresh(i) for i in range(new - len(items))]
+    order = rng.permutation(len(items))
+    items = [items[i] for i in order]
+    jsonl.write_text("".join(jsonl_line(r) + "\n" for r in items), encoding="utf-8")
+    singles = []
+    for i, o in enumerate(originals[copies:]):
+        single = jsonl.with_name(f"{jsonl.stem}-single{i}.jsonl")
+        single.write_text(jsonl_line(copy_of(found[o], "copy")) + "\n", encoding="utf-8")
+        singles.append(single)
+    return {"docs_in_db": n_docs, "originals": [found[o] for o in originals[:copies]], "singles": singles,
+            "kinds": {k: sum(1 for r in items if r["kind"] == k) for k in ("fresh", "copy", "excerpt", "duplicate")}}
+
+
+def copy_db(src: Path, dst: Path) -> float:
+    started = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{dst}{suffix}").unlink(missing_ok=True)
+    subprocess.run(["cp", "--reflink=auto", str(src), str(dst)], check=True)
+    return time.perf_counter() - started
+
+
+# --- LSH queries, Store open, bytes ---------------------------------------------------------------
+
+def query_latency(db: Path, seed: int, queries: int) -> dict:
+    store = Store(db)
+    n_docs, base = store.conn.execute("SELECT count(*), max(id) FROM documents").fetchone()
+    rng = np.random.default_rng([seed, 11])
+    stored_ids = [int(i) for i in rng.choice(np.arange(1, base + 1), size=queries // 2, replace=False)]
+    stored = [(i, store.signature(i)) for i in stored_ids]
+    gen = _GEN or Generator(seed=0)
+    gen.rng = np.random.default_rng([seed, 12])
+    fresh = [(None, fingerprint("\n".join(gen.article()[1]))[0]) for _ in range(queries - len(stored))]
+    out = {"docs": n_docs}
+    for label, sigs in (("stored", stored), ("fresh", fresh)):
+        for attempt in ("first", "again"):
+            times, cands, others = [], [], 0
+            for own, mh in sigs:
+                started = time.perf_counter()
+                found = store.lsh.query(mh)
+                times.append(time.perf_counter() - started)
+                extra = [d for d in found if d != own]
+                cands.append(len(extra))
+                others += bool(extra)
+                if own is not None:
+                    assert own in found, f"a stored document does not find itself ({own})"
+            out[(label, attempt)] = {"n": len(sigs), "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
+                                     "max": max(times), "mean_candidates": float(np.mean(cands)), "max_candidates": max(cands),
+                                     "with_candidates": others}
+    # The index lookups themselves: how the planner runs the query.
+    params = [v for pair in store.lsh.band_keys(stored[0][1]) for v in pair]
+    out["plan"] = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + store.lsh._query_sql, params)]
+    store.close()
+    return out
+
+
+def store_open(db: Path) -> dict:
+    code = ("import time, json, sys; t0 = time.perf_counter(); from collector.store import Store; t1 = time.perf_counter(); "
+            "s = Store(sys.argv[1]); t2 = time.perf_counter(); s.close(); "
+            "print(json.dumps({'import': t1 - t0, 'open': t2 - t1}))")
+    started = time.perf_counter()
+    result = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", code, str(db)], capture_output=True, text=True, check=True, cwd=REPO)
+    data = json.loads(result.stdout)
+    data["wall"] = time.perf_counter() - started
+    return data
+
+
+def db_bytes(db: Path) -> dict:
+    conn = sqlite3.connect(db)
+    started = time.perf_counter()
+    try:
+        objects = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat WHERE aggregate = TRUE GROUP BY name"))
+        method = "dbstat"
+    except sqlite3.OperationalError:
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        objects = {"(all)": page * conn.execute("PRAGMA page_count").fetchone()[0]}
+        method = "page_count"
+    owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+    n_docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    sig = conn.execute("SELECT sum(length(signature)) FROM documents").fetchone()[0] or 0
+    text_chars = conn.execute("SELECT sum(length(CAST(text AS BLOB))) FROM documents").fetchone()[0] or 0
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    freelist = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
+    conn.close()
+    groups = {"text (documents table and its indexes, less signatures)": 0, "signatures (documents.signature)": sig,
+              "LSH index (lsh_buckets)": 0, "full-text index (documents_fts*)": 0,
+              "line_sightings (learn stage)": 0, "other": freelist}
+    for name, size in objects.items():
+        table = owner.get(name, name)
+        if table == "documents":
+            groups["text (documents table and its indexes, less signatures)"] += size
+        elif table == "lsh_buckets":
+            groups["LSH index (lsh_buckets)"] += size
+        elif table.startswith("documents_fts"):
+            groups["full-text index (documents_fts*)"] += size
+        elif table == "line_sightings":
+            groups["line_sightings (learn stage)"] += size
+        else:
+            groups["other"] += size
+    groups["text (documents table and its indexes, less signatures)"] -= sig
+    return {"docs": n_docs, "groups": groups, "objects": objects, "method": method, "file": db.stat().st_size,
+            "text_bytes": text_chars, "seconds": time.perf_counter() - started}
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds < 0.1 else f"{seconds * 1000:.0f} ms"
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--new", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true",
+                        help="import into the cached database itself (it keeps the new documents) instead of a scratch copy")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries", type=int, default=1000)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    big = OUT / f"scale-{args.docs}.db"
+    meta_path = OUT / f"scale-{args.docs}.json"
+    report: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        report.append(text)
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    started_all = time.perf_counter()
+
+    # 1. the corpus
+    if big.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        built_now = False
+    else:
+        print(f"building {big} ({args.docs:,} documents, {args.workers} workers)...", file=sys.stderr, flush=True)
+        meta = build_big(big, args.docs, args.seed, args.workers)
+        meta["verified"] = verify(big, args.docs, args.seed, OUT)
+        meta_path.write_text(json.dumps(meta, indent=2))
+        built_now = True
+    say(f"# Scale: {args.docs:,} generated documents\n")
+    say(f"Machine: {machine}; load average at start {os.getloadavg()[0]:.1f} (other work shares the CPU).\n")
+    say(f"## 1. Building the corpus ({'this run' if built_now else 'cached, built ' + meta['built']})\n")
+    n = meta["docs"]
+    say(table(["phase", "wall", "per document"], [
+        ["generate + extract/clean/attribute/fingerprint stages in the pool (CPU over workers: "
+         f"generate {meta['cpu_generate']:,.0f} s, stages {meta['cpu_stages']:,.0f} s), insert documents",
+         f"{meta['generate_and_insert_seconds']:,.0f} s", ms(meta["generate_and_insert_seconds"] / n)],
+        ["  of which the main process inserting documents", f"{meta['documents_seconds']:,.0f} s", ms(meta["documents_seconds"] / n)],
+        [f"lsh_buckets ({BANDS * n:,} rows, sorted)", f"{meta['lsh_buckets_seconds']:,.0f} s", ms(meta["lsh_buckets_seconds"] / n)],
+        ["line_sightings", f"{meta['line_sightings_seconds']:,.0f} s", ms(meta["line_sightings_seconds"] / n)],
+        ["FTS5 rebuild + triggers", f"{meta['fts_rebuild_seconds']:,.0f} s", ms(meta["fts_rebuild_seconds"] / n)],
+        ["**total**", f"**{meta['seconds']:,.0f} s**", ms(meta["seconds"] / n)],
+    ]))
+    v = meta["verified"]
+    say(f"\nDatabase file {mb(meta['bytes'])}. Loader checked against the real `collector import` on {v['sample']} documents: "
+        f"{v['mismatches']} mismatches in {', '.join(v['compared'])}"
+        f"{'; FTS5 integrity-check passed' if v['fts_integrity_checked'] else ''}.\n")
+
+    # 2. linking new documents
+    work = OUT
+    jsonl = work / f"scale-{args.docs}-new.jsonl"
+    new = make_new(big, args.new, args.seed, jsonl)
+    small = work / f"scale-{args.docs}-small.db"
+    small_build = build_from_records(small, new["originals"])
+    if args.keep:
+        target, copy_seconds = big, 0.0
+    else:
+        target = work / f"scale-{args.docs}-scratch.db"
+        copy_seconds = copy_db(big, target)
+    res_small = run_cli(small, jsonl, work / "scale-timings-small.json")
+    res_big = run_cli(target, jsonl, work / "scale-timings-big.json")
+    say(f"## 2. Linking {args.new:,} new documents ({new['kinds']['fresh']} fresh, {new['kinds']['copy']} copies, "
+        f"{new['kinds']['excerpt']} excerpts, {new['kinds']['duplicate']} same-site duplicates)\n")
+    say(f"`collector --db DB --config configs import {jsonl.name} --json`, one process each, same file, small first. "
+        f"(a) {len(new['originals'])} originals (loaded in {small_build:.1f} s); (b) {new['docs_in_db']:,} documents "
+        f"({'in place, --keep' if args.keep else f'scratch copy, cp --reflink=auto in {copy_seconds:.0f} s'}).\n")
+    rows = []
+    for label, r in (("(a) originals only", res_small), (f"(b) {new['docs_in_db']:,} documents", res_big)):
+        s = r["summary"]
+        rows.append([label, f"{r['wall']:.2f} s", f"{s['seconds']:.2f} s", f"{s['documents_per_second']:.0f}",
+                     f"{r['cpu']:.2f} s", s["new"], s["new_links"], mb(r["maxrss_bytes"]), f"{r['load'][0]:.1f}"])
+    ratio_run = res_big["summary"]["seconds"] / res_small["summary"]["seconds"]
+    ratio_wall = res_big["wall"] / res_small["wall"]
+    ratio_cpu = res_big["cpu"] / res_small["cpu"]
+    rows.append(["**(b) / (a)**", f"**{ratio_wall:.2f}×**", f"**{ratio_run:.2f}×**", "", f"**{ratio_cpu:.2f}×**", "", "", "", ""])
+    say(table(["database", "process wall", "import loop", "documents/s", "CPU (user+sys)", "new", "new links", "peak RSS", "load avg"], rows))
+    # where the time goes
+    keys = sorted(set(res_small["timings"]["stages"]) | set(res_big["timings"]["stages"]),
+                  key=lambda k: -res_big["timings"]["stages"].get(k, 0))
+    rows = []
+    for k in keys:
+        a, b = res_small["timings"]["stages"].get(k, 0.0), res_big["timings"]["stages"].get(k, 0.0)
+        calls = res_big["timings"]["calls"].get(k, 0)
+        rows.append([f"`{k}`", calls, f"{a * 1000:,.0f} ms", f"{b * 1000:,.0f} ms", f"{b - a:+.2f} s",
+                     f"{b / a:.2f}×" if a > 0.0005 else ""])
+    say("\nWhere the time goes (the hook's timers; store calls are nested inside the stages):\n")
+    say(table(["timer", "calls (b)", "(a)", "(b)", "(b) − (a)", "(b)/(a)"], rows))
+    say("")
+
+    # 3. first link in a new process
+    singles = new["singles"]
+    plain = run_cli(target, singles[0])
+    hooked = run_cli(target, singles[1], work / "scale-timings-single.json")
+    ev = hooked["timings"]["events"]
+    t0 = hooked["spawned"]
+    opened = store_open(target)
+    opened_cold = store_open(target)
+    say("## 3. First link in a new process\n")
+    say(table(["measure", "value"], [
+        ["import of one copy, process wall (no hook)", f"{plain['wall']:.2f} s (new links: {plain['summary']['new_links']})"],
+        ["import of one copy, process wall (hooked run)", f"{hooked['wall']:.2f} s (new links: {hooked['summary']['new_links']})"],
+        ["  Python + CLI start-up until `Store()` is called", f"{ev['store_open_start'] - t0:.2f} s"],
+        ["  `Store()` open (in the CLI)", f"{ev['store_open_end'] - ev['store_open_start']:.3f} s"],
+        ["  linking starts (spawn → first `LinkPipeline` call)", f"**{ev['LinkPipeline_first_start'] - t0:.2f} s**"],
+        ["  linking of the document", f"{ev['LinkPipeline_first_end'] - ev['LinkPipeline_first_start']:.3f} s"],
+        ["  spawn → exit", f"{hooked['timings']['exit'] - t0:.2f} s"],
+        ["  first document in the 1,000-document run: spawn → first link", f"{res_big['timings']['events']['LinkPipeline_first_start'] - res_big['spawned']:.2f} s"],
+        ["`Store(path)` alone in a new process: import collector.store", f"{opened['import']:.2f} s"],
+        ["`Store(path)` alone in a new process: open (twice)", f"{opened['open'] * 1000:.1f} ms, {opened_cold['open'] * 1000:.1f} ms"],
+    ]))
+    say("")
+
+    # 4. LSH query latency
+    q = query_latency(target, args.seed, args.queries)
+    say(f"## 4. LSH query at {q['docs']:,} documents (`SQLiteLSH.query`, {BANDS} bands × {ROWS} rows, ≥ 2 band hits)\n")
+    rows = []
+    for label in ("stored", "fresh"):
+        for attempt in ("first", "again"):
+            d = q[(label, attempt)]
+            rows.append([f"{label} signatures ({attempt} pass)", d["n"], ms(d["p50"]), ms(d["p99"]), ms(d["max"]),
+                         f"{d['mean_candidates']:.3f}", d["max_candidates"], d["with_candidates"]])
+    say(table(["queries", "n", "p50", "p99", "max", "candidates/query (other than itself)", "max", "queries with any"], rows))
+    say(f"\nQuery plan: {'; '.join(sorted(set(q['plan'])))}\n")
+
+    # 5. bytes per document
+    sizes = db_bytes(big if not args.keep else target)
+    nd = sizes["docs"]
+    say(f"## 5. Database bytes per document ({nd:,} documents, {sizes['method']}, file {mb(sizes['file'])})\n")
+    rows = [[k, mb(v), f"{v / nd:,.0f}", f"{v / sizes['file']:.1%}"] for k, v in sizes["groups"].items()]
+    rows.append(["**total (file)**", f"**{mb(sizes['file'])}**", f"**{sizes['file'] / nd:,.0f}**", ""])
+    say(table(["part", "size", "bytes/document", "share"], rows))
+    say(f"\n(Raw UTF-8 text: {sizes['text_bytes'] / nd:,.0f} bytes/document. Objects: "
+        + ", ".join(f"{k} {mb(v)}" for k, v in sorted(sizes["objects"].items(), key=lambda kv: -kv[1]) if v > 2**20) + ".)\n")
+
+    # targets
+    rss = max(res_small["maxrss_bytes"], res_big["maxrss_bytes"], plain["maxrss_bytes"])
+    first = ev["LinkPipeline_first_start"] - t0
+    say("## Targets\n")
+    say(table(["target", "measured", "met"], [
+        ["linking 1,000 into N ≤ 1.5 × into the originals only (import loop)", f"{ratio_run:.2f}×", "yes" if ratio_run <= 1.5 else "**no**"],
+        ["same, process wall / CPU", f"{ratio_wall:.2f}× / {ratio_cpu:.2f}×", "yes" if ratio_wall <= 1.5 else "**no**"],
+        ["same links both ways", f"{res_small['summary']['new_links']} / {res_big['summary']['new_links']}",
+         "yes" if res_small["summary"]["new_links"] == res_big["summary"]["new_links"] else "**no**"],
+        ["first import starts linking within 2 s", f"{first:.2f} s", "yes" if first <= 2 else "**no**"],
+        ["resident memory < 2 GB", mb(rss), "yes" if rss < 2 * 2**30 else "**no**"],
+    ]))
+    say(f"\nWhole bench: {time.perf_counter() - started_all:,.0f} s; load average at end {os.getloadavg()[0]:.1f}.")
+    (OUT / f"scale-{args.docs}-report.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    if not args.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""The site spiders: a site config's feeds, sitemaps and start pages, to ``Article`` items.
+
+``site`` reads all three sources of one site in one crawler (one dupefilter, one politeness
+budget per domain); ``feed``, ``sitemap`` and ``follow`` read one source each. All take
+``-a site=KEY`` (``configs/sites/KEY.yaml``)::
+
+    scrapy crawl site -a site=zerohedge
+    scrapy crawl feed -a site=zerohedge -s COLLECTOR_DB=zh.db
+
+They only find and fetch pages. An article page becomes an item with ``url``, ``html``,
+``site``, ``source`` and ``fetched``; the pipelines in ITEM_PIPELINES do everything else,
+for a crawled page exactly as for an imported file. Article URLs already stored are not
+requested again (``collector.middlewares.SkipStoredMiddleware``); feeds and sitemaps are
+asked conditionally (``ConditionalRequestsMiddleware``). Every failure is reported through
+the crawl's report (``collector.crawl``) with its URL and reason, and the crawl goes on.
+
+Built on Scrapy's machinery: ``SitemapSpider`` (indexes, gzip, news sitemaps, robots.txt
+``Sitemap:`` lines, ``sitemap_filter``) and ``CrawlSpider`` rules with ``LinkExtractor``
+(``follow`` and ``articles`` regexes; depth bounded by DEPTH_LIMIT). Feeds are parsed by
+``collector.feeds``, which never resolves XML entities.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from scrapy import Request, signals
+from scrapy.exceptions import StopDownload
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spiders import CrawlSpider, Rule, SitemapSpider
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from collector.context import Context
+from collector.crawl import charset_problem, classify_failure, normalize_url, report_fault
+from collector.feeds import NotAFeed, parse_feed
+from collector.importers.decoding import NotText, decode
+from collector.items import Article
+from collector.middlewares import KIND, LISTED_IN
+from collector.sites import Site, host_of
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _content_type(headers) -> str:
+    value = headers.get(b"Content-Type") or b""
+    return value.decode("latin-1").split(";")[0].strip().lower()
+
+
+def _header_charset(headers) -> str | None:
+    value = (headers.get(b"Content-Type") or b"").decode("latin-1")
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", value, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+class SiteSpider(SitemapSpider, CrawlSpider):
+    """All of a site's sources: its feeds, its sitemaps, and link-following from start_urls."""
+
+    name = "site"
+    #: Which of the site config's sources this spider reads.
+    sources = ("feeds", "sitemaps", "start_urls")
+    sitemap_rules = [("", "parse_article")]
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        context = Context.for_crawler(crawler)
+        key = kwargs.get("site")
+        known = ", ".join(sorted(context.sites.by_key)) or "none"
+        if not key:
+            raise ValueError(f"spider {cls.name!r} needs -a site=KEY (site configs: {known})")
+        site = context.sites.get(key)
+        if site is None:
+            raise ValueError(f"-a site={key}: no such site config in {crawler.settings.get('COLLECTOR_CONFIG')} (known: {known})")
+        kwargs["site_config"] = site
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.context = context
+        crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
+        return spider
+
+    def __init__(self, *args, site: str | None = None, site_config: Site | None = None, **kwargs):
+        if site_config is None:
+            raise ValueError(f"spider {self.name!r} is built with -a site=KEY (from_crawler)")
+        self.site_config = site_config
+        self.site_key = site_config.key
+        self.sitemap_urls = site_config.sitemaps if "sitemaps" in self.sources else ()
+        self.rules = self.build_rules(site_config) if "start_urls" in self.sources else ()
+        self._articles = [re.compile(p) for p in site_config.articles]
+        # A site config without domains owns the hosts of its own feeds, sitemaps and pages.
+        self._source_hosts = {host_of(u) for u in (*site_config.feeds, *site_config.sitemaps, *site_config.start_urls)}
+        super().__init__(*args, **kwargs)
+
+    # --- what to fetch --------------------------------------------------------------
+    @staticmethod
+    def build_rules(site: Site) -> list[Rule]:
+        """Links to articles are extracted; links matching ``follow`` are followed for more.
+
+        Without ``articles`` regexes every link of the site that ``follow`` does not match
+        is taken for an article (extraction drops pages with no article text).
+        """
+        rules = [
+            Rule(
+                LinkExtractor(allow=site.articles, deny=() if site.articles else site.follow),
+                callback="parse_article",
+                follow=False,
+                process_links="own_links",
+                process_request="as_article",
+                errback="on_fault",
+            )
+        ]
+        if site.follow:
+            rules.append(
+                Rule(
+                    LinkExtractor(allow=site.follow),
+                    follow=True,
+                    process_links="own_links",
+                    process_request="as_page",
+                    errback="on_fault",
+                )
+            )
+        return rules
+
+    def owns(self, url: str) -> bool:
+        """Is the URL this site's? (Its config's domains; host:port allowed.)"""
+        found = self.context.sites.for_url(url)
+        if found is not None:
+            return found.key == self.site_key
+        return not self.site_config.domains and host_of(url) in self._source_hosts
+
+    def wants_article(self, url: str) -> bool:
+        return self.owns(url) and (not self._articles or any(p.search(url) for p in self._articles))
+
+    def own_links(self, links):
+        return [link for link in links if self.owns(link.url)]
+
+    def as_article(self, request: Request, response) -> Request:
+        request.meta[KIND] = "article"
+        url = normalize_url(request.url)
+        return request.replace(url=url) if url != request.url else request
+
+    def as_page(self, request: Request, response) -> Request:
+        request.meta[KIND] = "page"
+        return request
+
+    # --- requests ---------------------------------------------------------------------
+    async def start(self):
+        if "feeds" in self.sources:
+            for url in self.site_config.feeds:
+                yield self.feed_request(url)
+        for url in self.sitemap_urls:
+            yield self.sitemap_request(url)
+        if "start_urls" in self.sources:
+            for url in self.site_config.start_urls:
+                yield Request(url, callback=self.parse_start_page, errback=self.on_fault, meta={KIND: "page"}, dont_filter=True)
+
+    def feed_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.parse_feed,
+            errback=self.on_fault,
+            meta={KIND: "feed", "handle_httpstatus_list": [304]},
+            dont_filter=True,
+        )
+
+    def sitemap_request(self, url: str) -> Request:
+        # The size limit bounds both the download and the decompression (gzip bombs).
+        limit = self.settings.getint("COLLECTOR_SITEMAP_MAXSIZE")
+        return Request(
+            url,
+            callback=self._parse_sitemap,
+            errback=self.on_fault,
+            meta={KIND: "sitemap", "handle_httpstatus_list": [304], "download_maxsize": limit},
+        )
+
+    def article_request(self, url: str, listed_in: str | None = None) -> Request:
+        return Request(
+            normalize_url(url),
+            callback=self.parse_article,
+            errback=self.on_fault,
+            meta={KIND: "article", LISTED_IN: listed_in},
+        )
+
+    # --- callbacks --------------------------------------------------------------------
+    def parse_feed(self, response):
+        if response.status == 304:
+            return
+        try:
+            feed = parse_feed(response.body, base_url=response.url)
+        except NotAFeed as exc:
+            self.fault("invalid_feed", response.url, str(exc), response.request)
+            return
+        if feed.entities:
+            self.fault(
+                "xml_entities",
+                response.url,
+                f"declares XML entities, never resolved; entries using them skipped: {', '.join(feed.entities)}",
+                response.request,
+            )
+        for url in feed.links:
+            if self.wants_article(url):
+                yield self.article_request(url, listed_in=response.url)
+
+    def _parse_sitemap(self, response):
+        """SitemapSpider's, reporting what it would only log, and marking article requests."""
+        if response.status == 304:
+            return
+        if response.url.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+                yield self.sitemap_request(url)
+            return
+        body = self._get_sitemap_body(response)
+        if body is None:
+            return
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several types on garbage; report, go on
+            self.fault("invalid_sitemap", response.url, f"not XML ({type(exc).__name__}: {exc})", response.request)
+            return
+        if sitemap.type == "sitemapindex":
+            response.meta["collector_sitemap_index"] = True
+            for url in self._get_urls_from_sitemapindex(self.sitemap_filter(sitemap)):
+                yield self.sitemap_request(url)
+        elif sitemap.type == "urlset":
+            for url, _callback in self._get_urls_and_callbacks_from_urlset(self.sitemap_filter(sitemap)):
+                if self.wants_article(url):
+                    yield self.article_request(url, listed_in=response.url)
+        else:
+            self.fault("invalid_sitemap", response.url, f"not a sitemap (root element <{sitemap.type}>)", response.request)
+
+    def _get_sitemap_body(self, response) -> bytes | None:
+        if gzip_magic_number(response):
+            limit = response.meta.get("download_maxsize", self._max_size)
+            try:
+                return gunzip(response.body, max_size=limit)
+            except ValueError:  # scrapy's _DecompressionMaxSizeExceeded
+                self.fault(
+                    "sitemap_too_large",
+                    response.url,
+                    f"more than {limit:,} bytes once decompressed ({len(response.body):,} compressed): a gzip bomb? not read",
+                    response.request,
+                )
+            except (OSError, EOFError) as exc:
+                self.fault("invalid_sitemap", response.url, f"corrupt gzip ({exc})", response.request)
+            return None
+        body = super()._get_sitemap_body(response)
+        if body is None:
+            ctype = _content_type(response.headers) or "no Content-Type"
+            self.fault("invalid_sitemap", response.url, f"not a sitemap ({ctype})", response.request)
+        return body
+
+    def parse_start_page(self, response):
+        return self.parse_with_rules(response, self.parse_start_url, {}, follow=True)
+
+    def parse_article(self, response):
+        ctype = _content_type(response.headers)
+        if ctype and ctype not in _HTML_TYPES:
+            self.fault("not_html", response.url, f"Content-Type {ctype}: not an HTML page, skipped", response.request)
+            return
+        if not ctype and not isinstance(response, HtmlResponse):
+            self.fault("not_html", response.url, "no Content-Type and no HTML in the body, skipped", response.request)
+            return
+        charset = _header_charset(response.headers)
+        try:
+            html = decode(response.body, declared=charset, html=True)
+        except NotText as exc:
+            self.fault("not_html", response.url, f"{exc}, skipped", response.request)
+            return
+        problem = charset_problem(response.body, charset)
+        if problem:
+            self.fault("charset", response.url, f"{problem} (page kept)", response.request)
+        url = normalize_url(response.url)
+        redirected_from = sorted({normalize_url(u) for u in response.meta.get("redirect_urls", ())} - {url})
+        yield Article(
+            url=url,
+            html=html,
+            source=f"spider:{self.name}",
+            site=self.site_key,
+            fetched=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **({"redirected_from": redirected_from} if redirected_from else {}),
+        )
+
+    # --- faults -------------------------------------------------------------------------
+    def headers_received(self, headers, body_length, request, spider):
+        """Stop a page download once its headers say it is not HTML: no body is fetched."""
+        if spider is not self or request.meta.get(KIND) not in ("article", "page"):
+            return
+        ctype = _content_type(headers)
+        if ctype and ctype not in _HTML_TYPES:
+            raise StopDownload(fail=False)
+
+    def on_fault(self, failure):
+        request = getattr(failure, "request", None)
+        kind, reason = classify_failure(failure, request)
+        url = request.url if request is not None else "?"
+        self.fault(kind, url, reason, request)
+
+    def fault(self, kind: str, url: str, reason: str, request=None) -> None:
+        report_fault(self.crawler, kind, url, reason, request)
+
+
+class FeedSpider(SiteSpider):
+    """A site's RSS/Atom feeds only."""
+
+    name = "feed"
+    sources = ("feeds",)
+
+
+class SitemapsSpider(SiteSpider):
+    """A site's sitemaps only (indexes, news sitemaps, gzipped)."""
+
+    name = "sitemap"
+    sources = ("sitemaps",)
+
+
+class FollowSpider(SiteSpider):
+    """Link-following from a site's start_urls only (``follow``/``articles``, DEPTH_LIMIT)."""
+
+    name = "follow"
+    sources = ("start_urls",)
