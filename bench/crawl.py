@@ -144,6 +144,9 @@ def main() -> None:
     lines.append(row("  all stages, in the command's process (s)", lambda w, d, t, s: share(total(t), t)))
     lines.append(row("  the rest: downloading, Scrapy / reading files (s)", lambda w, d, t, s: share(t["run_seconds"] - total(t), t)))
     lines.append(row("CPU time of the command's process (s)", lambda w, d, t, s: f"{t['cpu_seconds']:.1f}"))
+    lines.append(row("  of which the run itself (s)", lambda w, d, t, s: f"{t['run_cpu_seconds']:.1f}"))
+    lines.append(row("**CPU ms per page in the command's process** (load-independent)",
+                     lambda w, d, t, s: f"**{1000 * t['run_cpu_seconds'] / pages:.1f}**"))
     lines.append(row("CPU time of the local web server (s)", lambda w, d, t, s: f"{s['server_cpu']:.1f}"))
     base = pages / runs["import"][0]
     base_run = pages / runs["import"][2]["run_seconds"]
@@ -151,7 +154,7 @@ def main() -> None:
         "",
         "Speed relative to the import (whole command / the run itself): "
         + ", ".join(f"{n} {pages / runs[n][0] / base:.2f} / {pages / runs[n][2]['run_seconds'] / base_run:.2f}" for n in names[:2]) + ".",
-        f"Load average during the run: {os.getloadavg()[0]:.1f} (other processes on the machine share its cores).",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall times grow with the machine's other load; CPU ms per page do not).",
     ]
     report = "\n".join(lines)
     (opts.out / "report.md").write_text(report + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 stages: dict[str, float] = defaultdict(float)
 calls: dict[str, int] = defaultdict(int)
-run = {"started": None, "ended": None}
+run = {"started": None, "ended": None, "cpu_started": None, "cpu_ended": None}
 
 
 def install() -> None:
@@ -51,11 +51,11 @@ def install() -> None:
 
     def timed_run(function):
         def wrapper(*args, **kwargs):
-            run["started"] = time.perf_counter()
+            run["started"], run["cpu_started"] = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                run["ended"] = time.perf_counter()
+                run["ended"], run["cpu_ended"] = time.perf_counter(), time.process_time()
 
         return wrapper
 
@@ -70,4 +70,5 @@ def dump() -> None:
         return
     seconds = (run["ended"] or time.perf_counter()) - (run["started"] or time.perf_counter())
     with open(target, "w", encoding="utf-8") as fh:
-        json.dump({"stages": stages, "calls": calls, "run_seconds": seconds, "cpu_seconds": time.process_time()}, fh, indent=2)
+        json.dump({"stages": stages, "calls": calls, "run_seconds": seconds, "cpu_seconds": time.process_time(),
+                   "run_cpu_seconds": (run["cpu_ended"] or 0.0) - (run["cpu_started"] or 0.0)}, fh, indent=2)

@@ -55,8 +55,10 @@ def _read_db(obj) -> Database:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--site", help="Site config key of every imported document (else recognised from URL or chrome).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--workers", type=int, default=lambda: os.cpu_count() or 1, show_default="the number of cores",
+              help="Processes extracting HTML in parallel (1: all in this process).")
 @click.pass_obj
-def import_cmd(obj, paths, site, as_json):
+def import_cmd(obj, paths, site, as_json, workers):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
     from .ingest import Interrupted, import_paths
 
@@ -69,6 +71,7 @@ def import_cmd(obj, paths, site, as_json):
                 paths,
                 context,
                 site=site,
+                workers=max(1, workers),
                 on_problem=lambda message: err.print(escape(message), soft_wrap=True),
                 on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None),
             )

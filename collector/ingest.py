@@ -9,13 +9,18 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from collections import deque
+from concurrent.futures import Future
+from typing import Callable, Iterable, Iterator
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.misc import load_object
 
+from pipelines.extract import item_hash
+
 from .context import Context
 from .importers import Problem, read_paths
+from .items import Article
 
 
 @dataclass
@@ -60,17 +65,64 @@ class Interrupted(Exception):
     """SIGTERM during an import: handled like Ctrl-C."""
 
 
+#: HTML pages extracted in this process before a pool of workers is started.
+POOL_AFTER_PAGES = 8
+
+
+def extracted_in_workers(items: Iterable, context: Context, workers: int) -> Iterator:
+    """The same items, in the same order, their HTML extracted by ``workers`` processes.
+
+    Extraction (trafilatura) is most of an HTML document's cost and needs nothing from the
+    store, so it runs ahead in a pool (the crawl's, ``collector.itemproc``); everything after
+    it, and every write, stays in this process in input order, so the database ends up
+    exactly as a one-process import leaves it. Yields items, ``Problem``s, and futures of
+    extracted items (whose ``result()`` raises ``DropItem`` for a page with no article).
+    Input already stored unchanged is not sent to the pool.
+    """
+    from .itemproc import ExtractWorkers, extract_fields
+
+    pool = None
+    pending: deque = deque()
+    seen_html = 0
+    try:
+        for item in items:
+            if isinstance(item, Article) and item.get("html"):
+                item.setdefault("content_hash", item_hash(item))
+                seen_html += 1
+                # A few pages are quicker done here than a pool is started.
+                if seen_html > POOL_AFTER_PAGES and not context.store.has_content(item["content_hash"]):
+                    if pool is None:
+                        pool = ExtractWorkers.join(context, workers, start_method="fork")
+                    item = pool.submit(extract_fields, dict(item))
+            pending.append(item)
+            # A bounded window: the pool stays busy while memory holds a few pages only.
+            while len(pending) > 4 * workers:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+    finally:
+        for future in pending:
+            if isinstance(future, Future):
+                future.cancel()
+        if pool is not None:
+            ExtractWorkers.leave(context)
+
+
 def run_items(
     items: Iterable,
     context: Context,
     on_problem: Callable[[str], None] = lambda message: None,
     on_item: Callable[[object], None] = lambda item: None,
+    workers: int = 1,
 ) -> Summary:
     """Process every item (or ``Problem``) of ``items``; report problems, never stop on one.
 
+    With ``workers`` > 1, HTML is extracted in that many processes (``extracted_in_workers``).
     Interrupted (Ctrl-C, SIGTERM), the open batch is rolled back and the interruption
     re-raised: what was committed is complete, and running the same input again finishes it.
     """
+    if workers > 1:
+        items = extracted_in_workers(items, context, workers)
     stages = build_stages(context)
     store = context.store
     summary = Summary()
@@ -91,6 +143,17 @@ def run_items(
                 problem(str(item))
                 on_item(item)
                 continue
+            if isinstance(item, Future):
+                try:
+                    item = Article(**item.result())
+                except DropItem as exc:
+                    problem(str(exc))
+                    on_item(None)
+                    continue
+                except Exception as exc:  # a worker that died or failed on one page
+                    problem(f"extraction failed: {type(exc).__name__}: {exc}")
+                    on_item(None)
+                    continue
             try:
                 for stage in stages:
                     item = stage.process_item(item)
@@ -133,7 +196,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def import_paths(paths, context: Context, site: str | None = None, **callbacks) -> Summary:
+def import_paths(paths, context: Context, site: str | None = None, **options) -> Summary:
     if site and context.sites.get(site) is None and context.sites:
         raise ValueError(f"--site {site!r}: no such site config (known: {', '.join(sorted(context.sites.by_key))})")
-    return run_items(read_paths(paths, site), context, **callbacks)
+    return run_items(read_paths(paths, site), context, **options)

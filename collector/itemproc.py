@@ -48,7 +48,7 @@ class DocumentPipelines(ItemPipelineManager):
     async def process_item_async(self, item):
         try:
             if self.pool is not None and item.get("html") and not item.get("text"):
-                extracted = await asyncio.wrap_future(self.pool.submit(_extract, dict(item)))
+                extracted = await asyncio.wrap_future(self.pool.submit(extract_fields, dict(item)))
                 for key in [k for k in item.keys() if k not in extracted]:
                     del item[key]
                 item.update(extracted)
@@ -77,14 +77,15 @@ class ExtractWorkers:
     shuts it down."""
 
     @staticmethod
-    def join(context: Context, workers: int) -> ProcessPoolExecutor:
+    def join(context: Context, workers: int, start_method: str = "spawn") -> ProcessPoolExecutor:
         shared = context.__dict__.get("extract_workers")
         if shared is None:
             settings = {k: context.settings.get(k) for k in ("COLLECTOR_CONFIG", "COLLECTOR_DB")}
             pool = ProcessPoolExecutor(
                 workers,
-                # Not fork: the crawl's process holds a reactor, sockets and an SQLite connection.
-                mp_context=multiprocessing.get_context("spawn"),
+                # A crawl spawns: its process holds a reactor and sockets. An import may fork
+                # (much faster to start); the workers never touch the inherited connection.
+                mp_context=multiprocessing.get_context(start_method),
                 initializer=_start_worker,
                 initargs=(settings,),
             )
@@ -145,7 +146,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _extract(fields: dict) -> dict:
+def extract_fields(fields: dict) -> dict:
     from collector.items import Article
 
     item = Article(**fields)

@@ -55,6 +55,11 @@ ITEM_PIPELINES = {
 # its writes; extraction can run in worker processes (COLLECTOR_EXTRACT_PROCESSES).
 ITEM_PROCESSOR = "collector.itemproc.DocumentPipelines"
 
+#: The stages are synchronous, so items of one response gain nothing from running "in
+#: parallel"; Scrapy 2.19 starts CONCURRENT_ITEMS asyncio tasks for every response's output,
+#: and its default of 100 costs about 15% of a crawl's CPU (bench/crawl.py).
+CONCURRENT_ITEMS = 1
+
 # The crawl's own components (see collector.middlewares and collector.crawl).
 SPIDER_MIDDLEWARES = {
     # Before anything is scheduled: an article URL already stored is not requested again.

@@ -69,12 +69,19 @@ def content_hash(*parts: str | None) -> str:
     return h.hexdigest()
 
 
+def item_hash(item) -> str:
+    """What makes an input the same input again: its web URL, content and given title (a
+    local file's path is not part of it: the same page saved twice is one input)."""
+    url = item.get("url") if host_of(item.get("url")) else None
+    return content_hash(url, item.get("html") or item.get("text"), item.get("title"))
+
+
 class ExtractPipeline(Stage):
     def process(self, item):
         if not item.get("fetched"):
             item["fetched"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         html = item.get("html")
-        item.setdefault("content_hash", content_hash(item.get("url"), html or item.get("text"), item.get("title")))
+        item.setdefault("content_hash", item_hash(item))
         if self.context.store.has_content(item["content_hash"]):
             item["status"] = "unchanged"
             item.pop("html", None)
