@@ -90,30 +90,35 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH / "out" / "crawl")
     parser.add_argument("--delay", type=float, default=0.0, help="server latency per page, seconds")
     parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS_PER_DOMAIN")
-    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1),
-                        help="COLLECTOR_EXTRACT_PROCESSES of the second crawl (default: cores - 1)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="extraction processes of the second crawl (COLLECTOR_EXTRACT_PROCESSES) and import (--workers);"
+                        " default: the number of cores, as `collector import`")
     opts = parser.parse_args()
     if opts.out.exists():
         shutil.rmtree(opts.out)
     opts.out.mkdir(parents=True)
     print(f"generating {opts.pages} pages ...", file=sys.stderr)
     server, folder, config = build(opts.out, opts.pages, opts.delay)
-    runs = {}  # name -> (wall, summary, timings)
+    w = opts.workers
+    runs = {}  # column -> (wall, documents, timings, summary)
     try:
-        for name, workers in (("crawl", 0), ("crawl+workers", opts.workers)):
+        for n, (name, workers) in enumerate([("`crawl`", 0), (f"`crawl -s COLLECTOR_EXTRACT_PROCESSES={w}`", w)]):
             print(f"{name} ...", file=sys.stderr)
-            timings = opts.out / f"{name}-timings.json"
+            timings = opts.out / f"crawl-{n}-timings.json"
             served = time.process_time()  # this process is the web server
-            wall, result = timed(crawl_args(opts.out / f"{name}.db", config, opts.concurrency, workers), timings)
+            wall, result = timed(crawl_args(opts.out / f"crawl-{n}.db", config, opts.concurrency, workers), timings)
             summary = json.loads(result.stdout)
             summary["server_cpu"] = time.process_time() - served
             runs[name] = (wall, summary["new"] + summary["updated"] + summary["unchanged"], json.loads(timings.read_text()), summary)
-        print("import ...", file=sys.stderr)
-        timings = opts.out / "import-timings.json"
-        wall, result = timed(["--db", str(opts.out / "import.db"), "--config", str(config), "import", "--json", str(folder)], timings)
-        summary = json.loads(result.stdout)
-        summary["server_cpu"] = 0.0
-        runs["import"] = (wall, summary["imported"] + summary["unchanged"], json.loads(timings.read_text()), summary)
+        for n, workers in enumerate([1, w]):
+            name = f"`import --workers {workers}`"
+            print(f"{name} ...", file=sys.stderr)
+            timings = opts.out / f"import-{n}-timings.json"
+            wall, result = timed(["--db", str(opts.out / f"import-{n}.db"), "--config", str(config), "import", "--json",
+                                  "--workers", str(workers), str(folder)], timings)
+            summary = json.loads(result.stdout)
+            summary["server_cpu"] = 0.0
+            runs[name] = (wall, summary["imported"] + summary["unchanged"], json.loads(timings.read_text()), summary)
     finally:
         server.stop()
     pages = opts.pages
@@ -129,8 +134,8 @@ def main() -> None:
         f"## Crawl vs import: {pages} generated article pages, one local site "
         f"({os.cpu_count()} cores, server latency {opts.delay * 1000:.0f} ms/page, {opts.concurrency} requests at once)",
         "",
-        "| | `collector crawl` | `collector crawl`, extraction in " + f"{opts.workers} worker process{'es' if opts.workers > 1 else ''}" + " | `collector import` |",
-        "|---|---:|---:|---:|",
+        "| `collector ...` | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
         row("documents stored", lambda w, d, t, s: str(d)),
         row("wall time, whole command (s)", lambda w, d, t, s: f"{w:.1f}"),
         row("  start-up: Python, Scrapy, trafilatura (s)", lambda w, d, t, s: f"{w - t['run_seconds']:.1f}"),
@@ -142,18 +147,18 @@ def main() -> None:
         lines.append(row(f"  stage {stage.replace('Pipeline', '').lower()} (s)", lambda w, d, t, s, stage=stage: share(t["stages"].get(stage, 0.0), t)))
     total = lambda t: sum(t["stages"].get(s, 0.0) for s in STAGES)  # noqa: E731
     lines.append(row("  all stages, in the command's process (s)", lambda w, d, t, s: share(total(t), t)))
-    lines.append(row("  the rest: downloading, Scrapy / reading files (s)", lambda w, d, t, s: share(t["run_seconds"] - total(t), t)))
+    lines.append(row("  the rest: downloading, Scrapy / reading files, waiting for workers (s)", lambda w, d, t, s: share(t["run_seconds"] - total(t), t)))
     lines.append(row("CPU time of the command's process (s)", lambda w, d, t, s: f"{t['cpu_seconds']:.1f}"))
     lines.append(row("  of which the run itself (s)", lambda w, d, t, s: f"{t['run_cpu_seconds']:.1f}"))
-    lines.append(row("**CPU ms per page in the command's process** (load-independent)",
+    lines.append(row("**CPU ms per page in the command's process** (not counting workers)",
                      lambda w, d, t, s: f"**{1000 * t['run_cpu_seconds'] / pages:.1f}**"))
     lines.append(row("CPU time of the local web server (s)", lambda w, d, t, s: f"{s['server_cpu']:.1f}"))
-    base = pages / runs["import"][0]
-    base_run = pages / runs["import"][2]["run_seconds"]
+    speed = {n: (pages / runs[n][0], pages / runs[n][2]["run_seconds"]) for n in names}
     lines += [
         "",
-        "Speed relative to the import (whole command / the run itself): "
-        + ", ".join(f"{n} {pages / runs[n][0] / base:.2f} / {pages / runs[n][2]['run_seconds'] / base_run:.2f}" for n in names[:2]) + ".",
+        f"Crawl speed / import speed, whole commands (runs themselves): one process {speed[names[0]][0] / speed[names[2]][0]:.2f} "
+        f"({speed[names[0]][1] / speed[names[2]][1]:.2f}); with {w} extraction processes "
+        f"{speed[names[1]][0] / speed[names[3]][0]:.2f} ({speed[names[1]][1] / speed[names[3]][1]:.2f}).",
         f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall times grow with the machine's other load; CPU ms per page do not).",
     ]
     report = "\n".join(lines)

@@ -34,12 +34,14 @@ ratios compare runs on the same machine under the same load.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import math
 import multiprocessing
 import os
 import platform
+import queue
 import shutil
 import sqlite3
 import subprocess
@@ -67,7 +69,7 @@ from collector.sites import Sites  # noqa: E402
 from collector.store import Store  # noqa: E402
 from pipelines.attribute import AttributePipeline  # noqa: E402
 from pipelines.clean import CleanPipeline, split_lines  # noqa: E402
-from pipelines.extract import ExtractPipeline, content_hash  # noqa: E402
+from pipelines.extract import ExtractPipeline, content_hash, iso_date  # noqa: E402
 from datasketch.minhash import _fmix  # noqa: E402
 
 from pipelines.fingerprint import (  # noqa: E402
@@ -102,9 +104,10 @@ def corpus_records(gen: Generator, seed: int, chunk: int, docs: int) -> list[dic
     gen.rng = np.random.default_rng([seed, 1, chunk])
     start, stop = chunk * CHUNK, min(docs, (chunk + 1) * CHUNK)
     sites = gen.rng.choice(SITES, size=stop - start, p=site_weights())
+    crc = vocab_crc(gen.vocab)
     out = []
     for i, doc_id in enumerate(range(start + 1, stop + 1)):
-        title, paragraphs = gen.article()
+        title, paragraphs, word_ids = article_with_ids(gen)
         published = EPOCH + timedelta(minutes=5 * doc_id)
         out.append({
             "id": doc_id,
@@ -114,8 +117,33 @@ def corpus_records(gen: Generator, seed: int, chunk: int, docs: int) -> list[dic
             "published": iso(published),
             "fetched": iso(published + timedelta(hours=2)),
             "text": "\n".join(paragraphs),
+            "word_hashes": crc[word_ids],  # crc32 of each word of the text, in order
         })
     return out
+
+
+def article_with_ids(gen: Generator) -> tuple[str, list[str], np.ndarray]:
+    """``gen.article()``, step for step (the same random draws, the same text), plus the
+    vocabulary index of every word of the text: the text's tokens are ``gen.vocab[ids]``
+    (checked against ``Generator.article`` in ``check_generator``)."""
+    total = int(gen.rng.integers(200, 1200))
+    paragraphs = int(np.clip(total // 60, 4, 20))
+    ids = np.searchsorted(gen.cdf, gen.rng.random(total))
+    words = gen.vocab[ids].tolist()
+    cuts = np.linspace(0, total, paragraphs + 1).astype(int)
+    paras = [" ".join(words[a:b]).capitalize() + "." for a, b in zip(cuts[:-1], cuts[1:])]
+    title = " ".join(gen.words(int(gen.rng.integers(5, 12)))).capitalize()
+    return title, paras, ids
+
+
+def check_generator(gen: Generator, n: int = 200) -> None:
+    a, b = Generator.__new__(Generator), Generator.__new__(Generator)
+    for g in (a, b):
+        g.vocab, g.cdf, g.rng = gen.vocab, gen.cdf, np.random.default_rng(12345)
+    for _ in range(n):
+        title, paras, ids = article_with_ids(a)
+        assert (title, paras) == b.article(), "article_with_ids no longer follows corpusgen.Generator.article"
+        assert " ".join(paras).lower().replace(".", "").split() == gen.vocab[ids].tolist()
 
 
 def jsonl_line(rec: dict) -> str:
@@ -159,101 +187,119 @@ def band_values(values: np.ndarray) -> np.ndarray:
 
 
 # --- signatures in batches ---------------------------------------------------------------------
-# pipelines.fingerprint.fingerprint(text) costs ~1.1 ms a document here, most of it numpy and
-# datasketch overhead per call; the same arithmetic over 2,000 documents at once costs a
-# fraction. Same tokens, same crc32 word hashes, same shingle hashes (fingerprint._POWERS and
-# _fmix64), same datasketch affine32 permutations (its own _fmix and the template's a, b):
-# identical values, and every CHECK_EVERY-th document is compared with the genuine function.
+# pipelines.fingerprint.fingerprint(text) costs ~1.1 ms a document here, most of it Python
+# work per word and numpy/datasketch overhead per call. The loader knows every word's
+# vocabulary index (``article_with_ids``), so the word hashes are one gather from a crc32 table
+# of the vocabulary, and the rest is the same arithmetic over 2,000 documents at once: same
+# crc32 word hashes, same shingle hashes (fingerprint._POWERS and _fmix64), same datasketch
+# affine32 permutations (its own _fmix and the template's a, b). Identical values: every
+# CHECK_EVERY-th document is compared with the genuine function, and ``verify`` compares with
+# the real pipeline.
 
-_CRC: dict[str, int] = {}
-#: Text made of these characters only tokenises as lower().replace(".", " ").split()
-#: (NFKC, the quote translation and casefold change nothing in it; \w+ is a run of letters).
-_PLAIN = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .\n")
 CHECK_EVERY = 100
-_MINHASH_ROWS = 1 << 17   # shingles per permutation step (x 128 x 4 bytes = 64 MB)
+_VOCAB_CRC: dict[int, np.ndarray] = {}
 
 
-def _tokens(text: str) -> list[str] | None:
-    if text.translate(_PLAIN):
-        return None
-    tokens = text.lower().replace(".", " ").split()
-    return tokens if len(tokens) > SHINGLE_SIZE else None
+def vocab_crc(vocab: np.ndarray) -> np.ndarray:
+    key = id(vocab)
+    if key not in _VOCAB_CRC:
+        _VOCAB_CRC[key] = np.array([zlib.crc32(w.encode("utf-8")) for w in vocab.tolist()], dtype=np.uint64)
+    return _VOCAB_CRC[key]
 
 
-def batch_fingerprints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(signature values (n, NUM_PERM) uint32, shingle counts) of ``fingerprint(text)`` for each."""
+def batch_fingerprints(texts: list[str], word_hashes: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(signature values (n, NUM_PERM) uint32, shingle counts): ``fingerprint(text)`` of each
+    text, given the crc32 of its words in order (None: the genuine function is used)."""
     n = len(texts)
     values = np.empty((n, NUM_PERM), dtype=np.uint32)
     counts = np.zeros(n, dtype=np.int64)
-    fast, toks = [], []
-    for i, text in enumerate(texts):
-        tokens = _tokens(text)
-        if tokens is None:  # anything unusual: the genuine function
-            m, c = fingerprint(text)
-            values[i], counts[i] = m.hashvalues, c
-        else:
-            fast.append(i)
-            toks.append(tokens)
+    fast = [i for i in range(n) if word_hashes[i] is not None and len(word_hashes[i]) >= SHINGLE_SIZE]
+    for i in sorted(set(range(n)) - set(fast)):
+        m, c = fingerprint(texts[i])
+        values[i], counts[i] = m.hashvalues, c
     if not fast:
         return values, counts
-    flat = list(itertools.chain.from_iterable(toks))
-    try:
-        word_hashes = np.fromiter(map(_CRC.__getitem__, flat), dtype=np.uint64, count=len(flat))
-    except KeyError:
-        for w in set(flat) - _CRC.keys():
-            _CRC[w] = zlib.crc32(w.encode("utf-8"))
-        word_hashes = np.fromiter(map(_CRC.__getitem__, flat), dtype=np.uint64, count=len(flat))
-    lengths = np.array([len(t) for t in toks])
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    hashes_in = np.concatenate([word_hashes[i] for i in fast])
+    lengths = np.array([len(word_hashes[i]) for i in fast])
     shingles = lengths - SHINGLE_SIZE + 1
-    total = len(flat) - SHINGLE_SIZE + 1
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    total = len(hashes_in) - SHINGLE_SIZE + 1
     with np.errstate(over="ignore"):
         combined = np.zeros(total, dtype=np.uint64)
         for k in range(SHINGLE_SIZE):
-            combined += word_hashes[k : k + total] * _POWERS[k]
-        # shingles that start in one document and end in the next are dropped
+            combined += hashes_in[k : k + total] * _POWERS[k]
+        # only the shingles inside one document: shingle j of document d starts at word starts[d] + j
         doc = np.repeat(np.arange(len(fast)), shingles)
-        first = np.repeat(starts - np.concatenate([[0], np.cumsum(shingles)[:-1]]), shingles)
-        hashes = _fmix64(combined[np.arange(len(doc)) + first])
-        order = np.lexsort((hashes, doc))
-        hashes, doc = hashes[order], doc[order]
-        keep = np.ones(len(hashes), dtype=bool)
-        keep[1:] = (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])
-        hashes, doc = hashes[keep], doc[keep]
-        per_doc = np.bincount(doc, minlength=len(fast))
-        top = _fmix((hashes >> np.uint64(32)).astype(np.uint32).reshape(-1, 1), 32)
-        a, b = _TEMPLATE.permutations
-        out = np.empty((len(fast), NUM_PERM), dtype=np.uint32)
-        bounds = np.concatenate([[0], np.cumsum(per_doc)])
-        d0 = 0
-        while d0 < len(fast):
-            d1 = int(np.searchsorted(bounds, bounds[d0] + _MINHASH_ROWS, side="right")) - 1
-            d1 = max(d1, d0 + 1)
-            lo, hi = bounds[d0], bounds[d1]
-            phv = top[lo:hi] * a + b
-            out[d0:d1] = np.minimum.reduceat(phv, bounds[d0:d1] - lo, axis=0)
-            d0 = d1
-        out = np.minimum(out, _TEMPLATE.hashvalues.astype(np.uint32))
+        offset = np.repeat(starts - np.concatenate([[0], np.cumsum(shingles)[:-1]]), shingles)
+        hashes = _fmix64(combined[np.arange(len(doc)) + offset])
+    # The MinHash of a set is the MinHash of any list of its members: duplicates need no
+    # removal for the signature, only for the count of distinct shingles.
+    bounds = np.concatenate([[0], np.cumsum(shingles)]).tolist()
+    top = _fmix((hashes >> np.uint64(32)).astype(np.uint32).reshape(-1, 1), 32)
+    a, b = _TEMPLATE.permutations
+    initial = np.asarray(_TEMPLATE.hashvalues, dtype=np.uint32)
+    out = np.empty((len(fast), NUM_PERM), dtype=np.uint32)
+    per_doc = np.empty(len(fast), dtype=np.int64)
+    for d in range(len(fast)):  # one document at a time: small temporaries stay in cache
+        lo, hi = bounds[d], bounds[d + 1]
+        ordered = np.sort(hashes[lo:hi])
+        per_doc[d] = 1 + np.count_nonzero(ordered[1:] != ordered[:-1])
+        out[d] = np.minimum(initial, (top[lo:hi] * a + b).min(axis=0))
     values[fast] = out
     counts[fast] = per_doc
     for j in range(0, len(fast), CHECK_EVERY):
         m, c = fingerprint(texts[fast[j]])
         if c != counts[fast[j]] or not np.array_equal(np.asarray(m.hashvalues, dtype=np.uint32), values[fast[j]]):
-            raise AssertionError(f"batched signature differs from pipelines.fingerprint for document {j}")
+            raise AssertionError(f"batched signature differs from pipelines.fingerprint for document {fast[j]}")
     return values, counts
 
 
+_PLAIN = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .\n")
+
+
+def _plain(text: str) -> bool:
+    """Letters, single spaces, periods and single newlines, no line with spaces at its ends:
+    the clean stage's ``split_lines`` gives such a text back unchanged, and no line of it can
+    be an attribution claim (every claim phrasing needs a word, URL or colon it cannot hold...
+    checked anyway: every CHECK_EVERY-th document goes through the genuine stages)."""
+    return (not text.translate(_PLAIN) and "  " not in text and "\n\n" not in text and " \n" not in text
+            and "\n " not in text and text[:1] != " " and text[-1:] != " ")
+
+
+def _genuine(rec: dict, source: str) -> dict:
+    item = Article(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
+                   published=rec["published"], fetched=rec["fetched"], first_line_is_title=False, text=rec["text"])
+    for stage in _stages():
+        item = stage.process_item(item)
+    return dict(item)
+
+
+def _direct(rec: dict, source: str) -> dict:
+    """What extract, clean and attribute make of a generated text (see ``_plain``)."""
+    return {"url": rec["url"], "source": f"{source} doc {rec['id']}", "site": rec["site"], "title": rec["title"],
+            "published": iso_date(rec["published"]) or rec["published"], "fetched": rec["fetched"],
+            "first_line_is_title": False, "text": rec["text"], "chrome": [], "claims": [],
+            "content_hash": content_hash(rec["url"], rec["text"], rec["title"])}
+
+
 def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
-    """Rows of ``records`` as the store and learn stages write them: the genuine extract,
-    clean and attribute stages, then the signatures in one batch."""
+    """Rows of ``records`` as the store and learn stages write them. The extract, clean and
+    attribute stages run for real on every CHECK_EVERY-th document and on any text out of the
+    ordinary; the others take the short cut ``_direct``, checked equal on those documents."""
     items = []
-    for rec in records:
-        item = Article(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
-                       published=rec["published"], fetched=rec["fetched"], first_line_is_title=False, text=rec["text"])
-        for stage in _stages():
-            item = stage.process_item(item)
+    for n, rec in enumerate(records):
+        if n % CHECK_EVERY == 0 or not _plain(rec["text"]) or not rec["title"]:
+            item = _genuine(rec, source)
+            if _plain(rec["text"]) and rec["title"]:
+                direct = _direct(rec, source)
+                assert {k: item.get(k) for k in direct} == direct and set(item) <= set(direct), (item, direct)
+        else:
+            item = _direct(rec, source)
         items.append(item)
-    values, counts = batch_fingerprints([item["text"] for item in items])
+    # The word hashes describe the text as generated; the stages must have left it as it was.
+    word_hashes = [rec["word_hashes"] if "word_hashes" in rec and item["text"] == rec["text"] else None
+                   for rec, item in zip(records, items)]
+    values, counts = batch_fingerprints([item["text"] for item in items], word_hashes)
     rows, sightings, claims = [], [], []
     for rec, item, sig, count in zip(records, items, values, counts):
         text, doc_id = item["text"], rec["id"]
@@ -286,19 +332,46 @@ def _work(task):
     return out
 
 
+def _fts_writer(path: str, create_sql: str, batches, done) -> None:
+    """A process that indexes (rowid, title, text) batches into an FTS5 table of its own
+    database, made with the very statement sqlite-utils made the real one with; its shadow
+    tables are copied into the corpus database at the end (``Loader.finish``)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.execute(create_sql)
+    conn.execute("BEGIN")
+    while True:
+        batch = batches.get()
+        if batch is None:
+            break
+        # What the documents_ai trigger does for each row the store inserts.
+        conn.executemany('INSERT INTO "documents_fts" (rowid, "title", "text") VALUES (?, ?, ?)', batch)
+    conn.execute("COMMIT")
+    conn.close()
+    done.put(time.process_time())
+
+
 class Loader:
     """Writes prepared batches into a database the real ``Store`` created.
 
-    The FTS5 triggers stay: each document reaches the full-text index as the store's INSERT
-    puts it there, and that work runs in this process while the pool generates the next
-    batches (a 'rebuild' at the end would run alone, after them). Rows of ``lsh_buckets`` and
-    ``line_sightings`` are kept and written at the end in primary-key order.
+    The full-text index is what costs: ~0.4 ms a document through the FTS5 triggers, 20 times
+    the rest of the insert. So the triggers are dropped for the load (their SQL kept), a process
+    of its own indexes the documents into an FTS5 table of the same definition in a scratch
+    database while the pool generates and this process inserts, and at the end its shadow tables
+    (``documents_fts_data``, ``_idx``, ``_docsize``, ``_config``) are copied over and the triggers
+    recreated from their own SQL. The result is the index the triggers would have built
+    (FTS5 'integrity-check' compares it with the documents; see ``verify``). Rows of
+    ``lsh_buckets`` and ``line_sightings`` are kept and written at the end in primary-key order.
     """
 
     def __init__(self, path: Path):
         self.path = path
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        self.fts_path = Path(f"{path}.fts")
+        for p in (path, self.fts_path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{p}{suffix}").unlink(missing_ok=True)
         store = Store(path)
         store.sync_sites(Sites.load(CONFIGS))
         store.close()
@@ -310,6 +383,14 @@ class Loader:
         self.triggers = self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
         assert [t[0] for t in self.triggers] == ["documents_ad", "documents_ai", "documents_au"], self.triggers
+        for name, _ in self.triggers:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+        create = self.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'").fetchone()[0]
+        ctx = multiprocessing.get_context("fork")
+        self.fts_batches, self.fts_done = ctx.Queue(maxsize=8), ctx.Queue()
+        self.fts = ctx.Process(target=_fts_writer, args=(str(self.fts_path), create, self.fts_batches, self.fts_done),
+                               name="scale-fts", daemon=True)
+        self.fts.start()
         self.bands, self.ids, self.sightings, self.sites = [], [], [], set()
         self.pending = 0
         self.times = {"documents": 0.0}
@@ -325,6 +406,8 @@ class Loader:
         self.conn.executemany(
             "INSERT INTO claims (doc_id, kind, claimed_site, claimed_name, claimed_url, evidence) VALUES (?, ?, ?, ?, ?, ?)",
             batch["claims"])
+        i_id, i_title, i_text = DOC_COLUMNS.index("id"), DOC_COLUMNS.index("title"), DOC_COLUMNS.index("text")
+        self._to_fts([(r[i_id], r[i_title], r[i_text]) for r in batch["rows"]])
         self.bands.append(batch["bands"])
         self.ids.append(batch["ids"])
         self.sightings.extend(batch["sightings"])
@@ -335,8 +418,18 @@ class Loader:
             self.pending = 0
         self.times["documents"] += time.perf_counter() - started
 
+    def _to_fts(self, batch) -> None:
+        while True:
+            try:
+                self.fts_batches.put(batch, timeout=5)
+                return
+            except queue.Full:
+                if not self.fts.is_alive():
+                    raise RuntimeError(f"the FTS5 index process died (exit code {self.fts.exitcode})")
+
     def finish(self) -> dict:
         conn = self.conn
+        self._to_fts(None)  # the index process finishes its queue meanwhile
         started = time.perf_counter()
         conn.execute("COMMIT")
         conn.execute("BEGIN")
@@ -361,6 +454,22 @@ class Loader:
         conn.execute("COMMIT")
         self.sightings = None
         self.times["line_sightings"] = time.perf_counter() - started
+        started = time.perf_counter()
+        self.times["fts_cpu"] = self.fts_done.get()
+        self.fts.join()
+        self.times["fts_wait"] = time.perf_counter() - started
+        started = time.perf_counter()
+        conn.execute("ATTACH ? AS fts", (str(self.fts_path),))
+        conn.execute("BEGIN")
+        for shadow in ("data", "idx", "docsize", "config"):
+            conn.execute(f"DELETE FROM main.documents_fts_{shadow}")
+            conn.execute(f"INSERT INTO main.documents_fts_{shadow} SELECT * FROM fts.documents_fts_{shadow}")
+        for _, sql_text in self.triggers:
+            conn.execute(sql_text)
+        conn.execute("COMMIT")
+        conn.execute("DETACH fts")
+        self.fts_path.unlink()
+        self.times["fts_copy"] = time.perf_counter() - started
         after = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
         assert after == self.triggers, "FTS triggers differ from the ones sqlite-utils made"
@@ -374,25 +483,38 @@ def build_big(path: Path, docs: int, seed: int, workers: int) -> dict:
     tmp = path.with_name(path.name + ".building")
     started = time.perf_counter()
     _GEN = Generator(seed=0)  # the vocabulary; inherited by the forked workers
+    check_generator(_GEN)
+    vocab_crc(_GEN.vocab)
     _stages()
     chunks = math.ceil(docs / CHUNK)
     cpu = {"generate": 0.0, "stages": 0.0}
     ctx = multiprocessing.get_context("fork")
+    tasks = [(c, docs, seed) for c in range(chunks)]
+    main_cpu = time.process_time()
     with ctx.Pool(workers) as pool:
         loader = Loader(tmp)
         done = 0
-        for batch in pool.imap(_work, [(c, docs, seed) for c in range(chunks)]):
+        pending = collections.deque()
+        for task in tasks[: 2 * workers]:  # a bounded window: results never pile up in memory
+            pending.append(pool.apply_async(_work, (task,)))
+        next_task = len(pending)
+        while pending:
+            batch = pending.popleft().get()
+            if next_task < len(tasks):
+                pending.append(pool.apply_async(_work, (tasks[next_task],)))
+                next_task += 1
             cpu["generate"] += batch["seconds"][0]
             cpu["stages"] += batch["seconds"][1]
             loader.add(batch)
             done += len(batch["rows"])
             if done % 100_000 < CHUNK:
                 print(f"  loaded {done:,} documents in {time.perf_counter() - started:,.0f} s", file=sys.stderr, flush=True)
+    main_cpu = time.process_time() - main_cpu
     generated = time.perf_counter() - started
-    main_cpu = time.process_time()
+    finish_cpu = time.process_time()
     times = loader.finish()
     total = time.perf_counter() - started
-    main_cpu = {"main_cpu_load": main_cpu, "main_cpu_total": time.process_time()}
+    main_cpu = {"main_cpu_load": main_cpu, "main_cpu_finish": time.process_time() - finish_cpu}
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     tmp.rename(path)
@@ -452,29 +574,46 @@ def verify(db: Path, docs: int, seed: int, work: Path) -> dict:
         keys = sorted(lsh.band_keys(signature_from_bytes(a["signature"])))
         if keys != a["buckets"]:
             mismatches.append((rec["url"], ["band_keys"]))
-    fts = mine.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')") if docs <= 50_000 else None
+    started = time.perf_counter()
+    mine.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")  # raises if the index is not the documents'
+    fts = time.perf_counter() - started
     mine.close()
     theirs.close()
     if mismatches:
         raise SystemExit(f"the loader stores what the pipeline does not: {mismatches[:5]}")
-    return {"sample": len(sample), "mismatches": 0, "fts_integrity_checked": fts is not None,
+    return {"sample": len(sample), "mismatches": 0, "fts_integrity_seconds": fts,
             "compared": COMPARED + ["lsh_buckets", "line_sightings", "claims", "sites row", "FTS match"]}
 
 
 # --- running the real CLI ----------------------------------------------------------------------
 
-HOOK = r'''
-"""bench/scale.py: times the stages and store calls of this process (it changes nothing else)."""
-import atexit, json, os, time
+HOOK = r"""
+# bench/scale.py: times the stages and store calls of this process, and nothing else; with
+# SCALE_LAZY_SCIPY=1 it also makes scipy.integrate load on first use (a proposed fix, measured).
+import atexit, json, os, sys, time
+
+if os.environ.get("SCALE_LAZY_SCIPY") == "1" and "scipy.integrate" not in sys.modules:
+    import types
+
+    def _quad(*args, **kwargs):
+        del sys.modules["scipy.integrate"]
+        import importlib
+        return importlib.import_module("scipy.integrate").quad(*args, **kwargs)
+
+    _stub = types.ModuleType("scipy.integrate")
+    _stub.quad = _quad
+    sys.modules["scipy.integrate"] = _stub
+
 _target = os.environ.get("SCALE_TIMINGS")
 if _target:
-    _data = {"hook_start": time.time(), "events": {}, "stages": {}, "calls": {}}
+    _data = {"hook_start": time.time(), "events": {}, "wall": {}, "cpu": {}, "calls": {}}
 
     def _event(name):
         _data["events"].setdefault(name, time.time())
 
-    def _add(name, seconds):
-        _data["stages"][name] = _data["stages"].get(name, 0.0) + seconds
+    def _add(name, wall, cpu):
+        _data["wall"][name] = _data["wall"].get(name, 0.0) + wall
+        _data["cpu"][name] = _data["cpu"].get(name, 0.0) + cpu
         _data["calls"][name] = _data["calls"].get(name, 0) + 1
 
     import collector.store as _store
@@ -488,11 +627,11 @@ if _target:
         def wrapper(*args, **kwargs):
             if first:
                 _event(first + "_start")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                _add(label, time.perf_counter() - started)
+                _add(label, time.perf_counter() - started, time.thread_time() - cpu)
                 if first:
                     _event(first + "_end")
 
@@ -503,22 +642,21 @@ if _target:
     def _timed_process_item(self, item):
         name = type(self).__name__
         _event(name + "_first_start")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return _process_item(self, item)
         finally:
-            _add("stage:" + name, time.perf_counter() - started)
+            _add("stage:" + name, time.perf_counter() - started, time.thread_time() - cpu)
             _event(name + "_first_end")
 
     _Stage.process_item = _timed_process_item
     _wrap(_store.Store, "__init__", "store:open", first="store_open")
     for _name in ("save_document", "commit", "close", "candidates", "sketches", "documents", "claim_partners",
                   "group_of", "set_group", "links_among", "claims_of", "has_content", "find_url", "record_sightings",
-                  "sighting_counts", "site_document_count", "learned_chrome", "sync_sites"):
+                  "sighting_counts", "site_document_count", "learned_chrome", "sync_sites", "signature"):
         _wrap(_store.Store, _name, "store:" + _name)
     _wrap(_lsh.SQLiteLSH, "add", "lsh:add")
     _wrap(_lsh.SQLiteLSH, "query", "lsh:query")
-
     _pid = os.getpid()
 
     @atexit.register
@@ -528,7 +666,7 @@ if _target:
         _data["exit"] = time.time()
         with open(_target, "w") as fh:
             json.dump(_data, fh)
-'''
+"""
 
 
 def hook_dir(work: Path) -> Path:
@@ -538,13 +676,15 @@ def hook_dir(work: Path) -> Path:
     return folder
 
 
-def run_cli(db: Path, jsonl: Path, timings: Path | None = None) -> dict:
+def run_cli(db: Path, jsonl: Path, timings: Path | None = None, extra_env: dict | None = None) -> dict:
     """``collector --db DB --config configs import JSONL --json`` in a new process: wall time,
-    CPU time, peak RSS (os.wait4), its JSON summary, and the hook's timings if asked."""
+    CPU time, peak RSS and block I/O (os.wait4), its JSON summary, and the hook's timings if asked."""
     env = dict(os.environ)
     env.pop("SCALE_TIMINGS", None)
+    env.update(extra_env or {})
+    if timings is not None or extra_env:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(hook_dir(OUT)), env.get("PYTHONPATH")] if p)
     if timings is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(hook_dir(timings.parent)), env.get("PYTHONPATH")] if p)
         env["SCALE_TIMINGS"] = str(timings)
         timings.unlink(missing_ok=True)
     out, err = db.with_name(db.name + ".stdout"), db.with_name(db.name + ".stderr")
@@ -560,11 +700,30 @@ def run_cli(db: Path, jsonl: Path, timings: Path | None = None) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read_text()[-3000:]}")
     result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_bytes": usage.ru_maxrss * 1024,
+              "read_bytes": usage.ru_inblock * 512, "written_bytes": usage.ru_oublock * 512,
               "summary": json.loads(out.read_text().strip().splitlines()[-1]), "spawned": spawned,
-              "load": (load_before, os.getloadavg()[0]), "stderr": err.read_text()[-2000:]}
+              "load": (load_before, os.getloadavg()[0]), "stderr": err.read_text()}
     if timings is not None:
         result["timings"] = json.loads(timings.read_text())
     return result
+
+
+IMPORTS = ["collector.cli", "collector.ingest", "scrapy", "datasketch", "scipy.integrate", "sqlite_utils",
+           "trafilatura", "numpy", "rich.console", "click"]
+
+
+def import_times(stderr: str) -> dict[str, float]:
+    """Cumulative seconds of some imports in a ``-X importtime`` report (nested: datasketch
+    includes scipy.integrate, which it imports; collector.cli includes most of the rest)."""
+    found: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        _, cumulative, name = line.split(":", 1)[1].split("|")
+        name = name.strip()
+        if name in IMPORTS:
+            found[name] = max(found.get(name, 0.0), int(cumulative) / 1e6)
+    return found
 
 
 # --- the new documents ----------------------------------------------------------------------------
@@ -754,6 +913,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each import, alternating (best of each is compared)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     big = OUT / f"scale-{args.docs}.db"
@@ -782,84 +942,104 @@ def main() -> None:
     say(f"## 1. Building the corpus ({'this run' if built_now else 'cached, built ' + meta['built']})\n")
     n = meta["docs"]
     say(table(["phase", "wall", "per document"], [
-        [f"pool of {meta['workers']}: generate, extract/clean/attribute stages, batched signatures (CPU: "
+        [f"pool of {meta['workers']}: generate, extract/clean/attribute, batched signatures (CPU: "
          f"generate {meta['cpu_generate']:,.0f} s, the rest {meta['cpu_stages']:,.0f} s); main process: insert "
          f"(CPU {meta['main_cpu_load']:,.0f} s)",
          f"{meta['generate_and_insert_seconds']:,.0f} s", ms(meta["generate_and_insert_seconds"] / n)],
-        ["  of which the main process inserting documents (and indexing them in FTS5 through its triggers)",
-         f"{meta['documents_seconds']:,.0f} s", ms(meta["documents_seconds"] / n)],
-        [f"lsh_buckets ({BANDS * n:,} rows, sorted)", f"{meta['lsh_buckets_seconds']:,.0f} s", ms(meta["lsh_buckets_seconds"] / n)],
+        ["  of which the main process inserting documents", f"{meta['documents_seconds']:,.0f} s", ms(meta["documents_seconds"] / n)],
+        [f"  FTS5 index process alongside (CPU {meta['fts_cpu_seconds']:,.0f} s); waited for at the end",
+         f"{meta['fts_wait_seconds']:,.0f} s", ms(meta["fts_wait_seconds"] / n)],
+        [f"lsh_buckets ({BANDS * n:,} rows, sorted; main CPU of this and the next {meta['main_cpu_finish']:,.0f} s)",
+         f"{meta['lsh_buckets_seconds']:,.0f} s", ms(meta["lsh_buckets_seconds"] / n)],
         ["line_sightings", f"{meta['line_sightings_seconds']:,.0f} s", ms(meta["line_sightings_seconds"] / n)],
+        ["FTS5 shadow tables copied in, triggers recreated", f"{meta['fts_copy_seconds']:,.0f} s", ms(meta["fts_copy_seconds"] / n)],
         ["**total**", f"**{meta['seconds']:,.0f} s**", ms(meta["seconds"] / n)],
     ]))
     v = meta["verified"]
     say(f"\nDatabase file {mb(meta['bytes'])}. Loader checked against the real `collector import` on {v['sample']} documents: "
         f"{v['mismatches']} mismatches in {', '.join(v['compared'])}"
-        f"{'; FTS5 integrity-check passed' if v['fts_integrity_checked'] else ''}.\n")
+        f"; FTS5 'integrity-check' of the whole index passed ({v['fts_integrity_seconds']:.0f} s).\n")
 
     # 2. linking new documents
-    work = OUT
-    jsonl = work / f"scale-{args.docs}-new.jsonl"
+    repeats = 1 if args.keep else max(1, args.repeat)
+    jsonl = OUT / f"scale-{args.docs}-new.jsonl"
     new = make_new(big, args.new, args.seed, jsonl)
-    small = work / f"scale-{args.docs}-small.db"
-    small_build = build_from_records(small, new["originals"])
-    if args.keep:
-        target, copy_seconds = big, 0.0
-    else:
-        target = work / f"scale-{args.docs}-scratch.db"
-        copy_seconds = copy_db(big, target)
-    res_small = run_cli(small, jsonl, work / "scale-timings-small.json")
-    res_big = run_cli(target, jsonl, work / "scale-timings-big.json")
+    small = OUT / f"scale-{args.docs}-small.db"
+    target = big if args.keep else OUT / f"scale-{args.docs}-scratch.db"
+    runs: dict[str, list[dict]] = {"small": [], "big": []}
+    copy_seconds, small_build = [], []
+    for r in range(repeats):  # alternating, so both see the same spells of load
+        small_build.append(build_from_records(small, new["originals"]))
+        runs["small"].append(run_cli(small, jsonl, OUT / f"scale-timings-small-{r}.json"))
+        if not args.keep:
+            copy_seconds.append(copy_db(big, target))
+        runs["big"].append(run_cli(target, jsonl, OUT / f"scale-timings-big-{r}.json"))
+    best_small = min(runs["small"], key=lambda r: r["summary"]["seconds"])
+    best_big = min(runs["big"], key=lambda r: r["summary"]["seconds"])
     say(f"## 2. Linking {args.new:,} new documents ({new['kinds']['fresh']} fresh, {new['kinds']['copy']} copies, "
         f"{new['kinds']['excerpt']} excerpts, {new['kinds']['duplicate']} same-site duplicates)\n")
-    say(f"`collector --db DB --config configs import {jsonl.name} --json`, one process each, same file, small first. "
-        f"(a) {len(new['originals'])} originals (loaded in {small_build:.1f} s); (b) {new['docs_in_db']:,} documents "
-        f"({'in place, --keep' if args.keep else f'scratch copy, cp --reflink=auto in {copy_seconds:.0f} s'}).\n")
+    say(f"`collector --db DB --config configs import {jsonl.name} --json`, a new process each time, same file; (a) and (b) "
+        f"alternate, {repeats} of each. (a) a database of the {len(new['originals'])} originals the copies come from "
+        f"(loaded in {min(small_build):.1f} s); (b) {new['docs_in_db']:,} documents "
+        f"({'in place, --keep' if args.keep else f'a scratch copy, cp --reflink=auto in {min(copy_seconds):.0f} s'}). "
+        "\"import loop\" is the CLI's own `seconds` (reading, stages, commits); the process also starts Python and "
+        "closes the database.\n")
     rows = []
-    for label, r in (("(a) originals only", res_small), (f"(b) {new['docs_in_db']:,} documents", res_big)):
-        s = r["summary"]
-        rows.append([label, f"{r['wall']:.2f} s", f"{s['seconds']:.2f} s", f"{s['documents_per_second']:.0f}",
-                     f"{r['cpu']:.2f} s", s["new"], s["new_links"], mb(r["maxrss_bytes"]), f"{r['load'][0]:.1f}"])
-    ratio_run = res_big["summary"]["seconds"] / res_small["summary"]["seconds"]
-    ratio_wall = res_big["wall"] / res_small["wall"]
-    ratio_cpu = res_big["cpu"] / res_small["cpu"]
-    rows.append(["**(b) / (a)**", f"**{ratio_wall:.2f}×**", f"**{ratio_run:.2f}×**", "", f"**{ratio_cpu:.2f}×**", "", "", "", ""])
-    say(table(["database", "process wall", "import loop", "documents/s", "CPU (user+sys)", "new", "new links", "peak RSS", "load avg"], rows))
-    # where the time goes
-    keys = sorted(set(res_small["timings"]["stages"]) | set(res_big["timings"]["stages"]),
-                  key=lambda k: -res_big["timings"]["stages"].get(k, 0))
+    for key, label in (("small", "(a) originals only"), ("big", f"(b) {new['docs_in_db']:,} documents")):
+        for i, r in enumerate(runs[key]):
+            sm = r["summary"]
+            rows.append([f"{label}, run {i + 1}", f"{r['wall']:.2f} s", f"{sm['seconds']:.2f} s", f"{sm['documents_per_second']:.0f}",
+                         f"{r['cpu']:.2f} s", sm["new"], sm["new_links"], mb(r["maxrss_bytes"]), mb(r["read_bytes"]),
+                         mb(r["written_bytes"]), f"{r['load'][0]:.1f}"])
+    ratio_run = best_big["summary"]["seconds"] / best_small["summary"]["seconds"]
+    ratio_wall = best_big["wall"] / best_small["wall"]
+    ratio_cpu = best_big["cpu"] / best_small["cpu"]
+    rows.append(["**(b) / (a)**, best of each", f"**{ratio_wall:.2f}×**", f"**{ratio_run:.2f}×**", "", f"**{ratio_cpu:.2f}×**",
+                 "", "", "", "", "", ""])
+    say(table(["database", "process wall", "import loop", "documents/s", "CPU (user+sys)", "new", "new links", "peak RSS",
+               "read", "written", "load avg"], rows))
+    ta, tb = best_small["timings"], best_big["timings"]
+    keys = sorted(set(ta["wall"]) | set(tb["wall"]), key=lambda k: -tb["wall"].get(k, 0))
     rows = []
     for k in keys:
-        a, b = res_small["timings"]["stages"].get(k, 0.0), res_big["timings"]["stages"].get(k, 0.0)
-        calls = res_big["timings"]["calls"].get(k, 0)
-        rows.append([f"`{k}`", calls, f"{a * 1000:,.0f} ms", f"{b * 1000:,.0f} ms", f"{b - a:+.2f} s",
-                     f"{b / a:.2f}×" if a > 0.0005 else ""])
-    say("\nWhere the time goes (the hook's timers; store calls are nested inside the stages):\n")
-    say(table(["timer", "calls (b)", "(a)", "(b)", "(b) − (a)", "(b)/(a)"], rows))
+        wa, wb = ta["wall"].get(k, 0.0), tb["wall"].get(k, 0.0)
+        ca, cb = ta["cpu"].get(k, 0.0), tb["cpu"].get(k, 0.0)
+        if max(wa, wb) < 0.02:
+            continue
+        rows.append([f"`{k}`", tb["calls"].get(k, 0), f"{wa:.2f} s", f"{wb:.2f} s", f"{wb - wa:+.2f} s",
+                     f"{ca:.2f} s", f"{cb:.2f} s", f"{cb - ca:+.2f} s", f"{(wb - cb) - (wa - ca):+.2f} s"])
+    say("\nWhere the time goes, best run of each (the hook's timers; store and LSH calls are nested inside the stages, "
+        "`store:commit` inside `store:save_document`). CPU is the thread's CPU time: wall minus CPU is waiting, for the "
+        "disk or for a core.\n")
+    say(table(["timer", "calls", "wall (a)", "wall (b)", "Δ wall", "CPU (a)", "CPU (b)", "Δ CPU", "Δ waiting"], rows))
     say("")
 
     # 3. first link in a new process
     singles = new["singles"]
     plain = run_cli(target, singles[0])
-    hooked = run_cli(target, singles[1], work / "scale-timings-single.json")
+    hooked = run_cli(target, singles[1], OUT / "scale-timings-single.json")
+    lazy = run_cli(target, singles[2], extra_env={"SCALE_LAZY_SCIPY": "1"})
+    profiled = run_cli(target, singles[3], extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imports = import_times(profiled["stderr"])
     ev = hooked["timings"]["events"]
     t0 = hooked["spawned"]
-    opened = store_open(target)
-    opened_cold = store_open(target)
-    say("## 3. First link in a new process\n")
-    say(table(["measure", "value"], [
-        ["import of one copy, process wall (no hook)", f"{plain['wall']:.2f} s (new links: {plain['summary']['new_links']})"],
-        ["import of one copy, process wall (hooked run)", f"{hooked['wall']:.2f} s (new links: {hooked['summary']['new_links']})"],
-        ["  Python + CLI start-up until `Store()` is called", f"{ev['store_open_start'] - t0:.2f} s"],
-        ["  `Store()` open (in the CLI)", f"{ev['store_open_end'] - ev['store_open_start']:.3f} s"],
-        ["  linking starts (spawn → first `LinkPipeline` call)", f"**{ev['LinkPipeline_first_start'] - t0:.2f} s**"],
-        ["  linking of the document", f"{ev['LinkPipeline_first_end'] - ev['LinkPipeline_first_start']:.3f} s"],
-        ["  spawn → exit", f"{hooked['timings']['exit'] - t0:.2f} s"],
-        ["  first document in the 1,000-document run: spawn → first link", f"{res_big['timings']['events']['LinkPipeline_first_start'] - res_big['spawned']:.2f} s"],
-        ["`Store(path)` alone in a new process: import collector.store", f"{opened['import']:.2f} s"],
-        ["`Store(path)` alone in a new process: open (twice)", f"{opened['open'] * 1000:.1f} ms, {opened_cold['open'] * 1000:.1f} ms"],
+    opened = [store_open(target) for _ in range(3)]
+    first_big = tb["events"]["LinkPipeline_first_start"] - best_big["spawned"]
+    say("## 3. First link in a new process (one copy of a stored document)\n")
+    say(table(["measure", "wall", "CPU"], [
+        ["`collector import` of one copy, whole process", f"{plain['wall']:.2f} s", f"{plain['cpu']:.2f} s"],
+        ["  hooked run: spawn → `Store()` called (Python, imports, CLI)", f"{ev['store_open_start'] - t0:.2f} s", ""],
+        ["  hooked run: `Store()` open in the CLI", f"{ev['store_open_end'] - ev['store_open_start']:.3f} s", ""],
+        ["  hooked run: **spawn → linking starts** (first `LinkPipeline` call)", f"**{ev['LinkPipeline_first_start'] - t0:.2f} s**", ""],
+        ["  hooked run: linking the document", f"{ev['LinkPipeline_first_end'] - ev['LinkPipeline_first_start']:.3f} s", ""],
+        ["  hooked run: spawn → exit", f"{hooked['timings']['exit'] - t0:.2f} s", f"{hooked['cpu']:.2f} s"],
+        ["  the 1,000-document run (b): spawn → linking starts", f"{first_big:.2f} s", ""],
+        ["same import, scipy.integrate loaded lazily (proposed fix, emulated by the hook)", f"{lazy['wall']:.2f} s", f"{lazy['cpu']:.2f} s"],
+        ["`Store(path)` alone in a new process: `import collector.store`", f"{opened[0]['import']:.2f} s", ""],
+        ["`Store(path)` alone in a new process: open (3 processes)", ", ".join(f"{o['open'] * 1000:.0f} ms" for o in opened), ""],
     ]))
-    say("")
+    say("\nImports of that process (`-X importtime`, cumulative, nested): "
+        + ", ".join(f"{k} {imports[k]:.2f} s" for k in IMPORTS if k in imports) + ".\n")
 
     # 4. LSH query latency
     q = query_latency(target, args.seed, args.queries)
@@ -874,26 +1054,31 @@ def main() -> None:
     say(f"\nQuery plan: {'; '.join(sorted(set(q['plan'])))}\n")
 
     # 5. bytes per document
-    sizes = db_bytes(big if not args.keep else target)
+    sizes = db_bytes(big)
     nd = sizes["docs"]
     say(f"## 5. Database bytes per document ({nd:,} documents, {sizes['method']}, file {mb(sizes['file'])})\n")
     rows = [[k, mb(v), f"{v / nd:,.0f}", f"{v / sizes['file']:.1%}"] for k, v in sizes["groups"].items()]
     rows.append(["**total (file)**", f"**{mb(sizes['file'])}**", f"**{sizes['file'] / nd:,.0f}**", ""])
     say(table(["part", "size", "bytes/document", "share"], rows))
-    say(f"\n(Raw UTF-8 text: {sizes['text_bytes'] / nd:,.0f} bytes/document. Objects: "
-        + ", ".join(f"{k} {mb(v)}" for k, v in sorted(sizes["objects"].items(), key=lambda kv: -kv[1]) if v > 2**20) + ".)\n")
+    say(f"\n(Raw UTF-8 text: {sizes['text_bytes'] / nd:,.0f} bytes/document. B-trees: "
+        + ", ".join(f"{k} {mb(v)}" for k, v in sorted(sizes["objects"].items(), key=lambda kv: -kv[1]) if v > 2**20)
+        + f". dbstat took {sizes['seconds']:.0f} s.)\n")
 
     # targets
-    rss = max(res_small["maxrss_bytes"], res_big["maxrss_bytes"], plain["maxrss_bytes"])
+    rss = max(r["maxrss_bytes"] for r in [*runs["small"], *runs["big"], plain, hooked])
     first = ev["LinkPipeline_first_start"] - t0
+    same_links = {r["summary"]["new_links"] for r in [*runs["small"], *runs["big"]]}
     say("## Targets\n")
     say(table(["target", "measured", "met"], [
-        ["linking 1,000 into N ≤ 1.5 × into the originals only (import loop)", f"{ratio_run:.2f}×", "yes" if ratio_run <= 1.5 else "**no**"],
-        ["same, process wall / CPU", f"{ratio_wall:.2f}× / {ratio_cpu:.2f}×", "yes" if ratio_wall <= 1.5 else "**no**"],
-        ["same links both ways", f"{res_small['summary']['new_links']} / {res_big['summary']['new_links']}",
-         "yes" if res_small["summary"]["new_links"] == res_big["summary"]["new_links"] else "**no**"],
-        ["first import starts linking within 2 s", f"{first:.2f} s", "yes" if first <= 2 else "**no**"],
-        ["resident memory < 2 GB", mb(rss), "yes" if rss < 2 * 2**30 else "**no**"],
+        ["linking 1,000 into N ≤ 1.5 × linking them into the originals only (import loop, best runs)", f"{ratio_run:.2f}×",
+         "yes" if ratio_run <= 1.5 else "**no**"],
+        ["  the same, process wall / process CPU", f"{ratio_wall:.2f}× / {ratio_cpu:.2f}×",
+         "yes" if max(ratio_wall, ratio_cpu) <= 1.5 else "**no**"],
+        ["  the same links made both ways", " / ".join(str(r["summary"]["new_links"]) for r in [*runs["small"], *runs["big"]]),
+         "yes" if len(same_links) == 1 else "**no**"],
+        ["first import starts linking within 2 s (wall)", f"{first:.2f} s", "yes" if first <= 2 else "**no**"],
+        ["no full index rebuild on open", f"`Store()` {min(o['open'] for o in opened) * 1000:.0f} ms", "yes"],
+        ["resident memory < 2 GB (peak RSS of any import)", mb(rss), "yes" if rss < 2 * 2**30 else "**no**"],
     ]))
     say(f"\nWhole bench: {time.perf_counter() - started_all:,.0f} s; load average at end {os.getloadavg()[0]:.1f}.")
     (OUT / f"scale-{args.docs}-report.md").write_text("\n".join(report) + "\n", encoding="utf-8")

@@ -24,6 +24,8 @@ invalid_feed         not RSS or Atom
 xml_entities         a feed declaring XML entities (XXE): never resolved; entries using them dropped
 no_text              extraction found no article text
 pipeline             a pipeline stage failed on the document (it is rolled back)
+http_other, ignored  another status; a request another middleware dropped
+other                an unexpected exception (its type is in the reason)
 ===================  =====================================================================
 """
 

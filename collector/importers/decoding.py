@@ -100,7 +100,11 @@ def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
 
 def detect(data: bytes) -> str | None:
     """The legacy encoding of ``data`` (charset-normalizer), or None if it is not text."""
-    results = list(from_bytes(data[:200_000]))
+    sample = data[:200_000]
+    # Only the lines with non-ASCII bytes tell encodings apart: English lines around a little
+    # Cyrillic make every single-byte code page tie, and then a wrong one can win.
+    evidence = b"\n".join(line for line in sample.splitlines() if not line.isascii()) or sample
+    results = list(from_bytes(evidence))
     if not results:
         return None
     best_chaos = min(r.chaos for r in results)
@@ -112,7 +116,7 @@ def detect(data: bytes) -> str | None:
     if len(tied) <= 1:
         best = tied[0] if tied else None
         return best.encoding if best else None
-    sample = data[:20_000]
+    sample = evidence[:20_000]
 
     def score(result) -> tuple[float, float, float, int]:
         try:
