@@ -1377,7 +1377,7 @@ def analyse(docs: list[Doc], ours: dict, pred: Prediction, db: dict, sites: dict
                 why = "undated page got YYYY-01-01 (the footer's copyright year)"
             elif day.endswith("-01") and d.url and re.search(r"/\d{4}/\d\d/[^0-9]", d.url):
                 why = "undated page got the 1st of the month (a year/month URL)"
-            elif d.url and day.replace("-", "/") in d.url:
+            elif d.url and (day.replace("-", "/") in d.url or day in d.url):
                 why = "undated page got the day in its URL (no time of day)"
             else:
                 why = f"undated {page} page got a date"

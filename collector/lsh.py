@@ -19,8 +19,10 @@ has J of about 0.3 with its original, and must be found. Requiring two bands cos
 recall there but removes almost every chance pair: real unrelated news articles have J of
 about 0.003 on 5-word shingles (measured on the fundus and Zyte pages), so at a million
 stored documents a query meets well under one false candidate instead of ~600; same-beat
-articles that share stock phrases (J ~ 0.07) drop six-fold. Candidates are then verified by
-estimated and exact containment (``pipelines.link``).
+articles that share stock phrases (J ~ 0.07) drop six-fold. A document that claims an
+origin ("Read more at X") is likely an excerpt, possibly a short one: it is queried with one
+band (``min_hits=1``). Candidates are then verified by estimated and exact containment
+(``pipelines.link``).
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class SQLiteLSH(MinHashLSH):
         self.keys = _NoKeys()
         self.conn = conn
         union = " UNION ALL ".join(["SELECT doc_id FROM lsh_buckets WHERE band = ? AND bucket = ?"] * self.b)
-        self._query_sql = f"SELECT doc_id FROM ({union}) GROUP BY doc_id HAVING count(*) >= {MIN_BAND_HITS}"
+        self._query_sql = f"SELECT doc_id FROM ({union}) GROUP BY doc_id HAVING count(*) >= ?"
 
     def band_keys(self, minhash) -> list[tuple[int, int]]:
         """(band, bucket) pairs: the same keys as datasketch's ``_H`` per band, read as one
@@ -153,6 +155,6 @@ class SQLiteLSH(MinHashLSH):
             [(band, bucket, doc_id) for band, bucket in self.band_keys(minhash)],
         )
 
-    def query(self, minhash) -> list[int]:
+    def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
         params = [v for pair in self.band_keys(minhash) for v in pair]
-        return [r[0] for r in self.conn.execute(self._query_sql, params)]
+        return [r[0] for r in self.conn.execute(self._query_sql, [*params, min_hits])]

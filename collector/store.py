@@ -204,13 +204,14 @@ class Store:
         )
         return doc_id, status
 
-    def replace_text(self, doc_id: int, text: str, chrome: list[str], minhash, shingle_count: int) -> None:
-        """Re-cleaned text for a stored document, re-indexed under its new signature."""
+    def replace_text(self, doc_id: int, text: str, chrome: list[str], minhash, shingle_count: int, title: str | None) -> None:
+        """Re-cleaned text (and title) for a stored document, re-indexed under its new signature."""
         self.begin()
         self.lsh.discard(doc_id, self.signature(doc_id))
         self.conn.execute(
-            "UPDATE documents SET text = ?, chrome = ?, words = ?, shingles = ?, signature = ? WHERE id = ?",
+            "UPDATE documents SET title = ?, text = ?, chrome = ?, words = ?, shingles = ?, signature = ? WHERE id = ?",
             (
+                title,
                 text,
                 json.dumps(chrome, ensure_ascii=False),
                 len(text.split()),
@@ -236,8 +237,8 @@ class Store:
         cols = [c[0] for c in cur.description]
         return {r[0]: dict(zip(cols, r)) for r in cur}
 
-    def candidates(self, minhash) -> list[int]:
-        return self.lsh.query(minhash)
+    def candidates(self, minhash, min_hits: int | None = None) -> list[int]:
+        return self.lsh.query(minhash) if min_hits is None else self.lsh.query(minhash, min_hits)
 
     def claim_partners(self, doc_id: int) -> set[int]:
         """Documents tied to this one by a claim naming a URL: the ones it claims to come
@@ -331,14 +332,14 @@ class Store:
             self._learned[site] = {r[0] for r in self.conn.execute("SELECT line FROM chrome_lines WHERE site = ?", (site,))}
         return self._learned[site]
 
-    def record_sightings(self, site: str, doc_id: int, title_key: int, line_hashes) -> None:
+    def record_sightings(self, site: str, doc_id: int, article_key: int, line_hashes) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO line_sightings (site, line_hash, doc_id, title_key) VALUES (?, ?, ?, ?)",
-            [(site, h, doc_id, title_key) for h in line_hashes],
+            [(site, h, doc_id, article_key) for h in line_hashes],
         )
 
     def sighting_counts(self, site: str, line_hashes) -> dict[int, int]:
-        """For each line hash: in how many differently titled documents of the site it was seen."""
+        """For each line hash: in how many different articles of the site it was seen."""
         hashes = list(line_hashes)
         if not hashes:
             return {}

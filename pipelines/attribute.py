@@ -63,7 +63,7 @@ def _clean_name(raw: str) -> str:
 
 def parse_claim(line: str, sites: Sites) -> dict | None:
     """The claim a line makes, or None. ``line`` is one normalised line of text."""
-    if len(line) > MAX_CLAIM_LINE:
+    if len(_URL.sub("", line)) > MAX_CLAIM_LINE:  # a long URL does not make prose of a claim
         return None
     text = _clean_line(line)
     for phrase in PHRASES:
@@ -104,11 +104,13 @@ def canonical_claim(item, sites: Sites) -> dict | None:
     """A canonical link to another host is a claim that the page there is the original."""
     canonical, url = item.get("canonical_url"), item.get("url")
     chost, uhost = host_of(canonical), host_of(url)
-    if not chost or not uhost or chost == uhost:
+    if not chost or chost == uhost:
         return None
     target = sites.for_url(canonical)
     if target is not None and target.key == item.get("site"):
         return None
+    if not uhost and sites.get(item.get("site")) is None:
+        return None  # a saved page of an unknown site: its canonical link may well be its own
     return {
         "kind": "canonical",
         "claimed_site": target.key if target else None,

@@ -15,7 +15,7 @@ from lxml import etree
 from scrapy.exceptions import DropItem
 from trafilatura.utils import load_html
 
-from collector.sites import host_of
+from collector.sites import host_of, name_key
 
 from .stage import Stage
 
@@ -129,9 +129,52 @@ class ExtractPipeline(Stage):
         canonical = _first_url(tree, "//link[@rel='canonical']/@href")
         item["canonical_url"] = canonical
         if not host_of(url):
-            # A saved page is named by its own URL: og:url names the page itself, while a
-            # syndicating site's canonical link may point at the original elsewhere.
-            item["url"] = _first_url(tree, "//meta[@property='og:url']/@content") or canonical or url
+            item["url"] = self.saved_page_url(item, tree, canonical) or url
+
+    def saved_page_url(self, item, tree, canonical: str | None) -> str | None:
+        """A saved page is named by its own URL: its og:url, which names the page itself; or
+        its canonical link, unless the page's own site (from ``--site`` or the site name it
+        states) is another one: a syndicating site's canonical link points at the original
+        elsewhere, and taking it would overwrite the original's document."""
+        own = _first_url(tree, "//meta[@property='og:url']/@content")
+        if own:
+            return own
+        if not canonical:
+            return None
+        sites = self.context.sites
+        site = sites.get(item.get("site")) or (sites.for_name(item["sitename"]) if item.get("sitename") else None)
+        if site is not None:
+            target = sites.for_url(canonical)
+            return canonical if target is not None and target.key == site.key else None
+        if item.get("sitename"):
+            # "BBC News" at www.bbc.com is the page's own site; "Harbour Watch" at
+            # dailyledger.example is a repost pointing at its original.
+            return canonical if _names_host(item["sitename"], canonical) else None
+        return canonical  # nothing says the page is another site's
+
+
+def _names_host(sitename: str | None, url: str) -> bool:
+    """Whether a stated site name matches the URL's host: a word of the name ("BBC" of
+    "BBC News") as the host's registered name ("bbc" of "www.bbc.com")."""
+    registered = _registered_name(host_of(url) or "")
+    if not sitename or not registered:
+        return False
+    if " " not in sitename.strip() and "." in sitename:  # trafilatura names a site by its host
+        return _registered_name(sitename.strip().lower()) == registered
+    words = {name_key(w) for w in sitename.split()} | {name_key(sitename)}
+    return registered in words
+
+
+def _registered_name(host: str) -> str | None:
+    """"bbc" of "www.bbc.com" and of "news.bbc.co.uk"."""
+    labels = [label for label in host.split(":")[0].split(".") if label not in ("www", "m", "amp")]
+    if len(labels) < 2:
+        return None
+    second_level = len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL
+    return (labels[-3] if second_level else labels[-2]).replace("-", "")
+
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gv", "nic"}
 
 
 def _first_url(tree, xpath: str) -> str | None:

@@ -35,7 +35,7 @@ SEED = 1
 #: datasketch 2.0's default permutation scheme; stored with signatures (see FINGERPRINT).
 SCHEME = "affine32"
 #: How shingles are hashed (see the module docstring); part of what a signature means.
-HASH = "crc32-words-poly64"
+HASH = "crc32-words-poly64-v2"
 
 #: What a stored signature depends on: a database fingerprinted with other values is not
 #: comparable and is refused (see ``collector.store``).
@@ -43,7 +43,9 @@ FINGERPRINT = {"shingle_size": SHINGLE_SIZE, "num_perm": NUM_PERM, "seed": SEED,
 
 _WORD = re.compile(r"\w+")
 # Copies swap quote styles, dashes and ligatures; NFKC and casefold make them equal.
-_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+# Soft hyphens and zero-width characters are invisible and kept by some formats only.
+_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00ad": None, "\u200b": None,
+                            "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None})
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: position weights of the words
 _POWERS = [_MULT ** np.uint64(k) for k in range(SHINGLE_SIZE)][::-1]
 

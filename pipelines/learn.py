@@ -2,12 +2,13 @@
 article's (a donation banner, a newsletter box, a share prompt), even if no config names it.
 
 The rule: a line of ``LEARN_MIN_CHARS``..``LEARN_MAX_CHARS`` characters is chrome once it was
-seen in at least ``LEARN_MIN_DOCUMENTS`` differently titled documents of the site, and in at
-least ``LEARN_MIN_SHARE`` of the site's documents. Counting titles, not documents, keeps one
-article stored at two URLs from teaching its own sentences; the count keeps a sentence
-that two articles happen to quote from being taken for chrome; the share keeps a quote that
-a handful of a big site's articles repeat (a politician's slogan) from it too, since chrome
-is on a large part of a site's pages by nature.
+seen in at least ``LEARN_MIN_DOCUMENTS`` different articles of the site, and in at least
+``LEARN_MIN_SHARE`` of the site's documents. Articles are told apart by their longest line
+(``article_key``), so one article stored at several URLs does not teach its own sentences;
+the count keeps a sentence that two articles happen to quote from being taken for chrome;
+the share keeps a quote that a few of a big site's articles repeat (a slogan) from it too.
+The share is low enough (15%) for a banner that rotates among several variants, each on a
+fraction of the pages: chrome is on a large part of a site's pages by nature, a quote is not.
 
 When a line is learned, the site's earlier documents that carry it are cleaned again,
 re-fingerprinted and re-linked, in the same transaction.
@@ -18,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+from collector.sites import normalize_line
+
 from .clean import split_lines
 from .fingerprint import fingerprint
 from .link import Linker
 from .stage import Stage
 
 LEARN_MIN_DOCUMENTS = 3
-LEARN_MIN_SHARE = 0.3
+LEARN_MIN_SHARE = 0.15
 #: Shorter lines ("Share", "Photo") are dropped by extraction or harmless; longer ones are
 #: paragraphs of prose, which sites do not repeat as chrome.
 LEARN_MIN_CHARS = 8
@@ -35,9 +38,12 @@ def line_hash(line: str) -> int:
     return int.from_bytes(hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
-def title_key(title: str | None, doc_id: int) -> int:
-    # Untitled documents each count once: there is no title to tell them apart by.
-    return line_hash((title or f"\0untitled {doc_id}").casefold().strip())
+def article_key(lines: list[str]) -> int:
+    """Which article a document is, for counting: its longest line, a paragraph of the
+    article itself (chrome lines are short). One article at several URLs has one key, even
+    re-titled; a dump whose first line (its "title") is a banner does not make all of a
+    site's articles one."""
+    return line_hash(max(lines, key=len).casefold()) if lines else 0
 
 
 class LearnChromePipeline(Stage):
@@ -47,10 +53,15 @@ class LearnChromePipeline(Stage):
 
     def process(self, item):
         store, site = self.context.store, item["site"]
-        lines = {line_hash(line): line for line in split_lines(item["text"]) if LEARN_MIN_CHARS <= len(line) <= LEARN_MAX_CHARS}
+        all_lines = split_lines(item["text"])
+        candidates = list(all_lines)
+        if item.get("first_line_is_title") and item.get("title"):
+            # A dump's "title" is only its first line: it may be a banner, so it is counted too.
+            candidates.append(normalize_line(item["title"]))
+        lines = {line_hash(line): line for line in candidates if LEARN_MIN_CHARS <= len(line) <= LEARN_MAX_CHARS}
         if not lines:
             return item
-        store.record_sightings(site, item["doc_id"], title_key(item.get("title"), item["doc_id"]), lines)
+        store.record_sightings(site, item["doc_id"], article_key(all_lines), lines)
         counts = store.sighting_counts(site, lines)
         needed = max(LEARN_MIN_DOCUMENTS, LEARN_MIN_SHARE * store.site_document_count(site))
         learned = {h: lines[h] for h, n in counts.items() if n >= needed}
@@ -74,11 +85,18 @@ class LearnChromePipeline(Stage):
         for doc_id, doc in store.documents(doc_ids).items():
             lines = split_lines(doc["text"])
             kept = [line for line in lines if line not in chrome_lines]
-            if len(kept) == len(lines):
-                continue
             stripped = [line for line in lines if line in chrome_lines]
+            title = doc["title"]
+            if title and normalize_line(title) in chrome_lines and kept:
+                # A dump stored before its banner was known took the banner for its title:
+                # the title is the first line that is not chrome, as the clean stage says.
+                stripped.insert(0, title)
+                title = kept.pop(0)
+            if not stripped:
+                continue
             text = "\n".join(kept)
             signature, shingle_count = fingerprint(text)
-            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, shingle_count)
+            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, shingle_count, title)
             changed.append((doc_id, signature))
-        return sum(self.linker.link(doc_id, signature) for doc_id, signature in changed)
+        claims = store.claims_of([doc_id for doc_id, _ in changed])
+        return sum(self.linker.link(doc_id, signature, bool(claims[doc_id])) for doc_id, signature in changed)

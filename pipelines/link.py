@@ -27,9 +27,9 @@ from .stage import Stage
 #: Independently written articles on one story share under 10% of their 5-word shingles;
 #: a repost with light edits keeps over 80%; 0.7 leaves room for edits on both sides.
 CONTAINMENT_MIN = 0.7
-#: A copy holding less than this share of its origin is an ``excerpt`` (a truncated repost,
-#: a third of the text and "read more"), otherwise a ``copy``.
-EXCERPT_MAX_COVERAGE = 0.7
+#: A copy shorter than this share of its origin (in shingles) is an ``excerpt`` (a truncated
+#: repost, a third of the text and "read more"), otherwise a ``copy`` (whole, small edits).
+EXCERPT_MAX_SIZE = 0.7
 #: Two documents of one site this similar are one article at two URLs: a ``duplicate``.
 DUPLICATE_MIN_JACCARD = 0.8
 #: The signature-estimated containment a candidate needs before its text is read. The
@@ -59,9 +59,13 @@ def relate(copy: np.ndarray, origin: np.ndarray, same_site: bool) -> tuple[str, 
         return None
     if same_site and jaccard >= DUPLICATE_MIN_JACCARD:
         return "duplicate", jaccard, contained
-    if coverage >= EXCERPT_MAX_COVERAGE:
-        return "copy", jaccard, contained
-    return "excerpt", jaccard, contained
+    return _copy_or_excerpt(copy, origin), jaccard, contained
+
+
+def _copy_or_excerpt(copy: np.ndarray, origin: np.ndarray) -> str:
+    # Judged on length, not on the shingles covered: a short copy with a few words changed
+    # covers less of its origin than its length says, and is still a copy.
+    return "excerpt" if len(copy) < EXCERPT_MAX_SIZE * len(origin) else "copy"
 
 
 # --- deciding the origin ------------------------------------------------------------------
@@ -100,13 +104,20 @@ def _claim_targets(claim: dict, author: dict, docs: dict[int, dict], sites: Site
     wanted_name = name_key(claim.get("claimed_name") or "")
     wanted_url = _bare_url(claim.get("claimed_url"))
     wanted_host = _bare_host(claim.get("claimed_url"))
+    others = {d: doc for d, doc in docs.items() if doc["site"] != author["site"]}
+    if wanted_url:
+        # The page a URL names: the member at that URL, else one whose canonical link is its
+        # own (a repost's canonical pointing at the original does not make it the original).
+        exact = [d for d, doc in others.items() if _bare_url(doc["url"]) == wanted_url]
+        exact = exact or [
+            d for d, doc in others.items()
+            if _bare_url(doc.get("canonical_url")) == wanted_url and _bare_host(doc["canonical_url"]) == _bare_host(doc["url"])
+        ]
+        if exact:
+            return exact
     out = []
-    for doc_id, doc in docs.items():
-        if doc["site"] == author["site"]:
-            continue
-        if wanted_url and wanted_url in (_bare_url(doc["url"]), _bare_url(doc.get("canonical_url"))):
-            out.append(doc_id)
-        elif claim.get("claimed_site"):
+    for doc_id, doc in others.items():
+        if claim.get("claimed_site"):
             if claim["claimed_site"] == doc["site"]:
                 out.append(doc_id)
         elif wanted_host and wanted_host == _bare_host(doc["url"]):
@@ -142,12 +153,18 @@ def _by_claims(kind: str, docs, claims, sites) -> tuple[int, str] | None:
     return best, f"{label}: #{voter} ({docs[voter]['site']}) says {evidence!r}"
 
 
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
 def _order_by_time(ids, docs) -> list[int]:
-    """Earliest publication day first, then earliest fetch: the tie-break among claimed members."""
+    """Earliest publication first (by UTC day, then by time; a day without a time after the
+    timed ones of that day), then earliest fetch: the tie-break among claimed members."""
 
     def key(d):
         parsed = _parse_date(docs[d].get("published"))
-        return (parsed[0] if parsed else "9999-99-99", docs[d].get("fetched") or "", d)
+        if parsed is None:
+            return ("9999-99-99", _NEVER, docs[d].get("fetched") or "", d)
+        return (parsed[0], parsed[1] or _NEVER, docs[d].get("fetched") or "", d)
 
     return sorted(ids, key=key)
 
@@ -188,9 +205,11 @@ class Linker:
         self.store = store
         self.sites = sites
 
-    def link(self, doc_id: int, minhash) -> int:
-        """Link ``doc_id`` (already stored and indexed); returns the number of new links."""
-        candidates = set(self.store.candidates(minhash)) - {doc_id}
+    def link(self, doc_id: int, minhash, claims_origin: bool = False) -> int:
+        """Link ``doc_id`` (already stored and indexed); returns the number of new links.
+        A document that claims an origin is searched with one LSH band, not two: it is
+        likely a copy or an excerpt, and a short excerpt collides in few bands."""
+        candidates = set(self.store.candidates(minhash, 1 if claims_origin else None)) - {doc_id}
         candidates = self._plausible(doc_id, minhash, candidates) if candidates else set()
         # A claim naming a URL ties two documents whatever their share of buckets: a short
         # excerpt ("read more at URL") can collide in too few bands.
@@ -255,7 +274,7 @@ class Linker:
         if related is None:
             # Joined the group through another member, not like the origin directly: say so.
             inter = overlap(mine, theirs)
-            related = ("copy", inter / (len(mine) + len(theirs) - inter or 1), inter / (len(mine) or 1))
+            related = (_copy_or_excerpt(mine, theirs), inter / (len(mine) + len(theirs) - inter or 1), inter / (len(mine) or 1))
             evidence = f"{evidence}; related to the origin through another copy"
         return _link(member, origin, related, evidence)
 
@@ -278,5 +297,5 @@ class LinkPipeline(Stage):
         self.linker = Linker(context.store, context.sites)
 
     def process(self, item):
-        item["new_links"] = self.linker.link(item["doc_id"], item["signature"])
+        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], bool(item.get("claims")))
         return item

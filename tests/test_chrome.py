@@ -94,3 +94,19 @@ def test_learned_chrome_improves_linking(context, db_path):
     run_items(items, context)
     found = rows(db_path, "SELECT relation, similarity FROM lineage WHERE copy_url = ?", (CD + "70",))
     assert found and found[0]["similarity"] == 1.0
+
+
+def test_a_banner_taken_for_a_dumps_title_is_corrected_when_learned(context, db_path):
+    """Text dumps stored before their banner was learned took it for their title."""
+    banner = "Commons Post - news by readers, for readers, every single day"
+    items = []
+    for seed in range(80, 85):
+        title, paras = article(seed)
+        items.append(Article(url=f"{CD}dump/{seed}", source="t", first_line_is_title=True, text="\n".join([banner, title, *paras])))
+    run_items(items, context)
+    docs = rows(db_path, "SELECT title, text, chrome FROM documents ORDER BY id")
+    for seed, d in zip(range(80, 85), docs):
+        title, paras = article(seed)
+        assert d["title"] == title
+        assert d["text"] == "\n".join(paras)
+        assert banner in json.loads(d["chrome"])
