@@ -418,8 +418,9 @@ class Patch:
     name: str
     doc: str
     extract_kwargs: dict = field(default_factory=dict)
-    text_post: Callable[[str], str] | None = None
+    text_post: Callable[[str, object], str] | None = None     # (text, trafilatura Document) -> text
     decoder: Callable[[bytes], str | None] | None = None
+    wrap: Callable | None = None                               # (bare_extraction, *args, **kwargs) -> Document
 
 
 def run_pipeline(name: str, pages: list[Page], out_dir: Path, patch: Patch | None = None) -> PipelineRun:
@@ -462,11 +463,12 @@ def run_pipeline(name: str, pages: list[Page], out_dir: Path, patch: Patch | Non
             yield Article(url=url, html=html, source=f"bench:{name}:{p.key}")
 
     bare = trafilatura.bare_extraction
-    if patch and (patch.extract_kwargs or patch.text_post):
+    if patch and (patch.extract_kwargs or patch.text_post or patch.wrap):
         def patched(*args, **kwargs):
-            doc = bare(*args, **{**kwargs, **patch.extract_kwargs})
+            kwargs = {**kwargs, **patch.extract_kwargs}
+            doc = patch.wrap(bare, *args, **kwargs) if patch.wrap else bare(*args, **kwargs)
             if doc is not None and patch.text_post and doc.text:
-                doc.text = patch.text_post(doc.text)
+                doc.text = patch.text_post(doc.text, doc)
             return doc
         trafilatura.bare_extraction = patched  # pipelines.extract calls trafilatura.bare_extraction
 
@@ -505,6 +507,91 @@ def run_pipeline(name: str, pages: list[Page], out_dir: Path, patch: Patch | Non
     refused = [p for p in pages if (p.html if patch is None or patch.decoder is None else patch.decoder(p.data)) is None]
     return PipelineRun(stored, stages, titles, claims, learned, summary.problems + [f"{p.key}: {p.decode_error}" for p in refused],
                        summary.seconds, cpu, dict(stage_seconds), dict(per_page))
+
+
+# ======================================================================================
+# Suggested changes, measured through the real pipeline (in-process patches)
+# ======================================================================================
+def decode_utf8_tolerant(data: bytes) -> str | None:
+    """Our importer's decoding, except that a page that is UTF-8 but for a few stray bytes
+    (at most 1 in 20 of its non-ASCII bytes invalid) is decoded as UTF-8 with U+FFFD for
+    them, instead of going to charset detection (which takes such pages for cp1256,
+    iso8859-10 or cp1006 and turns the whole page into mojibake)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+        non_ascii = sum(1 for b in data if b >= 0x80)
+        if 0 < bad and bad * 20 <= non_ascii:
+            return _defused(text)
+    return _decoded(data)[0]
+
+
+_TITLE_SUFFIX = re.compile(r"\s+[|\-–—:·•]\s+[^|\-–—]{2,40}$")
+
+
+def drop_title_line(text: str, doc) -> str:
+    """The clean stage's title rule, widened: the first of the first three lines whose words
+    (NFKC, casefold) equal the title's, or the title's without a " | Site" / " - Site" tail,
+    is dropped (the stage now drops line 1 only when it equals the title exactly)."""
+    title = " ".join((getattr(doc, "title", None) or "").split())
+    if not title:
+        return text
+    wanted = {title_norm(title)}
+    tail = _TITLE_SUFFIX.search(title)
+    if tail:
+        wanted.add(title_norm(title[: tail.start()]))
+    wanted.discard("")
+    lines = split_lines(text)
+    for i, line in enumerate(lines[:3]):
+        if title_norm(line) in wanted:
+            return "\n".join(lines[:i] + lines[i + 1:])
+    return text
+
+
+def precision_unless_short(bare, *args, ratio: float = 0.9, **kwargs):
+    """favor_precision=True, unless its text is shorter than ``ratio`` × the standard
+    extraction's (then the standard one): two extractions a page."""
+    precise = bare(*args, **{**kwargs, "favor_precision": True})
+    standard = bare(*args, **{**kwargs, "with_metadata": False})
+    if precise is None or len(precise.text or "") < ratio * len((standard.text if standard else "") or ""):
+        if standard is not None and precise is not None:
+            for attr in ("title", "author", "date", "sitename", "language", "url", "description"):
+                setattr(standard, attr, getattr(precise, attr, None))
+            return standard
+        return standard or precise
+    return precise
+
+
+def _nfc(text: str, doc=None) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _chain(*fns):
+    def run(text, doc):
+        for fn in fns:
+            text = fn(text, doc)
+        return text
+    return run
+
+
+def suggestions() -> list[Patch]:
+    strip = lambda text, doc: text.strip()  # noqa: E731
+    base = dict(decoder=decode_utf8_tolerant)
+    return [
+        Patch("decode: UTF-8 with stray bytes", "collector/importers/decoding.py: " + decode_utf8_tolerant.__doc__.split("\n\n")[0].replace("\n", " "), decoder=decode_utf8_tolerant),
+        Patch("strip text before the length check", "pipelines/extract.py: `item['text'] = (doc.text or '').strip()`, so the MIN_CHARS check (word characters in the first 100 characters) does not drop a text that begins with blank lines", text_post=strip),
+        Patch("NFC", "pipelines/extract.py: `unicodedata.normalize('NFC', doc.text)` (what trafilatura.extract() does and bare_extraction does not)", text_post=_nfc),
+        Patch("title line: normalised, first 3 lines", "pipelines/clean.py: " + drop_title_line.__doc__.split("\n\n")[0].replace("\n", " "), text_post=drop_title_line),
+        Patch("favor_precision=True", "pipelines/extract.py: bare_extraction(..., favor_precision=True)", extract_kwargs={"favor_precision": True}),
+        Patch("fast=True", "pipelines/extract.py: bare_extraction(..., fast=True)", extract_kwargs={"fast": True}),
+        Patch("precision unless short (0.9)", "pipelines/extract.py: " + precision_unless_short.__doc__.replace("\n", " ").replace("``", "`"), wrap=precision_unless_short),
+        Patch("A: decode + strip + title", "the three changes that cost nothing, together", text_post=_chain(strip, drop_title_line), **base),
+        Patch("A + NFC", "A and NFC", text_post=_chain(strip, _nfc, drop_title_line), **base),
+        Patch("A + favor_precision", "A and favor_precision=True", extract_kwargs={"favor_precision": True}, text_post=_chain(strip, drop_title_line), **base),
+        Patch("A + NFC + precision unless short", "A, NFC and the two-extraction rule", wrap=precision_unless_short, text_post=_chain(strip, _nfc, drop_title_line), **base),
+    ]
 
 
 # ======================================================================================
@@ -788,6 +875,75 @@ def report_set(set_name: str, pages: list[Page], results: dict[str, Output], vdo
     return summary
 
 
+def stored_scores(set_name: str, pages: list[Page], run: PipelineRun, n_boot: int) -> dict:
+    meta = set_name == "fundus"
+    return score_texts(set_name, pages, {k: r["text"] for k, r in run.stored.items()}, n_boot,
+                       {k: r["title"] for k, r in run.stored.items()} if meta else None,
+                       {k: r["published"] for k, r in run.stored.items()} if meta else None)
+
+
+def report_suggestions(patches: list[Patch], pages_by_set, runs, all_results, n_boot: int, out_dir: Path) -> dict:
+    print("\n## Suggested changes, measured through the real pipeline\n")
+    print("Each change is applied in this process only (a wrapper around `trafilatura.bare_extraction`"
+          " as `pipelines/extract.py` calls it, or another decoding of the page bytes), the whole pipeline"
+          " is run again into a fresh database and `documents.text` is scored. Δ is against the stored text"
+          " of the unchanged pipeline above; better/worse counts pages.\n")
+    for p in patches:
+        print(f"- `{p.name}`: {p.doc}")
+    base = {name: stored_scores(name, pages_by_set[name], runs[name], 0) for name in runs}
+    rows, measured = [], {}
+    for name in runs:
+        b = base[name]
+        label = {"zyte": "Zyte F1", "eval": "eval F1", "fundus": "fundus body F1"}[name]
+        rows.append([f"(current pipeline) {label}", f3(b["F1"]), "", "", ""])
+    table_rows = []
+    for patch in patches:
+        cells = [f"`{patch.name}`"]
+        cpu = []
+        for name in runs:
+            pages = pages_by_set[name]
+            t0 = time.perf_counter()
+            run = run_pipeline(name, pages, out_dir, patch)
+            print(f"[{name}] suggestion {patch.name}: {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+            s = stored_scores(name, pages, run, 0)
+            measured.setdefault(patch.name, {})[name] = {k: v for k, v in s.items() if k not in ("per_page", "counts", "rows")}
+            b = base[name]
+            better = sum(s["per_page"].get(k, 0) > v + 1e-9 for k, v in b["per_page"].items())
+            worse = sum(s["per_page"].get(k, 0) < v - 1e-9 for k, v in b["per_page"].items())
+            extra = f" (P {s['P']:.3f}, R {s['R']:.3f})"
+            cells.append(f"{s['F1']:.4f} ({s['F1'] - b['F1']:+.4f}){extra}, +{better}/−{worse}")
+            cpu.append(1000 * run.cpu / max(1, len(pages)))
+        cells.append(" / ".join(f"{c:.0f}" for c in cpu))
+        table_rows.append(cells)
+    base_row = ["(current pipeline)"] + [f"{base[n]['F1']:.4f} (P {base[n]['P']:.3f}, R {base[n]['R']:.3f})" for n in runs] + \
+        [" / ".join(f"{1000 * runs[n].cpu / max(1, len(pages_by_set[n])):.0f}" for n in runs)]
+    print()
+    print(table(["change", *[{"zyte": "Zyte F1 (Δ), pages +/−", "eval": "eval F1 (Δ), pages +/−", "fundus": "fundus body F1 (Δ), pages +/−"}[n] for n in runs],
+                 "pipeline CPU ms/page (" + " / ".join(runs) + ")"], [base_row] + table_rows))
+    return measured
+
+
+def report_targets(pages_by_set, runs, all_results, measured: dict):
+    print("\n## Targets (issue 4, item 5)\n")
+    rows = []
+    target = {"zyte": 0.964, "eval": 0.926}
+    for name in runs:
+        pages = pages_by_set[name]
+        stored = stored_scores(name, pages, runs[name], 0)["F1"]
+        bare = score_texts(name, pages, all_results[name]["upstream (standard)"].texts, 0)["F1"]
+        best_name = max(all_results[name], key=lambda v: score_texts(name, pages, all_results[name][v].texts, 0)["F1"])
+        best = score_texts(name, pages, all_results[name][best_name].texts, 0)["F1"]
+        t = target.get(name)
+        cells = [name, f"{t:.3f}" if t else "–", f"{bare:.4f}", f"{best:.4f} ({best_name})", f"{stored:.4f}",
+                 ("yes" if stored >= t else "no") if t else "–", "yes" if stored >= bare - 1e-9 else f"no ({stored - bare:+.4f})"]
+        for patch_name in ("A: decode + strip + title", "A + NFC + precision unless short"):
+            m = measured.get(patch_name, {}).get(name)
+            cells.append(f"{m['F1']:.4f}" if m else "–")
+        rows.append(cells)
+    print(table(["set", "target F1", "bare upstream", "best bare setting", "stored now", "stored ≥ target", "stored ≥ bare",
+                 "stored with A", "stored with A + NFC + precision unless short"], rows))
+
+
 def report_timing(all_results: dict[str, dict[str, Output]], runs: dict[str, PipelineRun], pages_by_set: dict[str, list[Page]]):
     print("\n## Time per page, one process on one core\n")
     rows = []
@@ -847,6 +1003,7 @@ def main(argv=None) -> int:
     ap.add_argument("--worst", type=int, default=8, help="worst pages to show per set")
     ap.add_argument("--repeat", type=int, default=1, help="time each page this many times, keep the fastest")
     ap.add_argument("--no-suggest", action="store_true", help="skip the pipeline runs of the suggested changes")
+    ap.add_argument("--suggest", help="comma-separated names of the suggested changes to run (default: all)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "extraction")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -857,7 +1014,13 @@ def main(argv=None) -> int:
         chosen = [v for v in chosen if v.name in wanted or v.name == "upstream (standard)" or v.name == "pipeline params"]
 
     import platform
+    import subprocess
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        head = "?"
     print("# Extraction quality: stored text vs bare trafilatura\n")
+    print(f"Code: `{head}` (pipelines/ and collector/ as they were when this ran).")
     print(f"trafilatura {trafilatura.__version__}, Python {platform.python_version()}, {platform.machine()},"
           f" {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}."
           f" Command: `.venv/bin/python bench/extraction.py{' ' + ' '.join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else ''}`\n")
@@ -896,6 +1059,16 @@ def main(argv=None) -> int:
                   f"{': ' + '; '.join(short(m, 80) for m in run.problems[:5]) if run.problems else ''};"
                   f" {run.learned} chrome lines learned; extract-stage text differs from the `pipeline params` call on {mismatch} pages.")
     report_timing(all_results, runs, pages_by_set)
+    measured = {}
+    if runs and not args.no_suggest:
+        patches = suggestions()
+        if args.suggest:
+            wanted = {x.strip() for x in args.suggest.split(",")}
+            patches = [p for p in patches if p.name in wanted]
+        measured = report_suggestions(patches, pages_by_set, runs, all_results, args.bootstrap, args.out)
+    if runs:
+        report_targets(pages_by_set, runs, all_results, measured)
+    summaries["suggestions"] = measured
     (args.out / "summary.json").write_text(json.dumps(summaries, indent=1, default=str), encoding="utf-8")
     return 0
 

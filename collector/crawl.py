@@ -31,7 +31,6 @@ other                an unexpected exception (its type is in the reason)
 
 from __future__ import annotations
 
-import codecs
 import logging
 import re
 import time
@@ -44,6 +43,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.settings import Settings
 
 from .context import Context
+from .importers.decoding import META_CHARSET, codec_name
 from .sites import Site, Sites
 
 logger = logging.getLogger(__name__)
@@ -179,16 +179,6 @@ def classify_failure(failure, request=None) -> tuple[str, str]:
     return "other", f"{type(exc).__name__}: {exc}"
 
 
-def _codec(name) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.decode("ascii", "ignore") if isinstance(name, bytes) else name).name
-    except LookupError:
-        return None
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 
 
 def charset_problem(body: bytes, header_charset: str | None) -> str | None:
@@ -196,9 +186,9 @@ def charset_problem(body: bytes, header_charset: str | None) -> str | None:
     importers' ``decode``: UTF-8 first, then the declared charset, then detection)."""
     if body.isascii():
         return None
-    found = _META_CHARSET.search(body[:4096])
+    found = META_CHARSET.search(body[:4096])
     declared_name = header_charset or (found.group(1).decode("ascii", "ignore") if found else None)
-    declared = _codec(declared_name)
+    declared = codec_name(declared_name)
     try:
         body.decode("utf-8")
         utf8 = True

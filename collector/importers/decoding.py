@@ -24,7 +24,7 @@ _BOMS = [
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _MAGIC = {
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
@@ -46,7 +46,8 @@ _MAGIC = {
 SNIFF_BYTES = 8192
 
 
-def _codec(name: str | None) -> str | None:
+def codec_name(name: str | bytes | None) -> str | None:
+    """Python's name for a declared charset, or None if it names none."""
     if not name:
         return None
     try:
@@ -83,10 +84,10 @@ def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
             return data.decode(encoding, errors="replace")
     sniff(data)
     # Valid UTF-8 is almost never anything else, while declared charsets are often wrong.
-    candidates = ["utf-8", _codec(declared)]
+    candidates = ["utf-8", codec_name(declared)]
     if html:
-        found = _META_CHARSET.search(data[:4096])
-        candidates.append(_codec(found.group(1)) if found else None)
+        found = META_CHARSET.search(data[:4096])
+        candidates.append(codec_name(found.group(1)) if found else None)
     for encoding in [c for c in candidates if c]:
         try:
             return data.decode(encoding)
