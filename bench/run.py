@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after the other, each printing markdown tables.
 
-    .venv/bin/python bench/run.py [NAME...]      names: stages devset extraction parallel crawl scale
+    .venv/bin/python bench/run.py [NAME...]      names: stages devset extraction parallel peers crawl scale
 
 Not part of `make test`: they read ../shared/corpus and take from minutes (stages, devset,
 parallel) to most of an hour (scale: a million generated documents, built once and cached in
@@ -24,6 +24,7 @@ BENCHES = {
     "devset": [PY, str(HERE / "devset.py"), "--seed", "7", "--samples", "3"],
     "extraction": [PY, str(HERE / "extraction.py"), "--bootstrap", "200", "--no-suggest"],
     "parallel": [PY, str(HERE / "parallel.py")],
+    "peers": [PY, str(HERE / "peers.py")],
     "crawl": [PY, str(HERE / "crawl.py")],
     "scale": [PY, str(HERE / "scale.py"), "--docs", os.environ.get("SCALE_DOCS", "1000000")],
 }
