@@ -253,5 +253,24 @@ def schedule(obj, sites, overrides, max_crawls):
         _fail(str(exc), 2)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.pass_obj
+def serve(obj, host, port):
+    """Browse the lineage in a web browser (read-only): groups, search, documents."""
+    from .serve import make_server
+
+    _read_db(obj)
+    server = make_server(obj["db"], host, port)
+    err.print(f"serving {obj['db']} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
