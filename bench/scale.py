@@ -560,8 +560,14 @@ def doc_state(conn: sqlite3.Connection, url: str) -> dict:
     cur = conn.execute(f"SELECT id, {', '.join(COMPARED)} FROM documents WHERE url = ?", (url,))
     row = cur.fetchone()
     doc_id, values = row[0], dict(zip(COMPARED, row[1:]))
-    values["buckets"] = sorted(conn.execute("SELECT band, bucket FROM lsh_buckets WHERE doc_id = ?", (doc_id,)).fetchall())
-    values["sightings"] = sorted(conn.execute("SELECT site, line_hash, title_key FROM line_sightings WHERE doc_id = ?", (doc_id,)).fetchall())
+    # lsh_buckets has no index on doc_id (nothing in the product needs one): look the
+    # document's rows up by the keys its signature gives (SQLiteLSH.band_keys), and count
+    # the table's rows once (``verify``).
+    keys = SQLiteLSH(conn).band_keys(signature_from_bytes(values["signature"]))
+    values["buckets"] = [k for k in keys if conn.execute(
+        "SELECT 1 FROM lsh_buckets WHERE band = ? AND bucket = ? AND doc_id = ?", (*k, doc_id)).fetchone()]
+    values["sightings"] = sorted(conn.execute(
+        "SELECT site, line_hash, title_key FROM line_sightings WHERE site = ? AND doc_id = ?", (values["site"], doc_id)).fetchall())
     values["claims"] = sorted(conn.execute(
         "SELECT kind, claimed_site, claimed_name, claimed_url, evidence FROM claims WHERE doc_id = ?", (doc_id,)).fetchall())
     values["site_row"] = conn.execute("SELECT key, name, domains, aliases, config FROM sites WHERE key = ?", (values["site"],)).fetchone()
@@ -592,16 +598,16 @@ def verify(db: Path, docs: int, seed: int, work: Path, integrity: bool) -> dict:
     stored = dict(mine.execute("SELECT key, value FROM fingerprint_params"))
     if stored != {k: str(v) for k, v in FINGERPRINT.items()}:
         mismatches.append(("fingerprint_params", stored))
-    lsh = SQLiteLSH(mine)
     for rec in sample:
         a, b = doc_state(mine, rec["url"]), doc_state(theirs, rec["url"])
         diff = sorted(k for k in a if a[k] != b[k])
         if diff:
             mismatches.append((rec["url"], diff))
-        # The loader's vectorised keys are SQLiteLSH.band_keys' keys.
-        keys = sorted(lsh.band_keys(signature_from_bytes(a["signature"])))
-        if keys != a["buckets"]:
+        if len(a["buckets"]) != BANDS:  # every key SQLiteLSH.band_keys gives is stored
             mismatches.append((rec["url"], ["band_keys"]))
+    rows, n_docs = mine.execute("SELECT count(*) FROM lsh_buckets").fetchone()[0], mine.execute("SELECT count(*) FROM documents").fetchone()[0]
+    if rows != BANDS * n_docs:  # and nothing else
+        mismatches.append(("lsh_buckets rows", rows, BANDS * n_docs))
     started = time.perf_counter()
     if integrity and not mismatches:
         mine.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")  # raises if the index is not the documents'
@@ -753,6 +759,100 @@ def import_times(stderr: str) -> dict[str, float]:
     return found
 
 
+# --- statement-level costs at N ---------------------------------------------------------------
+
+VARIANTS = [
+    # label, FTS5: "trigger" (per row, inside the document's savepoint) | "batch" (one
+    # INSERT ... SELECT per batch, before COMMIT) | None, table for the LSH rows, documents per commit
+    ("as the store does: row + FTS5 trigger + lsh_buckets, commit every 200", "trigger", "lsh_buckets", 200),
+    ("the same, commit every 1,000 (COLLECTOR_BATCH_SIZE=1000)", "trigger", "lsh_buckets", 1000),
+    ("FTS5 rows once per batch, before COMMIT (no trigger)", "batch", "lsh_buckets", 200),
+    ("no FTS5 at all", None, "lsh_buckets", 200),
+    ("LSH rows into a small staging table (same schema)", "trigger", "lsh_staging", 200),
+    ("no LSH rows", "trigger", None, 200),
+    ("as the store does, again (last: the cache as warm as it gets)", "trigger", "lsh_buckets", 200),
+]
+
+
+def _written() -> int:
+    with open("/proc/self/io") as fh:
+        for line in fh:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+def fresh_records(gen: Generator, key: list[int], first_id: int, n: int) -> list[dict]:
+    gen.rng = np.random.default_rng(key)
+    crc = vocab_crc(gen.vocab)
+    sites = gen.rng.choice(SITES, size=n, p=site_weights())
+    out = []
+    for i in range(n):
+        doc_id = first_id + i
+        title, paragraphs, word_ids = article_with_ids(gen)
+        published = datetime(2026, 2, 1, tzinfo=timezone.utc) + timedelta(minutes=i)
+        out.append({"id": doc_id, "url": f"https://site{sites[i]}.example/{doc_id}", "site": f"site{sites[i]}", "title": title,
+                    "published": iso(published), "fetched": iso(published + timedelta(hours=1)),
+                    "text": "\n".join(paragraphs), "word_hashes": crc[word_ids]})
+    return out
+
+
+def diagnose(db: Path, variants: list, seed: int, per_variant: int) -> list[dict]:
+    """What storing a document costs in ``db``, statement by statement, as ``Store._save`` and
+    ``SQLiteLSH.add`` issue them (a savepoint per document, the row with its FTS5 trigger, 64
+    bucket rows), and what the batch's COMMIT costs (WAL write and checkpoint): per variant,
+    ``per_variant`` new generated documents. Bytes written: /proc/self/io."""
+    store = Store(db)  # the store's own connection settings
+    conn = store.conn
+    conn.execute("CREATE TABLE IF NOT EXISTS lsh_staging (band INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+                  "doc_id INTEGER NOT NULL, PRIMARY KEY (band, bucket, doc_id)) WITHOUT ROWID")
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents'").fetchall()
+    gen = _GEN or Generator(seed=0)
+    first = conn.execute("SELECT max(id) FROM documents").fetchone()[0] + 1_000_000
+    cols = [c for c in DOC_COLUMNS if c != "id"]
+    insert = f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    out = []
+    for v, (label, fts, table, batch) in enumerate(variants):
+        records = fresh_records(gen, [seed, 14, v], first + v * per_variant, per_variant)
+        prepared = prepare(records)
+        rows = [r[1:] for r in prepared["rows"]]  # the store lets SQLite pick the id
+        if fts != "trigger":
+            for name, _ in triggers:
+                conn.execute(f'DROP TRIGGER "{name}"')
+        t = {"label": label, "documents": 0.0, "lsh": 0.0, "commit": 0.0, "n": len(rows)}
+        written = _written()
+        for lo in range(0, len(rows), batch):
+            conn.execute("BEGIN IMMEDIATE")
+            ids = []
+            for row, bands in zip(rows[lo:lo + batch], prepared["bands"][lo:lo + batch]):
+                conn.execute("SAVEPOINT document")
+                started = time.perf_counter()
+                doc_id = conn.execute(insert, row).lastrowid
+                ids.append(doc_id)
+                t["documents"] += time.perf_counter() - started
+                if table:
+                    started = time.perf_counter()
+                    conn.executemany(f"INSERT OR IGNORE INTO {table} (band, bucket, doc_id) VALUES (?, ?, ?)",
+                                     [(band, bucket, doc_id) for band, bucket in enumerate(bands.tolist())])
+                    t["lsh"] += time.perf_counter() - started
+                conn.execute("RELEASE SAVEPOINT document")
+            if fts == "batch":  # what the documents_ai trigger does, for the whole batch at once
+                started = time.perf_counter()
+                conn.execute('INSERT INTO "documents_fts" (rowid, "title", "text") '
+                             f"SELECT rowid, title, text FROM documents WHERE rowid IN ({','.join('?' * len(ids))})", ids)
+                t["documents"] += time.perf_counter() - started
+            started = time.perf_counter()
+            conn.execute("COMMIT")
+            t["commit"] += time.perf_counter() - started
+        t["written"] = _written() - written
+        if fts != "trigger":
+            for _, sql_text in triggers:
+                conn.execute(sql_text)
+        out.append(t)
+    store.close()
+    return out
+
+
 # --- the new documents ----------------------------------------------------------------------------
 
 def make_new(big: Path, new: int, seed: int, jsonl: Path, extra: int = 4) -> dict:
@@ -866,6 +966,7 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
                                 "with_candidates": others})
     # The index lookups themselves: how the planner runs the query.
     params = [v for pair in store.lsh.band_keys(stored[0][1]) for v in pair]
+    params += [2] * (store.lsh._query_sql.count("?") - len(params))  # min_hits, where the query takes it
     out["plan"] = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + store.lsh._query_sql, params)]
     store.close()
     return out
@@ -944,6 +1045,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each import, alternating (best of each is compared)")
+    parser.add_argument("--diagnose", type=int, default=1000,
+                        help="new documents per variant in the statement-level measurements (0: skip them)")
     parser.add_argument("--fts-check-max", type=int, default=200_000,
                         help="run FTS5 'integrity-check' on the built corpus up to this many documents")
     args = parser.parse_args()
@@ -1091,6 +1194,21 @@ def main() -> None:
              d["with_candidates"]] for d in q["rows"]]
     say(table(["queries", "n", "p50", "p99", "max", "candidates/query (other than itself)", "max", "queries with any"], rows))
     say(f"\nQuery plan: {'; '.join(sorted(set(q['plan'])))}\n")
+
+    # 4b. statement-level costs
+    if args.diagnose and not args.keep:  # (it writes thousands of documents: not into the cached corpus)
+        diag_big = diagnose(target, VARIANTS, args.seed, args.diagnose)
+        diag_small = diagnose(small, VARIANTS[:1], args.seed, args.diagnose)
+        say(f"### Storing a document, statement by statement ({args.diagnose:,} new documents per line, "
+            "as `Store._save` and `SQLiteLSH.add` issue them; a savepoint per document)\n")
+        rows = []
+        for where, d in [("(a) originals only", diag_small[0])] + [(f"(b) {q['docs']:,}", d) for d in diag_big]:
+            n_ = d["n"]
+            total = d["documents"] + d["lsh"] + d["commit"]
+            rows.append([where, d["label"], ms(d["documents"] / n_), ms(d["lsh"] / n_), ms(d["commit"] / n_), ms(total / n_),
+                         f"{d['written'] / n_ / 1024:,.0f} KB"])
+        say(table(["database", "variant", "row + FTS5", "64 LSH rows", "COMMIT (WAL, checkpoint)", "total", "written"], rows))
+        say("")
 
     # 5. bytes per document
     sizes = db_bytes(big)
