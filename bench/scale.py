@@ -722,17 +722,22 @@ def run_cli(db: Path, jsonl: Path, timings: Path | None = None, extra_env: dict 
         timings.unlink(missing_ok=True)
     out, err = db.with_name(db.name + ".stdout"), db.with_name(db.name + ".stderr")
     cmd = [str(CLI), "--db", str(db), "--config", str(CONFIGS), "import", str(jsonl), "--json"]
+    # Peak RSS from GNU time: the ru_maxrss os.wait4 gives for a child of this (large) process
+    # counts the pages it had between fork and exec.
+    rss_file = db.with_name(db.name + ".time")
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd] if os.path.exists("/usr/bin/time") else cmd
     load_before = os.getloadavg()[0]
     with open(out, "wb") as fo, open(err, "wb") as fe:
         spawned = time.time()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, cwd=REPO, env=env)
+        proc = subprocess.Popen(wrapped, stdout=fo, stderr=fe, cwd=REPO, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read_text()[-3000:]}")
-    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_bytes": usage.ru_maxrss * 1024,
+    maxrss = int(rss_file.read_text().split()[-1]) * 1024 if wrapped is not cmd else usage.ru_maxrss * 1024
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_bytes": maxrss,
               "read_bytes": usage.ru_inblock * 512, "written_bytes": usage.ru_oublock * 512,
               "summary": json.loads(out.read_text().strip().splitlines()[-1]), "spawned": spawned,
               "load": (load_before, os.getloadavg()[0]), "stderr": err.read_text()}
@@ -987,7 +992,9 @@ def db_bytes(db: Path) -> dict:
     conn = sqlite3.connect(db)
     started = time.perf_counter()
     try:
-        objects = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat WHERE aggregate = TRUE GROUP BY name"))
+        # One row per page, summed in SQL: dbstat's own aggregate mode keeps pgsize in 32 bits
+        # and wraps above 2 GB (SQLite 3.40).
+        objects = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
         method = "dbstat"
     except sqlite3.OperationalError:
         page = conn.execute("PRAGMA page_size").fetchone()[0]
