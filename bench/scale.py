@@ -91,6 +91,16 @@ COMPARED = [c for c in DOC_COLUMNS if c not in ("id", "source")]
 
 # --- generated documents --------------------------------------------------------------------
 
+def make_generator() -> Generator:
+    """corpusgen's Generator with its vocabulary in a fixed order. ``vocabulary()`` sorts a set
+    of words by length only, so words of one length come in the set's order, which string-hash
+    randomisation changes from process to process; the corpus must be the same in every
+    process (the pool's workers, a later run re-checking the cache), so ties go alphabetically."""
+    gen = Generator(seed=0)
+    gen.vocab = np.array(sorted(gen.vocab.tolist(), key=lambda w: (len(w), w)))
+    return gen
+
+
 def site_weights() -> np.ndarray:
     w = 1.0 / np.arange(1, SITES + 1) ** 0.8   # a few big sites, many small ones
     return w / w.sum()
@@ -505,7 +515,7 @@ def build_big(path: Path, docs: int, seed: int, workers: int) -> dict:
     global _GEN
     tmp = path.with_name(path.name + ".building")
     started = time.perf_counter()
-    _GEN = Generator(seed=0)  # the vocabulary; inherited by the forked workers
+    _GEN = make_generator()  # the vocabulary; inherited by the forked workers
     check_generator(_GEN)
     vocab_crc(_GEN.vocab)
     _stages()
@@ -581,7 +591,7 @@ def verify(db: Path, docs: int, seed: int, work: Path, integrity: bool) -> dict:
     """Import SAMPLE documents with the real CLI (the code as it is now); compare what it stored
     with the loader's rows. ``mismatches`` lists the differences; with ``integrity``, FTS5's
     'integrity-check' also compares the whole full-text index with the documents."""
-    gen = _GEN or Generator(seed=0)
+    gen = _GEN or make_generator()
     chunks = sorted({0, (math.ceil(docs / CHUNK) - 1)})
     records = [r for c in chunks for r in corpus_records(gen, seed, c, docs)]
     rng = np.random.default_rng([seed, 7])
@@ -812,7 +822,7 @@ def diagnose(db: Path, variants: list, seed: int, per_variant: int) -> list[dict
     conn.execute("CREATE TABLE IF NOT EXISTS lsh_staging (band INTEGER NOT NULL, bucket INTEGER NOT NULL, "
                   "doc_id INTEGER NOT NULL, PRIMARY KEY (band, bucket, doc_id)) WITHOUT ROWID")
     triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents'").fetchall()
-    gen = _GEN or Generator(seed=0)
+    gen = _GEN or make_generator()
     first = conn.execute("SELECT max(id) FROM documents").fetchone()[0] + 1_000_000
     cols = [c for c in DOC_COLUMNS if c != "id"]
     insert = f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -879,7 +889,7 @@ def make_new(big: Path, new: int, seed: int, jsonl: Path, extra: int = 4) -> dic
     for o in originals:
         rec = found[o]
         assert content_hash(rec["url"], rec["text"], rec["title"]) == rec["content_hash"], "stored text is not the input text"
-    gen = Generator(seed=0)
+    gen = _GEN or make_generator()
     gen.rng = np.random.default_rng([seed, 10, base])
     number = itertools.count(base + 1)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -946,7 +956,7 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
     rng = np.random.default_rng([seed, 11])
     stored_ids = [int(i) for i in rng.choice(np.arange(1, base + 1), size=queries // 2, replace=False)]
     stored = [(i, store.signature(i)) for i in stored_ids]
-    gen = _GEN or Generator(seed=0)
+    gen = _GEN or make_generator()
     gen.rng = np.random.default_rng([seed, 12])
     fresh = [(None, fingerprint("\n".join(gen.article()[1]))[0]) for _ in range(queries - len(stored))]
     out = {"docs": n_docs, "rows": []}
