@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10_000, help="at most this many real HTML pages")
     parser.add_argument("--texts", type=int, default=3000, help="generated plain-text documents")
     args = parser.parse_args()
-    if CORPUS.exists():
+    if CORPUS.exists() and args.pages > 0:
         bench_html(args.pages)
     else:
         print(f"{CORPUS} is absent: the HTML part is skipped")

@@ -7,6 +7,9 @@ site's ``chrome.patterns``, or was learned to repeat across the site's documents
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from collector.sites import Site, host_of, normalize_line
 
 from .stage import Stage
@@ -33,6 +36,33 @@ def strip_chrome(lines: list[str], site: Site | None, learned: set[str]) -> tupl
     return kept, chrome
 
 
+#: A title's " | Site" or " - Site" tail, which the headline in the page does not repeat.
+_TITLE_TAIL = re.compile(r"\s+[|\-–—:·•]\s+[^|\-–—]{2,40}$")
+_WORD = re.compile(r"\w+")
+#: The headline is looked for among this many first lines (a kicker or a date may precede it).
+TITLE_LINES = 3
+
+
+def _title_words(line: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(unicodedata.normalize("NFKC", line).casefold()))
+
+
+def title_line(lines: list[str], title: str) -> int | None:
+    """Index of the headline repeated in the text: the first of the first ``TITLE_LINES``
+    lines whose words equal the title's (case, punctuation and quote styles aside), or the
+    title's without a site-name tail. Extractors keep the headline in the text while the
+    title is stored apart; the copy would count as article text (and as shingles)."""
+    wanted = {_title_words(title)}
+    tail = _TITLE_TAIL.search(title)
+    if tail:
+        wanted.add(_title_words(title[: tail.start()]))
+    wanted.discard(())
+    for i, line in enumerate(lines[:TITLE_LINES]):
+        if _title_words(line) in wanted:
+            return i
+    return None
+
+
 def local_site_key(url: str | None) -> str:
     """The site key of a document no config claims: its host, or 'local' for files."""
     return host_of(url) or "local"
@@ -51,10 +81,13 @@ class CleanPipeline(Stage):
         learned = self.context.store.learned_chrome(item["site"])
         kept, chrome = strip_chrome(lines, site, learned)
         title = normalize_line(item.get("title") or "")
-        if kept and (kept[0] == title or (item.get("first_line_is_title") and not title)):
+        if title:
+            headline = title_line(kept, title)
+            if headline is not None:
+                kept.pop(headline)
+        elif kept and item.get("first_line_is_title"):
             # A dump's first non-chrome line is its title, not body text.
-            item["title"] = item.get("title") or kept[0]
-            kept.pop(0)
+            item["title"] = kept.pop(0)
         item["text"] = "\n".join(kept)
         item["chrome"] = (item.get("chrome") or []) + chrome
         return item

@@ -90,7 +90,8 @@ class ExtractPipeline(Stage):
             self.extract(item, html)
         else:
             item["published"] = iso_date(item.get("published")) or item.get("published")
-        if len(_WORD_CHAR.findall(item.get("text") or "", 0, 4 * MIN_CHARS)) < MIN_CHARS:
+        item["text"] = (item.get("text") or "").strip()
+        if len(_WORD_CHAR.findall(item["text"], 0, 4 * MIN_CHARS)) < MIN_CHARS:
             raise DropItem(f"{item.get('source') or item.get('url')}: no article text found")
         item.pop("html", None)  # the raw page is not stored; it has served its purpose
         return item

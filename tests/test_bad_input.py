@@ -528,3 +528,14 @@ def test_a_warc_without_pages_says_so(tmp_path, write_warc):
         {"url": f"{MW}/logo.png", "html": b"\x89PNG\r\n\x1a\n", "content_type": "image/png"},
     ])
     assert [str(p) for p in _refused(path)] == [f"{path}: no HTML page with HTTP status 200 among its 3 records"]
+
+
+def test_utf8_with_a_few_stray_bytes_stays_utf8():
+    # One latin-1 byte pasted into a UTF-8 page: detection would call the page cp1256 and
+    # turn every correct character into mojibake; only the stray byte may be lost.
+    good = "Městská rada schválila nový jízdní řád přívozu pro zimní sezónu. Obyvatelé ostrovů získají spoj.\n"
+    data = good.encode("utf-8") * 3 + b"caf\xe9 \xe2\x80\x94 end\n"
+    text = decode(data)
+    assert text.startswith(good * 3) and text.endswith("caf\ufffd \u2014 end\n")
+    # a page whose every accented byte is invalid UTF-8 is a legacy encoding, not stray bytes
+    assert decode(FRENCH.encode("latin-1")) == FRENCH

@@ -110,3 +110,23 @@ def test_a_banner_taken_for_a_dumps_title_is_corrected_when_learned(context, db_
         assert d["title"] == title
         assert d["text"] == "\n".join(paras)
         assert banner in json.loads(d["chrome"])
+
+
+def test_the_headline_repeated_in_the_text_is_dropped(context, db_path):
+    t, paras = article(41)
+    variants = {
+        "same": [t, *paras],
+        "after a kicker, other case and quotes": ["Harbour", t.upper().replace("'", "’"), *paras],
+        "without the title's site tail": [t, *paras],
+    }
+    titles = {"same": t, "after a kicker, other case and quotes": t, "without the title's site tail": f"{t} | Harbour Watch"}
+    items = [Article(url=f"{HW}headline/{i}", source="t", title=titles[k], text="\n".join(v)) for i, (k, v) in enumerate(variants.items())]
+    run_items(items, context)
+    for doc in rows(db_path, "SELECT title, text FROM documents ORDER BY id"):
+        lines = doc["text"].split("\n")
+        assert t.upper() not in doc["text"].upper().replace("’", "'").split("\n")
+        assert paras[0] in lines and paras[-1] in lines
+    # a line deeper in the text that happens to equal the title is article text
+    late = Article(url=f"{HW}headline/late", source="t", title=t, text="\n".join([*paras[:4], t, *paras[4:]]))
+    run_items([late], context)
+    assert t in rows(db_path, "SELECT text FROM documents WHERE url = ?", [f"{HW}headline/late"])[0]["text"].split("\n")

@@ -93,10 +93,31 @@ def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
+    if mostly_utf8(data):
+        return data.decode("utf-8", errors="replace")
     encoding = detect(data)
     if encoding is None:
         raise NotText("binary data or an unknown encoding")
     return data.decode(encoding, errors="replace")
+
+
+#: A text is taken for UTF-8 with stray bytes when at most one in this many of its non-ASCII
+#: bytes is invalid UTF-8.
+STRAY_BYTES = 20
+
+
+def mostly_utf8(data: bytes) -> bool:
+    """UTF-8 but for a few stray bytes (a truncated character, one pasted latin-1 byte).
+
+    Charset detection takes such pages for cp1256 or iso8859-10 and turns every correct
+    character into mojibake; decoding them as UTF-8 loses only the stray bytes (U+FFFD).
+    """
+    non_ascii = len(data) - len(data.decode("ascii", errors="ignore"))
+    if not non_ascii:
+        return False
+    text = data.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # real U+FFFD characters
+    return 0 < stray * STRAY_BYTES <= non_ascii
 
 
 def detect(data: bytes) -> str | None:
