@@ -42,7 +42,8 @@ class Context:
     def store(self):
         from .store import Store
 
-        store = Store(self.settings.get("COLLECTOR_DB"), batch_size=self.settings.getint("COLLECTOR_BATCH_SIZE"))
+        store = Store(self.settings.get("COLLECTOR_DB"), batch_size=self.settings.getint("COLLECTOR_BATCH_SIZE"),
+                      recent_documents=self.settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"))
         store.sync_sites(self.sites)
         return store
 

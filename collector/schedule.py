@@ -238,7 +238,8 @@ def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int 
 
     settings = crawl_settings(db, config, overrides=parse_overrides(overrides))
     jobs = jobs_for(Sites.load(config), keys)
-    store = Store(db, batch_size=settings.getint("COLLECTOR_BATCH_SIZE"))
+    store = Store(db, batch_size=settings.getint("COLLECTOR_BATCH_SIZE"),
+                  recent_documents=settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"))
     scheduler = Scheduler(
         store,
         jobs,

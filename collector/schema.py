@@ -178,5 +178,22 @@ def m004_claim_urls(db: Database) -> None:
     db.execute("CREATE INDEX claims_url ON claims(claimed_url)")
 
 
+@migrations()
+def m005_lsh_recent(db: Database) -> None:
+    """New LSH rows go to a small table merged into lsh_buckets in bulk (see collector.lsh)."""
+    db.execute(
+        """
+        CREATE TABLE lsh_recent (
+            band INTEGER NOT NULL, bucket INTEGER NOT NULL, doc_id INTEGER NOT NULL,
+            PRIMARY KEY (band, bucket, doc_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """
+        CREATE VIEW lsh_index AS           -- every document's band keys, wherever they are
+        SELECT band, bucket, doc_id FROM lsh_buckets UNION ALL SELECT band, bucket, doc_id FROM lsh_recent"""
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from pipelines.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
 
-from .lsh import SQLiteLSH
+from .lsh import RECENT_DOCUMENTS, SQLiteLSH
 from .schema import migrate
 
 
@@ -31,7 +31,7 @@ def utcnow() -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path, batch_size: int = 200):
+    def __init__(self, path: str | Path, batch_size: int = 200, recent_documents: int = RECENT_DOCUMENTS):
         self.path = str(path)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -50,6 +50,7 @@ class Store:
         self._check_fingerprint()
         self.lsh = SQLiteLSH(self.conn)
         self.batch_size = max(1, batch_size)
+        self.recent_documents = max(0, recent_documents)
         self._pending = 0
         self._in_document = False
         self._learned: dict[str, set[str]] = {}
@@ -105,6 +106,21 @@ class Store:
     def close(self) -> None:
         self.commit()
         self.conn.close()
+
+    def merge_index(self, force: bool = False) -> int:
+        """Merge the recent LSH rows into the big index once there are enough of them (or
+        now, ``force``); one transaction per band, so an interrupted merge keeps the bands it
+        moved and loses nothing. Returns the rows moved."""
+        self.commit()
+        if not force and self.lsh.recent_documents() < self.recent_documents:
+            return 0
+        moved = 0
+        for band in range(self.lsh.b):
+            self.begin()
+            moved += self.lsh.merge(band)
+            self.commit()
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the merge's pages, back in the file
+        return moved
 
     # --- set-up ---------------------------------------------------------------------
     def _check_fingerprint(self) -> None:

@@ -11,4 +11,5 @@ class StorePipeline(Stage):
         return item
 
     def close_spider(self):
-        self.context.store.commit()
+        # The end of a run: the time to merge the recent LSH rows, when there are enough.
+        self.context.store.merge_index()

@@ -150,7 +150,7 @@ def db_snapshot():
     def snapshot(db_path) -> dict[str, list[dict]]:
         return {
             table: rows(db_path, f"SELECT * FROM {table} ORDER BY 1, 2, 3")
-            for table in ("documents", "sites", "claims", "links", "lsh_buckets", "chrome_lines", "line_sightings")
+            for table in ("documents", "sites", "claims", "links", "lsh_index", "chrome_lines", "line_sightings")
         }
 
     return snapshot

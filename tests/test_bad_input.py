@@ -437,9 +437,9 @@ def _check_consistent(db) -> int:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         # every stored document has all its index rows (as many as any other), none lacks its document
-        per_doc = conn.execute("SELECT doc_id, count(*) FROM lsh_buckets GROUP BY doc_id").fetchall()
+        per_doc = conn.execute("SELECT doc_id, count(*) FROM lsh_index GROUP BY doc_id").fetchall()
         assert len(per_doc) == docs and len({n for _, n in per_doc}) <= 1
-        assert conn.execute("SELECT count(*) FROM lsh_buckets WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM lsh_index WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM line_sightings WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM claims WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
         return docs
@@ -452,10 +452,10 @@ def _check_complete(db, folder) -> dict[str, int]:
     sources = rows(db, "SELECT source, count(*) AS n FROM documents GROUP BY source")
     assert sorted(r["source"] for r in sources) == sorted(str(p) for p in folder.iterdir())
     assert all(r["n"] == 1 for r in sources)
-    counts = {t: _count(db, f"SELECT count(*) FROM {t}") for t in ("documents", "links", "claims", "lsh_buckets", "line_sightings", "chrome_lines")}
+    counts = {t: _count(db, f"SELECT count(*) FROM {t}") for t in ("documents", "links", "claims", "lsh_index", "line_sightings", "chrome_lines")}
     assert counts["documents"] == FILES
     assert counts["links"] == COPIES and counts["claims"] == COPIES
-    assert counts["lsh_buckets"] % FILES == 0
+    assert counts["lsh_index"] % FILES == 0
     return counts
 
 

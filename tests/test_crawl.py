@@ -435,7 +435,7 @@ def test_pipeline_error_rolls_the_document_back_and_is_retried(tmp_path):
         assert [(f["kind"], f["url"]) for f in summary["faults"]] == [("pipeline", server.url("/fail-me"))]
         assert "this stage fails on purpose" in summary["faults"][0]["reason"]
         assert sorted(r["url"] for r in rows(db, "SELECT url FROM documents")) == [server.url("/ok-1"), server.url("/ok-2")]
-        assert not rows(db, "SELECT * FROM lsh_buckets b LEFT JOIN documents d ON d.id = b.doc_id WHERE d.id IS NULL")
+        assert not rows(db, "SELECT * FROM lsh_index b LEFT JOIN documents d ON d.id = b.doc_id WHERE d.id IS NULL")
         # The feed's validators were not saved: the next run reads it in full and retries the article.
         result = run_cli("crawl", "--json", *FAST, db=db, config=config)
         assert server.statuses("/feed.xml") == [200, 200]

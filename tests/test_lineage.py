@@ -164,7 +164,7 @@ def test_incremental_and_repeated_imports(tmp_path, config_dir, db_path):
     def snapshot():
         return {
             table: rows(db_path, f"SELECT * FROM {table} ORDER BY 1, 2")
-            for table in ("documents", "claims", "links", "lsh_buckets", "chrome_lines", "line_sightings")
+            for table in ("documents", "claims", "links", "lsh_index", "chrome_lines", "line_sightings")
         }
 
     before = snapshot()
@@ -174,4 +174,4 @@ def test_incremental_and_repeated_imports(tmp_path, config_dir, db_path):
     # The persisted index holds one bucket row per band per document.
     from collector.lsh import BANDS
 
-    assert len(before["lsh_buckets"]) == 20 * BANDS
+    assert len(before["lsh_index"]) == 20 * BANDS

@@ -29,6 +29,21 @@ def test_band_keys_are_datasketchs_own():
     assert (lsh.b, lsh.r) == (BANDS, ROWS) and BANDS * ROWS <= NUM_PERM
 
 
+def test_signature_is_datasketchs_one_shingle_at_a_time():
+    # the whole array handed to update_batch at once gives what datasketch computes from one
+    # update per shingle, with its own hashing of the same 32-bit values
+    from datasketch import MinHash
+
+    from pipelines.fingerprint import NUM_PERM, SCHEME, SEED
+
+    hashes = shingle_hashes("\n".join(article(2)[1]))
+    assert len(hashes) > 100 and np.all(np.diff(hashes.astype(np.float64)) > 0)
+    theirs = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=lambda v: v)
+    for value in (hashes >> np.uint64(32)).astype(np.uint32).tolist():
+        theirs.update(value)
+    assert np.array_equal(minhash(hashes).hashvalues, theirs.hashvalues)
+
+
 def test_index_persists_and_forgets(tmp_path):
     path = tmp_path / "lsh.db"
     lsh = _lsh(str(path))
@@ -39,6 +54,32 @@ def test_index_persists_and_forgets(tmp_path):
     assert again.query(m) == [7]
     again.discard(7, m)
     assert again.query(m) == []
+
+
+def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
+    from collector.store import Store
+
+    store = Store(tmp_path / "merge.db", recent_documents=3)
+    sigs = {i: fingerprint("\n".join(article(i)[1]))[0] for i in range(1, 6)}
+    store.begin()
+    for i in (1, 2):
+        store.lsh.add(i, sigs[i])
+    assert store.merge_index() == 0  # two documents wait: fewer than 3
+    store.begin()
+    store.lsh.add(3, sigs[3])
+    before = {i: store.candidates(sigs[i], 1) for i in sigs}
+    assert store.merge_index() == 3 * BANDS
+    count = lambda t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
+    assert (count("lsh_recent"), count("lsh_buckets")) == (0, 3 * BANDS)
+    store.begin()
+    store.lsh.add(4, sigs[4])  # one in each table now: both are read, neither counted twice
+    assert {i: store.candidates(sigs[i], 1) for i in (1, 2, 3)} == {i: before[i] for i in (1, 2, 3)}
+    assert store.candidates(sigs[4], BANDS) == [4] and store.candidates(sigs[1], BANDS) == [1]
+    store.lsh.discard(1, sigs[1])  # forgetting reaches the merged rows
+    store.lsh.discard(4, sigs[4])  # and the recent ones
+    assert 1 not in store.candidates(sigs[1], 1) and 4 not in store.candidates(sigs[4], 1)
+    assert store.merge_index(force=True) == 0 and count("lsh_index") == 2 * BANDS
+    store.close()
 
 
 def _subset(hashes: np.ndarray, share: float, rng) -> np.ndarray:
@@ -75,3 +116,15 @@ def test_relate_thresholds():
     unrelated = shingle_hashes("\n".join(article(4)[1]))
     assert relate(unrelated, base, False) is None
     assert relate(base[:5], base, False) is None  # too short to mean anything
+
+
+def test_start_up_does_not_load_scipy_integrate_yet_datasketch_can():
+    code = (
+        "import sys, collector.cli, collector.store; assert 'scipy.integrate' not in sys.modules\n"
+        "from datasketch import MinHashLSH; print(MinHashLSH(threshold=0.5, num_perm=128).b)"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) > 1  # datasketch's optimiser ran, on the real scipy

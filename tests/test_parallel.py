@@ -12,7 +12,7 @@ import collector.ingest as ingest
 from collector.context import Context
 from collector.ingest import import_paths
 
-TABLES = ("documents", "links", "claims", "lsh_buckets", "chrome_lines", "line_sightings", "sites")
+TABLES = ("documents", "links", "claims", "lsh_index", "chrome_lines", "line_sightings", "sites")
 
 
 def contents(db_path) -> dict:
