@@ -195,5 +195,11 @@ def m005_lsh_recent(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_fts_per_batch(db: Database) -> None:
+    """New documents enter the FTS index once per batch, from the store (collector.store)."""
+    db.execute("DROP TRIGGER IF EXISTS documents_ai")
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,20 @@ def run_cli(*args, db=None, config=None, check=True, env=None, **kwargs) -> subp
     if check and result.returncode != 0:
         raise AssertionError(f"{cmd} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
+
+
+def assert_fts_matches_documents(db_path) -> None:
+    """The full-text index holds every document, with its current title and text: the terms
+    FTS5 has per document (fts5vocab) are as many as the words of its title and text."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts_terms USING fts5vocab(main, documents_fts, instance)")
+        indexed = dict(conn.execute("SELECT doc, count(*) FROM temp.fts_terms GROUP BY doc"))
+        words = re.compile(r"[^\W_]+")
+        expected = {i: len(words.findall(t or "")) + len(words.findall(x)) for i, t, x in conn.execute("SELECT id, title, text FROM documents")}
+        assert indexed == expected
+    finally:
+        conn.close()
 
 
 def rows(db_path, sql, params=()):

@@ -21,7 +21,7 @@ import time
 import tracemalloc
 
 import pytest
-from conftest import REPO, rows, run_cli
+from conftest import REPO, assert_fts_matches_documents, rows, run_cli
 from textgen import article
 
 from collector.importers import Problem, files, read_file
@@ -442,6 +442,7 @@ def _check_consistent(db) -> int:
         assert conn.execute("SELECT count(*) FROM lsh_index WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM line_sightings WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM claims WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0] == 0
+        assert_fts_matches_documents(db)
         return docs
     finally:
         conn.close()

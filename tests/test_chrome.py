@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import rows
+from conftest import assert_fts_matches_documents, rows
 from textgen import article
 
 from collector.ingest import run_items
@@ -60,6 +60,7 @@ def test_learned_chrome_is_stripped_from_earlier_documents_too(context, db_path)
     # article text is untouched: every paragraph of every article is still there
     for seed, d in zip(range(40, 46), docs):
         assert d["text"] == "\n".join(article(seed)[1])
+    assert_fts_matches_documents(db_path)  # re-cleaned in the batch that inserted them
 
 
 def test_a_quote_shared_by_two_articles_is_not_chrome(context, db_path):
@@ -110,6 +111,7 @@ def test_a_banner_taken_for_a_dumps_title_is_corrected_when_learned(context, db_
         assert d["title"] == title
         assert d["text"] == "\n".join(paras)
         assert banner in json.loads(d["chrome"])
+    assert_fts_matches_documents(db_path)
 
 
 def test_the_headline_repeated_in_the_text_is_dropped(context, db_path):
