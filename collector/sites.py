@@ -6,6 +6,7 @@ so a typo never silently disables a rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,7 @@ def name_key(name: str) -> str:
     return re.sub(r"[\W_]+", "", name.casefold())
 
 
+@functools.lru_cache(maxsize=4096)  # every stage asks about the same few URLs of a document
 def host_of(url: str | None) -> str | None:
     if not url:
         return None

@@ -63,8 +63,10 @@ def _clean_name(raw: str) -> str:
 
 def parse_claim(line: str, sites: Sites) -> dict | None:
     """The claim a line makes, or None. ``line`` is one normalised line of text."""
-    if len(_URL.sub("", line)) > MAX_CLAIM_LINE:  # a long URL does not make prose of a claim
-        return None
+    if len(line) > MAX_CLAIM_LINE:  # a paragraph, not a claim, unless a long URL makes it long
+        low = line.lower()
+        if ("http" not in low and "www." not in low) or len(_URL.sub("", line)) > MAX_CLAIM_LINE:
+            return None
     text = _clean_line(line)
     for phrase in PHRASES:
         match = phrase.match(text)
