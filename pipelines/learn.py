@@ -63,6 +63,8 @@ class LearnChromePipeline(Stage):
             return item
         store.record_sightings(site, item["doc_id"], article_key(all_lines), lines)
         counts = store.sighting_counts(site, lines)
+        if max(counts.values(), default=0) < LEARN_MIN_DOCUMENTS:
+            return item  # the usual case, decided without counting the site's documents
         needed = max(LEARN_MIN_DOCUMENTS, LEARN_MIN_SHARE * store.site_document_count(site))
         learned = {h: lines[h] for h, n in counts.items() if n >= needed}
         if not learned:
