@@ -14,6 +14,9 @@ COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: Documents per SQLite transaction: a kill loses at most this many, and a re-run redoes them.
 COLLECTOR_BATCH_SIZE = int(os.environ.get("COLLECTOR_BATCH_SIZE") or 200)
+#: How trafilatura extracts articles: "precision-unless-short" (default), "precision" or
+#: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
+COLLECTOR_EXTRACTION = os.environ.get("COLLECTOR_EXTRACTION") or "precision-unless-short"
 #: Documents whose LSH rows wait in the small ``lsh_recent`` table before an import or crawl
 #: ends by merging them into the big index in key order (collector/lsh.py explains why).
 COLLECTOR_LSH_RECENT_DOCUMENTS = int(os.environ.get("COLLECTOR_LSH_RECENT_DOCUMENTS") or 20_000)

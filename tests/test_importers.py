@@ -354,3 +354,42 @@ def test_importing_the_same_files_again_changes_nothing(imported, db_snapshot):
     n = len(imported["expect"])
     assert (data["unchanged"], data["new"], data["updated"], data["skipped"], data["new_links"]) == (n, 0, 0, 0, 0)
     assert db_snapshot(imported["db"]) == before
+
+
+def test_extraction_modes_and_the_short_text_check(monkeypatch, tmp_path, html_page):
+    import trafilatura
+    from trafilatura.settings import Document
+
+    from collector.context import Context
+    from pipelines import extract
+
+    title, paras = article(370)
+    tree = extract.load_html(html_page(title, paras))
+    # every mode finds the article in a real page
+    for mode in extract.EXTRACTION_MODES:
+        doc = extract.extract_document(tree, "https://dailyledger.example/x", mode)
+        assert paras[0] in doc.text and paras[-1] in doc.text and doc.title == title
+    with pytest.raises(ValueError, match="COLLECTOR_EXTRACTION"):
+        extract.ExtractPipeline(Context({"COLLECTOR_DB": str(tmp_path / "m.db"), "COLLECTOR_EXTRACTION": "greedy"}))
+
+    # the rule itself: the precise text, unless it is short and has < 90% of the standard one
+    calls = []
+
+    def fake(tree, favor_precision=False, with_metadata=True, **options):
+        calls.append("precise" if favor_precision else "standard")
+        doc = Document()
+        doc.text = texts["precise" if favor_precision else "standard"]
+        doc.title = "from metadata" if with_metadata else None
+        return doc
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", fake)
+    cases = [  # precise text, standard text, expected text, passes
+        ("p" * 3000, "s" * 9000, "p" * 3000, ["precise"]),             # long enough: one pass
+        ("p" * 850, "s" * 1000, "s" * 1000, ["precise", "standard"]),  # short and cut: standard
+        ("p" * 950, "s" * 1000, "p" * 950, ["precise", "standard"]),   # short, not cut: precise
+    ]
+    for precise, standard, expected, passes in cases:
+        texts = {"precise": precise, "standard": standard}
+        calls.clear()
+        doc = extract.extract_document(tree, None, "precision-unless-short")
+        assert (doc.text, calls, doc.title) == (expected, passes, "from metadata")
