@@ -11,9 +11,11 @@ true pairs per article, every other pair false. All methods shingle the same tok
   in-memory ``MinHashLSH(params=(64, 2))``;
 * collector: our fingerprint (numpy shingle hashes, datasketch ``update_batch`` with the
   identity hash) and the SQLite band index with its two-band rule, then our exact check;
-* rensa (Rust): ``RMinHash`` and ``RMinHashLSH(num_bands=64)``.
-datatrove and text-dedup are pipelines with their own readers and writers around the same
-algorithm; they are not run here (their MinHash step is the datasketch-like numpy path).
+* rensa (Rust): ``RMinHash`` and ``RMinHashLSH(num_bands=64)``;
+* datatrove: ``MinhashDedupSignature``'s own shingle hashing (its default xxhash, 64-bit)
+  and ``get_signature`` (numpy, one matrix a document), with a config of 64 buckets of 2
+  hashes; its stage 2 pairs documents whose bucket signatures are equal, done here with a
+  dict per bucket (its on-disk sort and its reader/writer steps are not timed).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 CORPUS = REPO.parent / "shared" / "corpus"
 
+import numpy as np  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
@@ -130,6 +133,34 @@ def run_rensa(docs):
     return sign, time.perf_counter() - started, pairs
 
 
+def run_datatrove(docs):
+    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
+
+    from datatrove.utils.hashing import create_hash_func
+
+    # The step's own methods, without its constructor, which loads a spaCy word tokenizer
+    # (every row here shingles the same tokens) and an output folder.
+    step = object.__new__(MinhashDedupSignature)
+    step.config = MinhashConfig(n_grams=SHINGLE_SIZE, num_buckets=64, hashes_per_bucket=2)
+    step.num_hashes = step.config.num_buckets * step.config.hashes_per_bucket
+    step._parameters = None
+    hash_func = create_hash_func(step.config.hash_config)
+    started = time.perf_counter()
+    sigs = []
+    for text in docs:
+        # the same 5-word shingles as every other row, hashed and signed the datatrove way
+        shingles = np.fromiter((hash_func(s.encode("utf-8")) for s in shingle_strings(text)), dtype=np.uint64).reshape((-1, 1))
+        sigs.append(step.get_signature(shingles))
+    sign = time.perf_counter() - started
+    started = time.perf_counter()
+    buckets: dict = {}
+    for i, sig in enumerate(sigs):
+        for band, values in enumerate(sig):
+            buckets.setdefault((band, tuple(values)), []).append(i)
+    pairs = {(a, b) for members in buckets.values() for a, b in combinations(members, 2)}
+    return sign, time.perf_counter() - started, pairs
+
+
 def main() -> None:
     if not CORPUS.exists():
         sys.exit(f"{CORPUS} is absent")
@@ -146,6 +177,11 @@ def main() -> None:
         rows.append(("rensa 0.5 RMinHash + RMinHashLSH", sign, index, *score(pairs, truth)))
     except ImportError:
         print("rensa is not installed (pip install rensa): its row is skipped")
+    try:
+        sign, index, pairs = run_datatrove(docs)
+        rows.append(("datatrove MinhashDedupSignature (xxhash64, numpy), buckets paired in memory", sign, index, *score(pairs, truth)))
+    except ImportError:
+        print("datatrove is not installed (pip install datatrove tokenizers xxhash): its row is skipped")
     print(f"\n### MinHash/LSH on {n} documents ({n // 3} real articles, each with an edited copy and a 35% excerpt)\n")
     print("| method | signatures / s | sign ms / doc | index+query ms / doc | pair precision | pair recall |")
     print("|---|---|---|---|---|---|")

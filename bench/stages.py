@@ -33,7 +33,7 @@ from collector.context import Context  # noqa: E402
 from collector.importers.decoding import decode  # noqa: E402
 from collector.ingest import build_stages  # noqa: E402
 from collector.items import Article  # noqa: E402
-from pipelines.extract import date_params  # noqa: E402
+from pipelines.extract import date_params, extract_document, load_html  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
@@ -79,29 +79,63 @@ def table(title: str, rows: list[tuple], header: tuple) -> None:
         print("| " + " | ".join(str(c) for c in row) + " |")
 
 
-def bench_html(limit: int) -> None:
+def bench_html(limit: int, rounds: int) -> None:
     pages = html_pages(limit)
     params = date_params()
-    started = time.perf_counter()
-    for url, html in pages:
-        trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-                                    date_extraction_params=params)
-    bare = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as tmp:
-        context = Context({"COLLECTOR_DB": f"{tmp}/html.db", "COLLECTOR_CONFIG": str(REPO / "configs")})
-        spent, total, stored = timed_pipeline((Article(url=u, source=u, html=h) for u, h in pages), context)
-        context.close()
+    mode = Context().settings.get("COLLECTOR_EXTRACTION")
+
+    def bare() -> float:
+        started = time.perf_counter()
+        for url, html in pages:
+            trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                                        date_extraction_params=params)
+        return time.perf_counter() - started
+
+    def configured() -> float:
+        started = time.perf_counter()
+        for url, html in pages:
+            tree = load_html(html)
+            if tree is not None:
+                extract_document(tree, url, mode)
+        return time.perf_counter() - started
+
+    def pipeline(extraction: str):
+        with tempfile.TemporaryDirectory() as tmp:
+            context = Context({"COLLECTOR_DB": f"{tmp}/html.db", "COLLECTOR_CONFIG": str(REPO / "configs"),
+                               "COLLECTOR_EXTRACTION": extraction})
+            result = timed_pipeline((Article(url=u, source=u, html=h) for u, h in pages), context)
+            context.close()
+        return result
+
+    # Rounds alternate the four runs, and each keeps its fastest: the machine's noise (other
+    # jobs, frequency) is larger than the differences measured.
+    runs: dict[str, list] = defaultdict(list)
+    for _ in range(rounds):
+        runs["bare"].append(bare())
+        runs["configured"].append(configured())
+        runs["pipeline"].append(pipeline(mode))
+        if mode != "standard":
+            runs["standard"].append(pipeline("standard"))
+    bare_s, configured_s = min(runs["bare"]), min(runs["configured"])
+    spent, total, stored = min(runs["pipeline"], key=lambda r: r[1])
     n = len(pages)
-    rows = [("bare trafilatura (same settings)", f"{bare / n * 1000:.2f}", "1.000")]
+    rows = [("bare trafilatura, standard (one pass)", f"{bare_s / n * 1000:.2f}", "1.000", ""),
+            (f"bare trafilatura as configured (`{mode}`)", f"{configured_s / n * 1000:.2f}", f"{configured_s / bare_s:.3f}", "1.000")]
     for stage, seconds in spent.items():
-        rows.append((stage, f"{seconds / n * 1000:.2f}", f"{seconds / bare:.3f}"))
-    rows.append(("**whole pipeline**", f"**{total / n * 1000:.2f}**", f"**{total / bare:.3f}**"))
-    rows.append(("everything but extraction", f"{(total - spent['ExtractPipeline']) / n * 1000:.2f}",
-                 f"{(total - spent['ExtractPipeline']) / bare:.3f}"))
-    table(f"HTML: {n} real pages, {stored} stored, one process", rows, ("stage", "ms / page", "x bare extraction"))
+        rows.append((stage, f"{seconds / n * 1000:.2f}", f"{seconds / bare_s:.3f}", f"{seconds / configured_s:.3f}"))
+    rows.append(("**whole pipeline**", f"**{total / n * 1000:.2f}**", f"**{total / bare_s:.3f}**", f"**{total / configured_s:.3f}**"))
+    rest = total - spent["ExtractPipeline"]
+    rows.append(("everything but extraction", f"{rest / n * 1000:.2f}", f"{rest / bare_s:.3f}", f"{rest / configured_s:.3f}"))
+    if runs["standard"]:  # the same pipeline with one standard pass: the 1.15x target's setting
+        spent_std, total_std, _ = min(runs["standard"], key=lambda r: r[1])
+        rows.append(("whole pipeline, `COLLECTOR_EXTRACTION=standard`", f"{total_std / n * 1000:.2f}", f"{total_std / bare_s:.3f}", ""))
+        rows.append(("  of which everything but extraction", f"{(total_std - spent_std['ExtractPipeline']) / n * 1000:.2f}",
+                     f"{(total_std - spent_std['ExtractPipeline']) / bare_s:.3f}", ""))
+    table(f"HTML: {n} real pages, {stored} stored, one process, fastest of {rounds} alternating rounds", rows,
+          ("stage", "ms / page", "x bare standard", "x bare as configured"))
 
 
-def bench_text(count: int) -> None:
+def bench_text(count: int, rounds: int) -> None:
     from corpusgen import Generator
 
     gen = Generator(seed=7)
@@ -110,13 +144,16 @@ def bench_text(count: int) -> None:
         title, paras = gen.article()
         docs.append(Article(url=f"https://site{i % 20}.example/{i}", source="bench", title=title, text="\n".join(paras)))
     words = sum(len(d["text"].split()) for d in docs) / count
-    with tempfile.TemporaryDirectory() as tmp:
-        context = Context({"COLLECTOR_DB": f"{tmp}/text.db", "COLLECTOR_CONFIG": str(REPO / "configs")})
-        spent, total, stored = timed_pipeline(docs, context)
-        context.close()
+    results = []
+    for _ in range(rounds):  # the fastest run is kept (see bench_html)
+        with tempfile.TemporaryDirectory() as tmp:
+            context = Context({"COLLECTOR_DB": f"{tmp}/text.db", "COLLECTOR_CONFIG": str(REPO / "configs")})
+            results.append(timed_pipeline([Article(d) for d in docs], context))
+            context.close()
+    spent, total, stored = min(results, key=lambda r: r[1])
     rows = [(stage, f"{seconds / count * 1000:.3f}", f"{seconds / total:.1%}") for stage, seconds in spent.items()]
     rows.append(("**whole pipeline**", f"**{total / count * 1000:.3f}**", f"**{count / total:.0f} documents/s**"))
-    table(f"Plain text: {count} generated documents ({words:.0f} words on average), one process", rows,
+    table(f"Plain text: {count} generated documents ({words:.0f} words on average), one process, fastest of {rounds}", rows,
           ("stage", "ms / document", "share"))
 
 
@@ -124,12 +161,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=10_000, help="at most this many real HTML pages")
     parser.add_argument("--texts", type=int, default=3000, help="generated plain-text documents")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of the HTML runs (fastest kept)")
     args = parser.parse_args()
     if CORPUS.exists() and args.pages > 0:
-        bench_html(args.pages)
+        bench_html(args.pages, args.rounds)
     else:
         print(f"{CORPUS} is absent: the HTML part is skipped")
-    bench_text(args.texts)
+    bench_text(args.texts, args.rounds)
 
 
 if __name__ == "__main__":
