@@ -496,9 +496,10 @@ def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path):
         paths = [f"/t/{i}" for i in range(6)]
         for i, path in enumerate(paths):
             title, paragraphs = prose(2000 + i)
-            # A crawl takes 3 s or more (most of it starting Python and Scrapy) against a 2 s
-            # schedule: every other due time finds the last crawl still running.
-            server.add(path, article_page(title, paragraphs, site_name="Tick", published="2026-03-04T09:00:00+00:00"), delay=0.1)
+            # A crawl takes 3 s or more (slow pages, two at a time, after starting Python and
+            # Scrapy) against a 2 s schedule: every other due time finds the last crawl still
+            # running, however fast the machine.
+            server.add(path, article_page(title, paragraphs, site_name="Tick", published="2026-03-04T09:00:00+00:00"), delay=0.7)
         server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
         config = tmp_path / "configs"
         site_config(config, "tick", name="Tick", domains=[server.host], sitemaps=[server.url("/sitemap.xml")], schedule="* * * * * */2")
