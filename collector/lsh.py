@@ -171,8 +171,9 @@ class SQLiteLSH(MinHashLSH):
             self.conn.executemany(f"DELETE FROM {table} WHERE band = ? AND bucket = ? AND doc_id = ?", rows)
 
     def recent_documents(self) -> int:
-        """Documents whose rows wait in ``lsh_recent`` (rows of band 0: one per document)."""
-        return self.conn.execute("SELECT count(*) FROM lsh_recent WHERE band = 0").fetchone()[0]
+        """Documents whose rows wait in ``lsh_recent``: the rows of the last band, one per
+        document, which a merge moves last (a merge cut short is still due)."""
+        return self.conn.execute("SELECT count(*) FROM lsh_recent WHERE band = ?", (self.b - 1,)).fetchone()[0]
 
     def merge(self, band: int) -> int:
         """Move one band's recent rows into ``lsh_buckets``, in key order; returns the rows.

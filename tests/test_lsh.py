@@ -79,6 +79,14 @@ def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
     store.lsh.discard(4, sigs[4])  # and the recent ones
     assert 1 not in store.candidates(sigs[1], 1) and 4 not in store.candidates(sigs[4], 1)
     assert store.merge_index(force=True) == 0 and count("lsh_index") == 2 * BANDS
+    # a merge cut short (killed after its first bands) is still due, and finishes
+    store.begin()
+    for i in (1, 4, 5):
+        store.lsh.add(i, sigs[i])
+    store.lsh.merge(0)
+    store.commit()
+    assert store.merge_index() == 3 * (BANDS - 1) and count("lsh_recent") == 0
+    assert {i: store.candidates(sigs[i], BANDS) for i in (1, 4, 5)} == {1: [1], 4: [4], 5: [5]}
     store.close()
 
 
