@@ -64,6 +64,7 @@ sys.path.insert(0, str(REPO))
 
 from corpusgen import Generator  # noqa: E402
 
+from collector.context import Context  # noqa: E402
 from collector.items import Article  # noqa: E402
 from collector.lsh import BANDS, RECENT_DOCUMENTS, ROWS, SQLiteLSH  # noqa: E402
 from collector.sites import Sites  # noqa: E402
@@ -189,6 +190,7 @@ class _LoaderStore:
 
 class _Context:
     def __init__(self):
+        self.settings = Context().settings  # collector's defaults, as the CLI has them
         self.sites = Sites.load(CONFIGS)
         self.store = _LoaderStore()
 
