@@ -66,8 +66,8 @@ class BandTable(UnorderedStorage):
         self.band = band
 
     def get(self, key):
-        return {r[0] for t in TABLES for r in self.conn.execute(
-            f"SELECT doc_id FROM {t} WHERE band = ? AND bucket = ?", (self.band, _bucket(key)))}
+        rows = self.conn.execute("SELECT doc_id FROM lsh_index WHERE band = ? AND bucket = ?", (self.band, _bucket(key)))
+        return {r[0] for r in rows}
 
     def insert(self, key, *vals, **kwargs):
         self.conn.executemany(
@@ -88,14 +88,14 @@ class BandTable(UnorderedStorage):
         return bool(self.get(key))
 
     def keys(self):
-        rows = self.conn.execute(f"SELECT DISTINCT bucket FROM lsh_index WHERE band = ?", (self.band,))
+        rows = self.conn.execute("SELECT DISTINCT bucket FROM lsh_index WHERE band = ?", (self.band,))
         return [r[0].to_bytes(8, "big", signed=True) for r in rows]
 
     def size(self):
-        return self.conn.execute(f"SELECT count(DISTINCT bucket) FROM lsh_index WHERE band = ?", (self.band,)).fetchone()[0]
+        return self.conn.execute("SELECT count(DISTINCT bucket) FROM lsh_index WHERE band = ?", (self.band,)).fetchone()[0]
 
     def itemcounts(self, **kwargs):
-        rows = self.conn.execute(f"SELECT bucket, count(*) FROM lsh_index WHERE band = ? GROUP BY bucket", (self.band,))
+        rows = self.conn.execute("SELECT bucket, count(*) FROM lsh_index WHERE band = ? GROUP BY bucket", (self.band,))
         return {r[0].to_bytes(8, "big", signed=True): r[1] for r in rows}
 
 

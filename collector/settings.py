@@ -9,17 +9,29 @@ BOT_NAME = "collector"
 SPIDER_MODULES = ["collector.spiders"]
 NEWSPIDER_MODULE = "collector.spiders"
 
+
+def _env_int(name: str, default: int) -> int:
+    """A whole-number setting from the environment; a bad value stops with one line."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: not a whole number") from None
+
+
 # --- collector's own settings -------------------------------------------------------
 COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: Documents per SQLite transaction: a kill loses at most this many, and a re-run redoes them.
-COLLECTOR_BATCH_SIZE = int(os.environ.get("COLLECTOR_BATCH_SIZE") or 200)
+COLLECTOR_BATCH_SIZE = _env_int("COLLECTOR_BATCH_SIZE", 200)
 #: How trafilatura extracts articles: "precision-unless-short" (default), "precision" or
 #: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
 COLLECTOR_EXTRACTION = os.environ.get("COLLECTOR_EXTRACTION") or "precision-unless-short"
 #: Documents whose LSH rows wait in the small ``lsh_recent`` table before an import or crawl
 #: ends by merging them into the big index in key order (collector/lsh.py explains why).
-COLLECTOR_LSH_RECENT_DOCUMENTS = int(os.environ.get("COLLECTOR_LSH_RECENT_DOCUMENTS") or 20_000)
+COLLECTOR_LSH_RECENT_DOCUMENTS = _env_int("COLLECTOR_LSH_RECENT_DOCUMENTS", 20_000)
 #: Download stored article URLs again (``collector crawl --refresh``), and ask feeds and
 #: sitemaps unconditionally (no If-None-Match / If-Modified-Since).
 COLLECTOR_REFRESH = False

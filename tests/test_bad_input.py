@@ -540,3 +540,14 @@ def test_utf8_with_a_few_stray_bytes_stays_utf8():
     assert text.startswith(good * 3) and text.endswith("caf\ufffd \u2014 end\n")
     # a page whose every accented byte is invalid UTF-8 is a legacy encoding, not stray bytes
     assert decode(FRENCH.encode("latin-1")) == FRENCH
+
+
+def test_a_bad_setting_in_the_environment_is_one_line(tmp_path, config_dir):
+    (tmp_path / "a.txt").write_text("\n".join(article(390)[1]))
+    for name, value, reason in [("COLLECTOR_LSH_RECENT_DOCUMENTS", "lots", "not a whole number"),
+                                ("COLLECTOR_BATCH_SIZE", "2x", "not a whole number"),
+                                ("COLLECTOR_EXTRACTION", "greedy", "is not one of")]:
+        result = run_cli("import", tmp_path / "a.txt", db=tmp_path / "s.db", config=config_dir, check=False, env={name: value})
+        assert result.returncode != 0
+        assert result.stderr.strip().count("\n") == 0 and name in result.stderr and reason in result.stderr
+        assert "Traceback" not in result.stderr
