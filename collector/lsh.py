@@ -141,6 +141,7 @@ class SQLiteLSH(MinHashLSH):
         self.hashtables = [BandTable(conn, i) for i in range(self.b)]
         self.keys = _NoKeys()
         self.conn = conn
+        self._bands = np.arange(self.b, dtype=np.int64)
         self._add_sql = "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES " + ", ".join(["(?, ?, ?)"] * self.b)
         keys = ", ".join(["(?, ?)"] * self.b)
         # A document's rows are in one table or the other, never both (``add`` writes the
@@ -152,17 +153,28 @@ class SQLiteLSH(MinHashLSH):
             ") GROUP BY doc_id HAVING count(*) >= ?"
         )
 
-    def band_keys(self, minhash) -> list[tuple[int, int]]:
-        """(band, bucket) pairs: the same keys as datasketch's ``_H`` per band, read as one
-        big-endian int64 each, computed in one numpy step."""
+    def _buckets(self, minhash) -> np.ndarray:
+        """Each band's bucket: the same key as datasketch's ``_H`` of the band, read as one
+        big-endian int64, computed for all bands in one numpy step."""
         if len(minhash) != self.h:
             raise ValueError("Expecting minhash with length %d, got %d" % (self.h, len(minhash)))
-        values = np.asarray(minhash.hashvalues[: self.b * self.r], dtype=">u4")
-        return list(enumerate(values.view(">i8").tolist()))
+        return np.asarray(minhash.hashvalues[: self.b * self.r], dtype=">u4").view(">i8").astype(np.int64)
+
+    def band_keys(self, minhash) -> list[tuple[int, int]]:
+        """(band, bucket) pairs (see ``_buckets``)."""
+        return list(enumerate(self._buckets(minhash).tolist()))
+
+    def _rows(self, minhash, *columns: int) -> list[int]:
+        # the flat parameter list of (band, bucket, *columns) for every band, built by numpy
+        rows = np.empty((self.b, 2 + len(columns)), dtype=np.int64)
+        rows[:, 0] = self._bands
+        rows[:, 1] = self._buckets(minhash)
+        rows[:, 2:] = columns
+        return rows.ravel().tolist()
 
     def add(self, doc_id: int, minhash) -> None:
         # one statement for the 64 rows: half the time of executemany's 64 steps
-        self.conn.execute(self._add_sql, [v for key in self.band_keys(minhash) for v in (*key, doc_id)])
+        self.conn.execute(self._add_sql, self._rows(minhash, doc_id))
 
     def discard(self, doc_id: int, minhash) -> None:
         """Forget a document, given the signature it was indexed with."""
@@ -186,5 +198,4 @@ class SQLiteLSH(MinHashLSH):
         return moved
 
     def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
-        params = [v for pair in self.band_keys(minhash) for v in pair]
-        return [r[0] for r in self.conn.execute(self._query_sql, [*params, min_hits])]
+        return [r[0] for r in self.conn.execute(self._query_sql, [*self._rows(minhash), min_hits])]

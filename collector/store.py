@@ -36,7 +36,7 @@ def utcnow() -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path, batch_size: int = 200, recent_documents: int = RECENT_DOCUMENTS):
+    def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS):
         self.path = str(path)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -107,12 +107,13 @@ class Store:
 
     def _index_new(self) -> None:
         """Add the batch's new documents to the full-text index (see the module docstring)."""
-        if self._unindexed:
-            ids = self._unindexed
+        ids = self._unindexed
+        for start in range(0, len(ids), 10_000):  # within SQLite's limit of bound parameters
+            chunk = ids[start : start + 10_000]
             self.conn.execute(
                 "INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text FROM documents"
-                f" WHERE id IN ({','.join('?' * len(ids))})", ids)
-            self._unindexed = []
+                f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        self._unindexed = []
 
     def rollback(self) -> None:
         """Drop the open batch (an interrupted run): the next run redoes it."""

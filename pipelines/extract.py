@@ -165,7 +165,7 @@ class ExtractPipeline(Stage):
         item["published"] = iso_date(item.get("published")) or iso_date(doc.date)
         item["sitename"] = item.get("sitename") or doc.sitename
         item["language"] = doc.language
-        canonical = _first_url(tree, "//link[@rel='canonical']/@href")
+        canonical = _first_url(tree, "link[@rel='canonical']/@href")
         item["canonical_url"] = canonical
         if not host_of(url):
             item["url"] = self.saved_page_url(item, tree, canonical) or url
@@ -175,7 +175,7 @@ class ExtractPipeline(Stage):
         its canonical link, unless the page's own site (from ``--site`` or the site name it
         states) is another one: a syndicating site's canonical link points at the original
         elsewhere, and taking it would overwrite the original's document."""
-        own = _first_url(tree, "//meta[@property='og:url']/@content")
+        own = _first_url(tree, "meta[@property='og:url']/@content")
         if own:
             return own
         if not canonical:
@@ -216,9 +216,16 @@ def _registered_name(host: str) -> str | None:
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gv", "nic"}
 
 
-def _first_url(tree, xpath: str) -> str | None:
-    for value in tree.xpath(xpath):
-        value = str(value).strip()
-        if host_of(value):
-            return value
+def _first_url(tree, path: str) -> str | None:
+    """The first web URL that ``path`` (``link[@rel='canonical']/@href``) selects in the
+    page: looked for in the head first, where pages put it and a search is short, then in
+    the whole page (a stray tag can make a parser close the head early)."""
+    head = tree.find("head")
+    for scope, xpath in ((head, f"./{path}"), (tree, f"//{path}")):
+        if scope is None:
+            continue
+        for value in scope.xpath(xpath):
+            value = str(value).strip()
+            if host_of(value):
+                return value
     return None

@@ -8,9 +8,10 @@ similarity J of two sets with standard error sqrt(J(1-J)/NUM_PERM), about 0.04 a
 Signatures only find candidates (``collector.lsh``); the relation itself is decided on
 the exact shingle sets, so the estimate's error never decides a link.
 
-Speed: words are hashed once per distinct word (crc32), shingle hashes are combined from
-them with numpy, and datasketch's batched ``update_batch`` receives the ready 32-bit
-values (its ``hashfunc`` is then the identity): no Python call per shingle.
+Speed: the words are cut out by byte operations (``word_bytes``: the same tokens as the
+``\\w+`` regex, three times faster), hashed with one C call each (crc32), shingle hashes are
+combined from them with numpy, and datasketch's batched ``update_batch`` receives the ready
+32-bit values (its ``hashfunc`` is then the identity): no Python code per word or shingle.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: position weights o
 _POWERS = [_MULT ** np.uint64(k) for k in range(SHINGLE_SIZE)][::-1]
 
 
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold())
+    return _WORD.findall(_normalise(text))
 
 
 def shingles(text: str) -> set[str]:
@@ -62,6 +67,27 @@ def shingles(text: str) -> set[str]:
     return {" ".join(tokens[i : i + SHINGLE_SIZE]) for i in range(len(tokens) - SHINGLE_SIZE + 1)}
 
 
+# ``\w`` is decided character by character (alphanumeric or "_"), so blanking every other
+# character and splitting on blanks gives exactly its tokens: ASCII through one
+# bytes.translate table, the few other characters a text holds one str.replace each.
+_ASCII_BLANKS = bytes(b if chr(b).isalnum() or b == 0x5F else 0x20 for b in range(128)) + bytes(range(128, 256))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_WORD: dict[str, bool] = {}  # non-ASCII character -> not a word character
+
+
+def word_bytes(text: str) -> list[bytes]:
+    """``words(text)`` encoded in UTF-8, computed without the regex."""
+    text = _normalise(text)
+    if not text.isascii():
+        for char in set(_NON_ASCII.findall(text)):
+            blank = _NON_WORD.get(char)
+            if blank is None:
+                blank = _NON_WORD[char] = not (char.isalnum() or char == "_")
+            if blank:
+                text = text.replace(char, " ")
+    return text.encode("utf-8").translate(_ASCII_BLANKS).split()
+
+
 def _fmix64(h: np.ndarray) -> np.ndarray:
     # MurmurHash3's finaliser: every input bit reaches every output bit.
     h ^= h >> np.uint64(33)
@@ -70,22 +96,6 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     h *= np.uint64(0xC4CEB9FE1A85EC53)
     h ^= h >> np.uint64(33)
     return h
-
-
-class _WordHashes(dict):
-    """word -> crc32, computed once per distinct word for the process (news reuses its
-    vocabulary: a lookup is a third of a crc32 call with its encode)."""
-
-    MAX_WORDS = 2_000_000  # ~200 MB at most; then it starts again
-
-    def __missing__(self, word: str) -> int:
-        if len(self) >= self.MAX_WORDS:
-            self.clear()
-        value = self[word] = zlib.crc32(word.encode("utf-8"))
-        return value
-
-
-_WORD_HASHES = _WordHashes()
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -99,10 +109,10 @@ def _unique(values: np.ndarray) -> np.ndarray:
 
 def shingle_hashes(text: str) -> np.ndarray:
     """The document's shingle set: sorted unique 64-bit hashes (a short text is one shingle)."""
-    tokens = words(text)
+    tokens = word_bytes(text)
     if not tokens:
         return np.empty(0, dtype=np.uint64)
-    word_hashes = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    word_hashes = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     n = len(tokens) - SHINGLE_SIZE + 1
     with np.errstate(over="ignore"):
         if n <= 0:

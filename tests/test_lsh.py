@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+from conftest import CORPUS, needs_shared
 from textgen import article
 
 from collector.lsh import BANDS, MIN_BAND_HITS, ROWS, SQLiteLSH, _bucket
 from collector.schema import migrate
-from pipelines.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes
+from pipelines.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
 from pipelines.link import relate
 
 
@@ -27,6 +28,34 @@ def test_band_keys_are_datasketchs_own():
     theirs = [(band, _bucket(lsh._H(m.hashvalues[start:end]))) for band, (start, end) in enumerate(lsh.hashranges)]
     assert lsh.band_keys(m) == theirs
     assert (lsh.b, lsh.r) == (BANDS, ROWS) and BANDS * ROWS <= NUM_PERM
+
+
+# Every kind of character the byte tokenizer must treat as the \w+ regex does: non-breaking
+# and ideographic spaces, dashes, combining marks (Devanagari, the dot casefold adds to
+# Turkish I), letters of several scripts, digits, superscripts (NFKC), ligatures, "ß"
+# (casefold), underscores, zero-width characters, emoji, a lone surrogate.
+_TRICKY = (
+    "Mayor\u00a0O’Neill—re-elected: “never again”… İstanbul’s STRASSE/straße "
+    "हिन्दी समाचार, 東京\u3000ニュース; عربي ١٢٣ x² ﬁnance snake_case __init__ "
+    "a\u200bb c\u200dd 👍🏽 ǅemal Ωmega 3½ naïve cafe\u0301 \udcff end_"
+)
+
+
+def test_byte_tokens_are_the_regex_words():
+    for text in (_TRICKY, "", "   ", "_", "—", "\n".join(article(3)[1])):
+        assert [w.decode("utf-8") for w in word_bytes(text)] == words(text)
+
+
+@needs_shared(CORPUS)
+def test_byte_tokens_are_the_regex_words_on_real_articles():
+    import gzip
+    import json
+
+    truth = json.loads(gzip.decompress((CORPUS / "extraction" / "scrapinghub-aeb" / "ground-truth.json.gz").read_bytes()))
+    texts = [entry["articleBody"] for entry in truth.values() if entry.get("articleBody")]
+    assert len(texts) > 100
+    for text in texts:
+        assert [w.decode("utf-8") for w in word_bytes(text)] == words(text)
 
 
 def test_signature_is_datasketchs_one_shingle_at_a_time():
