@@ -8,7 +8,8 @@ same import run again redoes exactly what was lost.
 New documents enter the full-text index once per batch, just before COMMIT, in one
 ``INSERT ... SELECT``: a row-by-row trigger inside each document's savepoint costs FTS5
 half again as much (bench/scale.py). Updates and deletes keep their triggers; the batch's
-new rows are indexed first, so those triggers always find what they remove.
+new rows are indexed first, so those triggers always find what they remove. The batch's LSH
+rows are likewise held back and written in key order before COMMIT (``SQLiteLSH.flush``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Store:
             self.commit()
         self.begin()
         self.conn.execute("SAVEPOINT document")
+        self.lsh.savepoint()
         self._unindexed_at_savepoint = list(self._unindexed)
         self._in_document = True
         self._pending += 1
@@ -84,6 +86,7 @@ class Store:
     def _release_document(self) -> None:
         if self._in_document:
             self.conn.execute("RELEASE SAVEPOINT document")
+            self.lsh.release()
             self._in_document = False
 
     def abort_document(self) -> None:
@@ -91,6 +94,7 @@ class Store:
         if self._in_document:
             self.conn.execute("ROLLBACK TO SAVEPOINT document")
             self.conn.execute("RELEASE SAVEPOINT document")
+            self.lsh.rollback_savepoint()
             self._in_document = False
             self._pending -= 1
             # whatever was indexed inside the savepoint is undone with it
@@ -101,6 +105,7 @@ class Store:
     def commit(self) -> None:
         self._release_document()
         if self.conn.in_transaction:
+            self.lsh.flush()
             self._index_new()
             self.conn.execute("COMMIT")
         self._pending = 0
@@ -120,6 +125,7 @@ class Store:
         self._in_document = False
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        self.lsh.rollback()
         self._pending = 0
         self._unindexed = []
         self._learned.clear()

@@ -78,11 +78,53 @@ def test_index_persists_and_forgets(tmp_path):
     lsh = _lsh(str(path))
     m, _ = fingerprint("\n".join(article(2)[1]))
     lsh.add(7, m)
+    assert lsh.query(m) == [7]  # held back until flushed, and found meanwhile
+    lsh.flush()
     lsh.conn.close()
     again = _lsh(str(path))  # a new process would see the same rows
     assert again.query(m) == [7]
     again.discard(7, m)
     assert again.query(m) == []
+
+
+def _stored(i: int, text: str, url: str | None = None) -> dict:
+    signature, count = fingerprint(text)
+    return {"url": url or f"https://a.example/{i}", "site": "a", "text": text, "content_hash": f"h{i}",
+            "shingle_count": count, "signature": signature}
+
+
+def test_a_batchs_rows_are_held_found_taken_back_and_written_in_key_order(tmp_path):
+    from collector.store import Store
+
+    store = Store(tmp_path / "held.db")
+    texts = {i: "\n".join(article(i)[1]) for i in range(1, 7)}
+    sig = {i: fingerprint(t)[0] for i, t in texts.items()}
+    table = lambda: store.conn.execute("SELECT band, bucket, doc_id FROM lsh_recent ORDER BY band, bucket, doc_id").fetchall()  # noqa: E731
+
+    a = store.save_document(_stored(1, texts[1]))[0]
+    b = store.save_document(_stored(2, texts[2]))[0]
+    assert table() == [] and store.candidates(sig[1]) == [a]  # held, and found
+    # a document replaced within the batch leaves only its new rows
+    assert store.save_document(_stored(3, texts[3], url="https://a.example/2")) == (b, "updated")
+    assert store.candidates(sig[2]) == [] and store.candidates(sig[3]) == [b]
+    # a document that fails takes its rows back with it
+    failed = store.save_document(_stored(4, texts[4]))[0]
+    store.abort_document()
+    assert store.candidates(sig[4]) == []
+    # rows written early (datasketch's storage API reads the table) by a document that then
+    # fails: the database takes them back, and they are held again
+    store.save_document(_stored(5, texts[5]))
+    store.lsh.hashtables[0].size()
+    assert len(table()) == 3 * BANDS
+    store.abort_document()
+    assert store.candidates(sig[1]) == [a] and store.candidates(sig[5]) == []
+    store.commit()
+    expected = sorted((band, bucket, doc) for doc, i in ((a, 1), (b, 3)) for band, bucket in store.lsh.band_keys(sig[i]))
+    assert table() == expected and failed not in {row[2] for row in table()}
+    # an interrupted batch keeps nothing it held
+    store.save_document(_stored(6, texts[6]))
+    store.rollback()
+    assert store.candidates(sig[6]) == [] and table() == expected
 
 
 def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
