@@ -102,6 +102,7 @@ def run_collector(docs):
     conn.execute("BEGIN")
     for i, m in enumerate(sigs):
         lsh.add(i, m)
+    lsh.flush()  # the rows into SQLite, as the store does at the end of each batch
     pairs = {(min(i, j), max(i, j)) for i, m in enumerate(sigs) for j in lsh.query(m) if j != i}
     index = time.perf_counter() - started
     started = time.perf_counter()

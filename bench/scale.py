@@ -1206,7 +1206,7 @@ def main() -> None:
         f"{new['kinds']['excerpt']} excerpts, {new['kinds']['duplicate']} same-site duplicates)\n")
     say(f"`collector --db DB --config configs import {jsonl.name} --json`, a new process each time, same file; (a) and (b) "
         f"run at the same time, one on each core (swapped every other pair), {repeats} pairs; ratios are taken within each "
-        "pair, and their median reported. (a) a database of the {len(new['originals'])} originals the copies come from "
+        f"pair, and their median reported. (a) a database of the {len(new['originals'])} originals the copies come from "
         f"(loaded in {min(small_build):.1f} s); (b) {new['docs_in_db']:,} documents "
         f"({'in place, --keep' if args.keep else f'a scratch copy, cp --reflink=auto and sync in {min(copy_seconds):.0f} s'}). "
         "\"import loop\" is the CLI's own `seconds` (reading, stages, commits); the process also starts Python and "

@@ -23,6 +23,7 @@ import zlib
 import numpy as np
 from datasketch import MinHash
 
+from . import _malloc
 from .stage import Stage
 
 #: Words per shingle. Five words make a shingle that two unrelated articles share only
@@ -160,6 +161,10 @@ def fingerprint(text: str) -> tuple[MinHash, int]:
 
 class FingerprintPipeline(Stage):
     """Shingles the cleaned text and signs it."""
+
+    def __init__(self, context):
+        super().__init__(context)
+        _malloc.tune()  # numpy's arrays stay mapped from one document to the next
 
     def process(self, item):
         item["signature"], item["shingle_count"] = fingerprint(item["text"])
