@@ -151,10 +151,10 @@ class SQLiteLSH(MinHashLSH):
         self.keys = _NoKeys()
         self.conn = conn
         self._bands = np.arange(self.b, dtype=np.int64)
-        self._band_list = list(range(self.b))
         # Rows of the open batch, held back and written at its end in key order (``flush``).
         self._pending: dict[int, np.ndarray] = {}  # doc_id -> its (band, bucket, doc_id) rows
-        self._pending_buckets: dict[tuple[int, int], set[int]] = {}  # (band, bucket) -> doc_ids
+        # per band, bucket -> doc_id (or a list of them: buckets rarely collide within a batch)
+        self._pending_buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self.b)]
         self._undo: list[tuple] | None = None  # what to take back if the open savepoint rolls back
         keys = ", ".join(["(?, ?)"] * self.b)
         # A document's rows are in one table or the other, never both (``add`` writes the
@@ -203,17 +203,25 @@ class SQLiteLSH(MinHashLSH):
     def _hold(self, doc_id: int, rows: np.ndarray) -> None:
         self._drop(doc_id)
         self._pending[doc_id] = rows
-        for key in zip(self._band_list, rows[:, 1].tolist()):
-            self._pending_buckets.setdefault(key, set()).add(doc_id)
+        for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist()):
+            held = table.setdefault(bucket, doc_id)
+            if held != doc_id:
+                if type(held) is list:
+                    held.append(doc_id)
+                else:
+                    table[bucket] = [held, doc_id]
 
     def _drop(self, doc_id: int) -> np.ndarray | None:
         rows = self._pending.pop(doc_id, None)
         if rows is not None:
-            for key in zip(self._band_list, rows[:, 1].tolist()):
-                docs = self._pending_buckets[key]
-                docs.discard(doc_id)
-                if not docs:
-                    del self._pending_buckets[key]
+            for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist()):
+                held = table[bucket]
+                if type(held) is list:
+                    held.remove(doc_id)
+                    if len(held) == 1:
+                        table[bucket] = held[0]
+                else:
+                    del table[bucket]
         return rows
 
     def discard(self, doc_id: int, minhash) -> None:
@@ -240,8 +248,12 @@ class SQLiteLSH(MinHashLSH):
             self.conn.execute(
                 "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
                 chunk.ravel().tolist())
+        self._clear()
+
+    def _clear(self) -> None:
         self._pending.clear()
-        self._pending_buckets.clear()
+        for table in self._pending_buckets:
+            table.clear()
 
     def savepoint(self) -> None:
         """The store opened a document's savepoint."""
@@ -266,8 +278,7 @@ class SQLiteLSH(MinHashLSH):
 
     def rollback(self) -> None:
         """The transaction was rolled back: nothing held is kept."""
-        self._pending.clear()
-        self._pending_buckets.clear()
+        self._clear()
         self._undo = None
 
     def recent_documents(self) -> int:
@@ -290,10 +301,12 @@ class SQLiteLSH(MinHashLSH):
     def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
         rows = self._rows(minhash)
         found = [r[0] for r in self.conn.execute(self._query_sql, [*rows.ravel().tolist(), min_hits])]
-        if self._pending_buckets:  # a held document is in neither table: its hits are all here
+        if self._pending:  # a held document is in neither table: its hits are all here
             hits: dict[int, int] = {}
-            for key in zip(self._band_list, rows[:, 1].tolist()):
-                for doc_id in self._pending_buckets.get(key, ()):
-                    hits[doc_id] = hits.get(doc_id, 0) + 1
+            for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist()):
+                held = table.get(bucket)
+                if held is not None:
+                    for doc_id in held if type(held) is list else (held,):
+                        hits[doc_id] = hits.get(doc_id, 0) + 1
             found += [doc_id for doc_id, n in hits.items() if n >= min_hits]
         return found
