@@ -141,8 +141,10 @@ class SQLiteLSH(MinHashLSH):
     """A ``MinHashLSH`` whose hash tables are the ``lsh_buckets`` table of ``conn``.
 
     datasketch's own banding (``hashranges`` and ``_H``) makes the band keys; the bulk paths
-    below write and read all of a document's bands in one SQL statement instead of one
-    per band, which is where a per-band storage spends its time.
+    below read all of a document's bands in one SQL statement instead of one per band,
+    which is where a per-band storage spends its time, and ``add`` holds a document's rows
+    until ``flush`` writes a whole batch's (the store flushes before every commit; any other
+    user calls it, inside a transaction, before the rows must be in the tables).
     """
 
     def __init__(self, conn: sqlite3.Connection):
@@ -189,7 +191,8 @@ class SQLiteLSH(MinHashLSH):
     # A document's 64 rows land on 64 random pages of the index; written one document at a
     # time, each insert walks the B-tree from cold CPU caches (the other stages ran in
     # between) and journals its pages for the document's savepoint. Held back, a batch's
-    # rows are written at its end sorted by key, one page after the next: half the cost.
+    # rows are written at its end sorted by key, one page after the next: the store stage
+    # costs a quarter less (bench/stages.py, plain text, run side by side).
     # Queries see them meanwhile; the store's savepoints and rollbacks cover them too.
 
     def add(self, doc_id: int, minhash) -> None:
@@ -201,7 +204,7 @@ class SQLiteLSH(MinHashLSH):
             self._undo.append(("add", doc_id))
 
     def _hold(self, doc_id: int, rows: np.ndarray) -> None:
-        self._drop(doc_id)
+        self._drop(doc_id)  # never held twice
         self._pending[doc_id] = rows
         for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist()):
             held = table.setdefault(bucket, doc_id)
