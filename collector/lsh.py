@@ -39,6 +39,7 @@ import sqlite3
 import numpy as np
 from datasketch import MinHashLSH
 from datasketch.storage import OrderedStorage, UnorderedStorage
+from sqlite_utils import Database
 
 from pipelines.fingerprint import NUM_PERM
 
@@ -51,7 +52,7 @@ MIN_BAND_HITS = 2
 #: while every commit's cost grows with the recent table (see bench/scale.py).
 RECENT_DOCUMENTS = 20_000
 TABLES = ("lsh_buckets", "lsh_recent")
-_FLUSH_ROWS = 10_000  # rows per INSERT statement: 30,000 parameters, under SQLite's 32,766
+_FLUSH_ROWS = 10_000  # rows per INSERT statement at most (three parameters each)
 
 
 def _bucket(key: bytes) -> int:
@@ -152,6 +153,7 @@ class SQLiteLSH(MinHashLSH):
         self.hashtables = [BandTable(conn, i, self.flush) for i in range(self.b)]
         self.keys = _NoKeys()
         self.conn = conn
+        self.db = Database(conn)
         self._bands = np.arange(self.b, dtype=np.int64)
         # Rows of the open batch, held back and written at its end in key order (``flush``).
         self._pending: dict[int, np.ndarray] = {}  # doc_id -> its (band, bucket, doc_id) rows
@@ -242,15 +244,18 @@ class SQLiteLSH(MinHashLSH):
         """Write the held-back rows, in key order (inside the caller's transaction)."""
         if not self._pending:
             return
-        if self._undo is not None:
-            self._undo.append(("flush", dict(self._pending)))
         rows = np.concatenate(list(self._pending.values()))
         rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
-        for start in range(0, len(rows), _FLUSH_ROWS):
-            chunk = rows[start : start + _FLUSH_ROWS]
-            self.conn.execute(
-                "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
-                chunk.ravel().tolist())
+        step = max(1, min(_FLUSH_ROWS, self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 3))
+        # all or nothing: a statement that fails leaves the rows held and the tables as they were
+        with self.db.atomic():
+            for start in range(0, len(rows), step):
+                chunk = rows[start : start + step]
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
+                    chunk.ravel().tolist())
+        if self._undo is not None:
+            self._undo.append(("flush", dict(self._pending)))
         self._clear()
 
     def _clear(self) -> None:

@@ -67,18 +67,7 @@ def load_site(path: Path) -> Site:
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
-    chrome_raw = raw.get("chrome") or {}
-    if not isinstance(chrome_raw, dict):
-        raise ConfigError(f"{path}: chrome must be a mapping")
-    unknown = set(chrome_raw) - _CHROME_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown key 'chrome.{sorted(unknown)[0]}'")
-    patterns = []
-    for pattern in _str_list(chrome_raw.get("patterns"), f"{path}: chrome.patterns"):
-        try:
-            patterns.append(re.compile(pattern, re.IGNORECASE))
-        except re.error as exc:
-            raise ConfigError(f"{path}: chrome.patterns: bad regex {pattern!r}: {exc}") from exc
+    chrome = load_chrome(raw.get("chrome") or {}, f"{path}: chrome")
     for key in ("follow", "articles"):
         for pattern in _str_list(raw.get(key), f"{path}: {key}"):
             try:
@@ -94,14 +83,42 @@ def load_site(path: Path) -> Site:
         key=path.stem,
         name=str(raw.get("name") or path.stem),
         schedule=schedule,
-        chrome=Chrome(
-            lines=tuple(normalize_line(s) for s in _str_list(chrome_raw.get("lines"), f"{path}: chrome.lines")),
-            patterns=tuple(patterns),
-            xpaths=_str_list(chrome_raw.get("xpaths"), f"{path}: chrome.xpaths"),
-        ),
+        chrome=chrome,
         path=str(path),
         **lists,
     )
+
+
+def load_chrome(raw, where: str, keys: set[str] = _CHROME_KEYS) -> Chrome:
+    """A ``chrome`` mapping (lines, patterns, xpaths) as a ``Chrome``; ``where`` names it in errors."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    unknown = set(raw) - keys
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    patterns = []
+    for pattern in _str_list(raw.get("patterns"), f"{where}.patterns"):
+        try:
+            patterns.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise ConfigError(f"{where}.patterns: bad regex {pattern!r}: {exc}") from exc
+    return Chrome(
+        lines=tuple(normalize_line(s) for s in _str_list(raw.get("lines"), f"{where}.lines")),
+        patterns=tuple(patterns),
+        xpaths=_str_list(raw.get("xpaths"), f"{where}.xpaths"),
+    )
+
+
+#: Chrome of every site (``configs/chrome.yaml``): lines and patterns, applied to every document.
+GENERIC_CHROME = "chrome.yaml"
+
+
+def load_generic_chrome(path: Path) -> Chrome:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the chrome config: {exc}") from exc
+    return load_chrome(raw, str(path), keys={"lines", "patterns"})
 
 
 def normalize_line(line: str) -> str:
@@ -131,8 +148,9 @@ def host_of(url: str | None) -> str | None:
 class Sites:
     """All configured sites, with the look-ups the stages need."""
 
-    def __init__(self, sites: list[Site]):
+    def __init__(self, sites: list[Site], generic: Chrome | None = None):
         self.by_key = {s.key: s for s in sites}
+        self.generic = generic or Chrome()  # every site's chrome (``GENERIC_CHROME``)
         self._by_name: dict[str, Site] = {}
         for s in sites:
             for alias in (s.name, *s.aliases, s.key):
@@ -148,7 +166,9 @@ class Sites:
         folder = root / "sites" if (root / "sites").is_dir() else root
         if not folder.is_dir():
             raise ConfigError(f"{directory}: config folder not found")
-        return cls([load_site(p) for p in sorted(folder.glob("*.yaml"))])
+        generic = root / GENERIC_CHROME
+        return cls([load_site(p) for p in sorted(folder.glob("*.yaml")) if p != generic],
+                   load_generic_chrome(generic) if generic.is_file() else None)
 
     def __iter__(self):
         return iter(self.by_key.values())

@@ -115,11 +115,13 @@ class Store:
     def _index_new(self) -> None:
         """Add the batch's new documents to the full-text index (see the module docstring)."""
         ids = self._unindexed
-        for start in range(0, len(ids), 10_000):  # within SQLite's limit of bound parameters
-            chunk = ids[start : start + 10_000]
-            self.conn.execute(
-                "INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text FROM documents"
-                f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        step = min(10_000, self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # bound parameters
+        with self.db.atomic():  # all chunks or none, so a retried commit never indexes a row twice
+            for start in range(0, len(ids), step):
+                chunk = ids[start : start + step]
+                self.conn.execute(
+                    "INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text FROM documents"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})", chunk)
         self._unindexed = []
 
     def rollback(self) -> None:

@@ -24,14 +24,14 @@ _tuned: bool | None = None
 
 
 def tune() -> bool:
-    """Set the thresholds once per process (on glibc; elsewhere, or when the user set
-    ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``, nothing). Returns whether set."""
+    """Set the thresholds once per process (on glibc; elsewhere, or when the user tuned
+    malloc through ``MALLOC_*_`` or ``GLIBC_TUNABLES``, nothing). Returns whether set."""
     global _tuned
     if _tuned is None:
         _tuned = False
         if sys.platform.startswith("linux") and not any(
             k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-        ):
+        ) and "glibc.malloc." not in os.environ.get("GLIBC_TUNABLES", ""):
             try:
                 mallopt = ctypes.CDLL(None).mallopt
             except (OSError, AttributeError):  # a C library without mallopt

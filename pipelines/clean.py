@@ -1,8 +1,10 @@
 """Clean: strip site chrome from the article text, keeping what was stripped.
 
 A line is chrome when the site's config names it (``chrome.lines``), matches one of the
-site's ``chrome.patterns``, or was learned to repeat across the site's documents
-(``pipelines.learn``). The site is decided here too, since chrome rules are per site.
+site's ``chrome.patterns``, was learned to repeat across the site's documents
+(``pipelines.learn``), or is the furniture of any site (``configs/chrome.yaml``: "Related:",
+share and newsletter prompts; its patterns are tried on short lines only). The site is
+decided here too, since chrome rules are per site.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from collector.sites import Site, host_of, normalize_line
+from collector.sites import Chrome, Site, host_of, normalize_line
 
 from .stage import Stage
 
@@ -21,18 +23,28 @@ def split_lines(text: str) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in text.splitlines()) if line]
 
 
-def is_chrome(line: str, site: Site | None, learned: set[str]) -> bool:
+#: Lines longer than this are prose: the generic patterns, written for a site's furniture
+#: ("Related: ...", "Follow us on ..."), are not tried on them.
+GENERIC_MAX_CHARS = 200
+
+
+def is_chrome(line: str, site: Site | None, learned: set[str], generic: Chrome | None = None) -> bool:
     if line in learned:
+        return True
+    if generic is not None and (
+        line in generic.lines or (len(line) <= GENERIC_MAX_CHARS and any(p.search(line) for p in generic.patterns))
+    ):
         return True
     if site is None:
         return False
     return line in site.chrome.lines or any(p.search(line) for p in site.chrome.patterns)
 
 
-def strip_chrome(lines: list[str], site: Site | None, learned: set[str]) -> tuple[list[str], list[str]]:
+def strip_chrome(lines: list[str], site: Site | None, learned: set[str],
+                 generic: Chrome | None = None) -> tuple[list[str], list[str]]:
     kept, chrome = [], []
     for line in lines:
-        (chrome if is_chrome(line, site, learned) else kept).append(line)
+        (chrome if is_chrome(line, site, learned, generic) else kept).append(line)
     return kept, chrome
 
 
@@ -79,7 +91,7 @@ class CleanPipeline(Stage):
         )
         item["site"] = site.key if site else (item.get("site") or local_site_key(item.get("url")))
         learned = self.context.store.learned_chrome(item["site"])
-        kept, chrome = strip_chrome(lines, site, learned)
+        kept, chrome = strip_chrome(lines, site, learned, sites.generic)
         title = normalize_line(item.get("title") or "")
         if title:
             headline = title_line(kept, title)

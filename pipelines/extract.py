@@ -221,7 +221,7 @@ def _first_url(tree, path: str) -> str | None:
     page: looked for in the head first, where pages put it and a search is short, then in
     the whole page (a stray tag can make a parser close the head early)."""
     head = tree.find("head")
-    for scope, xpath in ((head, f"./{path}"), (tree, f"//{path}")):
+    for scope, xpath in ((head, f".//{path}"), (tree, f"//{path}")):
         if scope is None:
             continue
         for value in scope.xpath(xpath):

@@ -80,11 +80,17 @@ def word_bytes(text: str) -> list[bytes]:
     """``words(text)`` encoded in UTF-8, computed without the regex."""
     text = _normalise(text)
     if not text.isascii():
+        blanks = []
         for char in set(_NON_ASCII.findall(text)):
             blank = _NON_WORD.get(char)
             if blank is None:
                 blank = _NON_WORD[char] = not (char.isalnum() or char == "_")
             if blank:
+                blanks.append(char)
+        if len(blanks) > 8:  # one pass over the text, however many symbols it holds
+            text = text.translate(dict.fromkeys(map(ord, blanks), " "))
+        else:
+            for char in blanks:
                 text = text.replace(char, " ")
     return text.encode("utf-8").translate(_ASCII_BLANKS).split()
 

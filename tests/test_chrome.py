@@ -132,3 +132,47 @@ def test_the_headline_repeated_in_the_text_is_dropped(context, db_path):
     late = Article(url=f"{HW}headline/late", source="t", title=t, text="\n".join([*paras[:4], t, *paras[4:]]))
     run_items([late], context)
     assert t in rows(db_path, "SELECT text FROM documents WHERE url = ?", [f"{HW}headline/late"])[0]["text"].split("\n")
+
+
+# Furniture any site may have (configs/chrome.yaml), lines that credit a source, and prose
+# that shares words with the furniture.
+FURNITURE = ["Related: Harbour dredging resumes after a quiet winter", "Follow the Coastal Digest on Twitter and Facebook.",
+             "Sign up for our free weekly newsletter", "Comments", "You may also like:", "[See also: Tide tables for March]"]
+CREDITS = ["Read more at Harbour Watch", "Source: Harbour Watch", "Originally published at Harbour Watch."]
+PROSE = ["More than 200 people attended the harbour meeting.", "Share prices of the ferry company fell 3% on Monday.",
+         "The comments section of the council's website was closed.", "Related parties were not disclosed."]
+
+
+def test_generic_chrome_strips_any_sites_furniture_and_keeps_credits_and_prose(config_dir):
+    generic = Sites.load(config_dir).generic
+    kept, chrome = strip_chrome(FURNITURE + CREDITS + PROSE, None, set(), generic)
+    assert chrome == FURNITURE
+    assert kept == CREDITS + PROSE
+    # a long line is prose whatever it starts with
+    long_line = "Related: " + " ".join(["the harbour board met again on Tuesday"] * 6)
+    assert strip_chrome([long_line], None, set(), generic)[0] == [long_line]
+
+
+def test_generic_chrome_in_the_pipeline_is_recorded_and_credits_still_claim(context, db_path):
+    title, paras = article(50)
+    text = "\n".join([paras[0], FURNITURE[0], *paras[1:], FURNITURE[1], CREDITS[0]])
+    run_items([Article(url="https://unknown-site.example/a", source="t", title=title, text=text)], context)
+    doc = rows(db_path, "SELECT id, text, chrome FROM documents")[0]
+    assert FURNITURE[0] not in doc["text"] and FURNITURE[1] not in doc["text"]
+    assert json.loads(doc["chrome"]) == [FURNITURE[0], FURNITURE[1]]
+    assert all(p in doc["text"] for p in paras)
+    claims = rows(db_path, "SELECT claimed_name, evidence FROM claims")
+    assert claims == [{"claimed_name": "Harbour Watch", "evidence": CREDITS[0]}]
+
+
+def test_a_bad_generic_chrome_config_names_its_file(config_dir):
+    import pytest
+
+    from collector.sites import ConfigError
+
+    (config_dir / "chrome.yaml").write_text("patterns: ['^(unclosed']\n")
+    with pytest.raises(ConfigError, match=r"chrome\.yaml.*bad regex"):
+        Sites.load(config_dir)
+    (config_dir / "chrome.yaml").write_text("xpaths: ['//aside']\n")  # XPaths are per site
+    with pytest.raises(ConfigError, match=r"chrome\.yaml.*unknown key 'xpaths'"):
+        Sites.load(config_dir)
