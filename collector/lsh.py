@@ -198,12 +198,16 @@ class SQLiteLSH(MinHashLSH):
     # Queries see them meanwhile; the store's savepoints and rollbacks cover them too.
 
     def add(self, doc_id: int, minhash) -> None:
-        replaced = self._drop(doc_id)
+        replaced = self._pending.get(doc_id)
         self._hold(doc_id, self._rows(minhash, doc_id))
+        if replaced is not None:
+            self._log("discard", doc_id, replaced)
+        self._log("add", doc_id)
+
+    def _log(self, *entry) -> None:
+        # what the open savepoint would have to take back (see rollback_savepoint)
         if self._undo is not None:
-            if replaced is not None:
-                self._undo.append(("discard", doc_id, replaced))
-            self._undo.append(("add", doc_id))
+            self._undo.append(entry)
 
     def _hold(self, doc_id: int, rows: np.ndarray) -> None:
         self._drop(doc_id)  # never held twice
@@ -233,8 +237,7 @@ class SQLiteLSH(MinHashLSH):
         """Forget a document, given the signature it was indexed with."""
         rows = self._drop(doc_id)
         if rows is not None:
-            if self._undo is not None:
-                self._undo.append(("discard", doc_id, rows))
+            self._log("discard", doc_id, rows)
             return
         rows = [(band, bucket, doc_id) for band, bucket in self.band_keys(minhash)]
         for table in TABLES:
@@ -254,8 +257,7 @@ class SQLiteLSH(MinHashLSH):
                 self.conn.execute(
                     "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
                     chunk.ravel().tolist())
-        if self._undo is not None:
-            self._undo.append(("flush", dict(self._pending)))
+        self._log("flush", dict(self._pending))
         self._clear()
 
     def _clear(self) -> None:

@@ -115,6 +115,8 @@ class Store:
     def _index_new(self) -> None:
         """Add the batch's new documents to the full-text index (see the module docstring)."""
         ids = self._unindexed
+        if not ids:
+            return
         step = min(10_000, self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # bound parameters
         with self.db.atomic():  # all chunks or none, so a retried commit never indexes a row twice
             for start in range(0, len(ids), step):

@@ -70,7 +70,8 @@ def shingles(text: str) -> set[str]:
 
 # ``\w`` is decided character by character (alphanumeric or "_"), so blanking every other
 # character and splitting on blanks gives exactly its tokens: ASCII through one
-# bytes.translate table, the few other characters a text holds one str.replace each.
+# bytes.translate table, the few other characters a text holds by str.replace (or, when
+# there are many, one str.translate).
 _ASCII_BLANKS = bytes(b if chr(b).isalnum() or b == 0x5F else 0x20 for b in range(128)) + bytes(range(128, 256))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NON_WORD: dict[str, bool] = {}  # non-ASCII character -> not a word character
