@@ -12,7 +12,9 @@ class Article(scrapy.Item):
     text = scrapy.Field()         # plain text (dumps, JSONL); extract leaves it alone
     title = scrapy.Field()
     author = scrapy.Field()
-    published = scrapy.Field()    # ISO-8601, time of day and zone kept when known
+    published = scrapy.Field()    # as the source gives it; ISO-8601 after extract (collector.dates)
+    published_raw = scrapy.Field()  # a published value that is not a readable date, kept as written
+    page_published = scrapy.Field() # the page's own date (trafilatura), used when the source gives none
     fetched = scrapy.Field()      # ISO-8601 UTC
     redirected_from = scrapy.Field()  # crawls: URLs that redirected to ``url`` (remembered as aliases)
     first_line_is_title = scrapy.Field()  # plain-text dumps: title is the first non-chrome line

@@ -201,5 +201,21 @@ def m006_fts_per_batch(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS documents_ai")
 
 
+@migrations()
+def m009a_published_normalised(db: Database) -> None:
+    """Dates: every stored ``published`` brought to ISO-8601 (``collector.dates``); a value that
+    is not a readable date moves to ``published_raw`` and ``published`` becomes NULL."""
+    from .dates import normalize_date
+
+    # the value as written, when it is not a readable date
+    db.execute("ALTER TABLE documents ADD COLUMN published_raw TEXT")
+    rows = db.execute("SELECT id, published, language FROM documents WHERE published IS NOT NULL").fetchall()
+    for doc_id, published, language in rows:
+        value = normalize_date(published, language)
+        if value != published:
+            raw = published if value is None else None
+            db.execute("UPDATE documents SET published = ?, published_raw = ? WHERE id = ?", [value, raw, doc_id])
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -217,6 +217,7 @@ class Store:
             "title": item.get("title"),
             "author": item.get("author"),
             "published": item.get("published"),
+            "published_raw": item.get("published_raw"),
             "fetched": item.get("fetched") or utcnow(),
             "source": item.get("source"),
             "text": item["text"],

@@ -18,6 +18,7 @@ Zyte, trafilatura and fundus benchmarks with the stored text scored:
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import datetime, timezone
 
@@ -26,9 +27,12 @@ from lxml import etree
 from scrapy.exceptions import DropItem
 from trafilatura.utils import load_html
 
+from collector.dates import normalize_date
 from collector.sites import host_of, name_key
 
 from .stage import Stage
+
+logger = logging.getLogger(__name__)
 
 #: Fewer letters and digits than this is a page's leftover ("Home", "Page not found"), not
 #: an article. Counted in characters, not words: Chinese and Japanese have no spaces.
@@ -76,6 +80,20 @@ def iso_date(value: str | None) -> str | None:
     except ValueError:
         return None
     return value
+
+
+def settle_published(item) -> None:
+    """``published`` as ISO-8601 (``collector.dates``): the source's own value (a JSONL field,
+    a WARC's or a feed's date) when it has one, else the page's metadata. A value that is
+    not a readable date is kept in ``published_raw``, said once, and never compared."""
+    raw = item.get("published")
+    page = item.pop("page_published", None)
+    value = normalize_date(raw, item.get("language")) if raw not in (None, "") else None
+    if value is None and raw not in (None, ""):
+        item["published_raw"] = str(raw)
+        logger.warning("%s: published %r is not a date collector can read; stored as NULL, the value kept in"
+                       " published_raw", item.get("source") or item.get("url"), raw)
+    item["published"] = value or normalize_date(iso_date(page) or page, item.get("language"))
 
 
 def content_hash(*parts: str | None) -> str:
@@ -133,8 +151,7 @@ class ExtractPipeline(Stage):
             return item
         if html and not item.get("text"):
             self.extract(item, html)
-        else:
-            item["published"] = iso_date(item.get("published")) or item.get("published")
+        settle_published(item)
         item["text"] = (item.get("text") or "").strip()
         if len(_WORD_CHAR.findall(item["text"], 0, 4 * MIN_CHARS)) < MIN_CHARS:
             raise DropItem(f"{item.get('source') or item.get('url')}: no article text found")
@@ -162,7 +179,7 @@ class ExtractPipeline(Stage):
         item["text"] = doc.text or ""
         item["title"] = item.get("title") or doc.title
         item["author"] = item.get("author") or doc.author
-        item["published"] = iso_date(item.get("published")) or iso_date(doc.date)
+        item["page_published"] = doc.date
         item["sitename"] = item.get("sitename") or doc.sitename
         item["language"] = doc.language
         canonical = _first_url(tree, "link[@rel='canonical']/@href")
