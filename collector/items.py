@@ -27,6 +27,7 @@ class Article(scrapy.Item):
     claims = scrapy.Field()       # list of dicts: claimed_site, claimed_name, claimed_url, evidence
     signature = scrapy.Field()    # datasketch MinHash
     shingle_count = scrapy.Field()
+    shingles = scrapy.Field()     # the shingle set (sorted unique uint64 hashes), for the link stage
     doc_id = scrapy.Field()       # set by the store stage
     new_links = scrapy.Field()    # links this document added (set by the link stage)
     status = scrapy.Field()       # "new", "updated" or "unchanged" (set by the store stage)

@@ -65,6 +65,9 @@ class Store:
         self._unindexed_at_savepoint: list[int] = []
         self._learned: dict[str, set[str]] = {}
         self._site_counts: dict[str, int] = {}
+        #: Changes whenever a transaction ends or a document is rolled back: what a reader
+        #: of the database holds from before (the linker's groups) may be stale then.
+        self.generation = 0
 
     # --- transactions -------------------------------------------------------------
     def begin(self) -> None:
@@ -99,6 +102,7 @@ class Store:
             self.lsh.rollback_savepoint()
             self._in_document = False
             self._pending -= 1
+            self.generation += 1
             # whatever was indexed inside the savepoint is undone with it
             self._unindexed = self._unindexed_at_savepoint
             self._learned.clear()
@@ -110,6 +114,7 @@ class Store:
             self.lsh.flush()
             self._index_new()
             self.conn.execute("COMMIT")
+            self.generation += 1
         self._pending = 0
 
     def _index_new(self) -> None:
@@ -131,6 +136,7 @@ class Store:
         self._in_document = False
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        self.generation += 1
         self.lsh.rollback()
         self._pending = 0
         self._unindexed = []
@@ -291,6 +297,27 @@ class Store:
         cols = [c[0] for c in cur.description]
         return {r[0]: dict(zip(cols, r)) for r in cur}
 
+    def _rows_by_id(self, sql: str, ids) -> list[tuple]:
+        """``sql`` (with one ``{marks}``) over ``ids`` in chunks, below SQLite's parameter limit."""
+        ids = list(ids)
+        rows = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows += self.conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
+
+    def metadata(self, ids) -> dict[int, dict]:
+        """What deciding an origin needs of documents: no text."""
+        cols = ("id", "url", "site", "published", "fetched", "canonical_url", "sitename")
+        sql = f"SELECT {', '.join(cols)} FROM documents WHERE id IN ({{marks}})"
+        return {row[0]: dict(zip(cols, row)) for row in self._rows_by_id(sql, ids)}
+
+    def signatures(self, ids) -> dict[int, bytes]:
+        return dict(self._rows_by_id("SELECT id, signature FROM documents WHERE id IN ({marks})", ids))
+
+    def texts(self, ids) -> list[tuple[int, str]]:
+        return self._rows_by_id("SELECT id, text FROM documents WHERE id IN ({marks})", ids)
+
     def candidates(self, minhash, min_hits: int | None = None) -> list[int]:
         return self.lsh.query(minhash) if min_hits is None else self.lsh.query(minhash, min_hits)
 
@@ -362,22 +389,22 @@ class Store:
             members.update(frontier)
         return members
 
-    def links_among(self, members) -> set[tuple[int, int, str]]:
-        members = list(members)
-        marks = ",".join("?" * len(members))
-        cur = self.conn.execute(f"SELECT copy_id, origin_id, relation FROM links WHERE copy_id IN ({marks})", members)
-        return set(cur.fetchall())
+    def links_of(self, ids) -> dict[int, dict]:
+        cols = ("copy_id", "origin_id", "relation", "similarity", "containment", "evidence")
+        sql = f"SELECT {', '.join(cols)} FROM links WHERE copy_id IN ({{marks}})"
+        return {row[0]: dict(zip(cols, row)) for row in self._rows_by_id(sql, ids)}
 
-    def set_group(self, members, links: list[dict]) -> None:
-        """Replace the links of a group's members with ``links`` (one per copy)."""
+    def write_links(self, rows: list[dict], drop=()) -> None:
+        """Write these links (one per copy, replacing its old one) and remove the links of
+        ``drop`` (documents that became an origin)."""
+        if not rows and not drop:
+            return
         self.begin()
-        members = list(members)
-        marks = ",".join("?" * len(members))
-        self.conn.execute(f"DELETE FROM links WHERE copy_id IN ({marks}) OR origin_id IN ({marks})", members + members)
+        self.conn.executemany("DELETE FROM links WHERE copy_id = ?", [(d,) for d in drop])
         self.conn.executemany(
-            "INSERT INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
+            "INSERT OR REPLACE INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
             " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)",
-            links,
+            rows,
         )
 
     # --- chrome learned from repetition -----------------------------------------------

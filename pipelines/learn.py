@@ -22,7 +22,7 @@ import json
 from collector.sites import normalize_line
 
 from .clean import split_lines
-from .fingerprint import fingerprint
+from .fingerprint import minhash, shingle_hashes
 from .link import Linker
 from .stage import Stage
 
@@ -97,8 +97,10 @@ class LearnChromePipeline(Stage):
             if not stripped:
                 continue
             text = "\n".join(kept)
-            signature, shingle_count = fingerprint(text)
-            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, shingle_count, title)
-            changed.append((doc_id, signature))
-        claims = store.claims_of([doc_id for doc_id, _ in changed])
-        return sum(self.linker.link(doc_id, signature, bool(claims[doc_id])) for doc_id, signature in changed)
+            shingles = shingle_hashes(text)
+            signature = minhash(shingles)
+            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingles), title)
+            changed.append((doc_id, signature, shingles))
+        claims = store.claims_of([doc_id for doc_id, _, _ in changed])
+        return sum(self.linker.link(doc_id, signature, shingles, bool(claims[doc_id]))
+                   for doc_id, signature, shingles in changed)

@@ -1,26 +1,35 @@
 """Link: find the stored documents a new one copies (or is copied by), and decide the origin.
 
-Candidates come from the LSH index over the whole stored corpus (``collector.lsh``); each
-is verified on exact shingle sets, by Jaccard similarity J and by containment (the share of
-one document's shingles found in the other), so that an excerpt, whose J with its original
-is low, is still recognised by its containment of almost 1.
+Candidates come from the LSH index over the whole stored corpus (``collector.lsh``),
+filtered on their signatures, then verified on exact shingle sets, by Jaccard similarity J
+and by containment (the share of one document's shingles found in the other), so that an
+excerpt, whose J with its original is low, is still recognised by its containment of almost 1.
 
-A lineage group is an origin and its copies. When a document matches members of one or
-more groups, the groups merge and the origin is decided again from the evidence, in this
-order: an attribution claim, a cross-site canonical link, the earliest publication date,
-the earliest fetch (``decide_origin``). So an original that arrives after its copies
-becomes their origin then, without re-importing them.
+A lineage group is an origin and its copies. Its cost must not grow with its size: a wire
+story has a thousand copies. So a new document is verified against the origin of each
+group a candidate belongs to (and, for one article at two URLs of a site, against that
+site's first copy), not against every member; the origin is decided from the members'
+metadata (``pipelines.origin``), which the linker keeps for the groups of the open batch
+(``Group``); the links are written for what changed only, and all of a group's links are
+rewritten only when its origin (or the evidence for it) changes. Shingle sets are not
+computed twice: the fingerprint stage's set travels with the item, and sets already made are
+kept (``ShingleCache``), checked against the stored signature.
+
+When a document matches members of several groups, the groups merge and the origin is
+decided again. So an original that arrives after its copies becomes their origin then,
+without re-importing them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections import OrderedDict
 
 import numpy as np
 
-from collector.sites import Sites, host_of, name_key
+from collector.sites import Sites
 
 from .fingerprint import shingle_hashes
+from .origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
 from .stage import Stage
 
 #: A pair is linked when this share of the smaller document's shingles is in the larger.
@@ -38,6 +47,9 @@ DUPLICATE_MIN_JACCARD = 0.8
 ESTIMATE_MIN = 0.45
 #: Below this many shingles (about 12 words) containment means nothing: a caption, a stub.
 MIN_SHINGLES = 8
+#: Members of one group a new document is checked against directly when it is not like the
+#: group's origin (it may copy a copy that added text): the likeliest few, by signature.
+DIRECT_CHECKS = 3
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -68,218 +80,13 @@ def _copy_or_excerpt(copy: np.ndarray, origin: np.ndarray) -> str:
     return "excerpt" if len(copy) < EXCERPT_MAX_SIZE * len(origin) else "copy"
 
 
-# --- deciding the origin ------------------------------------------------------------------
-
-def _parse_date(value: str | None):
-    """(day, exact datetime or None) for ordering; None if unparseable."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return value, None
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).date().isoformat(), dt
+def loose_relation(copy: np.ndarray, origin: np.ndarray) -> tuple[str, float, float]:
+    """The relation of a member that joined through another copy, not like the origin itself."""
+    inter = overlap(copy, origin)
+    return _copy_or_excerpt(copy, origin), inter / (len(copy) + len(origin) - inter or 1), inter / (len(copy) or 1)
 
 
-def _bare_url(url: str | None) -> str:
-    """A URL compared loosely: no scheme, no www., no trailing slash, no query."""
-    if not url:
-        return ""
-    url = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0].rstrip("/").lower()
-    return url[4:] if url.startswith("www.") else url
-
-
-def _bare_host(url: str | None) -> str:
-    host = host_of(url) or ""
-    return host[4:] if host.startswith("www.") else host
-
-
-def _claim_targets(claim: dict, author: dict, docs: dict[int, dict], sites: Sites) -> list[int]:
-    """Members of another site that a claim of ``author`` points at: by URL, by resolved
-    site, by host, or by the name the claim uses matching a member's site name."""
-    wanted_name = name_key(claim.get("claimed_name") or "")
-    wanted_url = _bare_url(claim.get("claimed_url"))
-    wanted_host = _bare_host(claim.get("claimed_url"))
-    others = {d: doc for d, doc in docs.items() if doc["site"] != author["site"]}
-    if wanted_url:
-        # The page a URL names: the member at that URL, else one whose canonical link is its
-        # own (a repost's canonical pointing at the original does not make it the original).
-        exact = [d for d, doc in others.items() if _bare_url(doc["url"]) == wanted_url]
-        exact = exact or [
-            d for d, doc in others.items()
-            if _bare_url(doc.get("canonical_url")) == wanted_url and _bare_host(doc["canonical_url"]) == _bare_host(doc["url"])
-        ]
-        if exact:
-            return exact
-    out = []
-    for doc_id, doc in others.items():
-        if claim.get("claimed_site"):
-            if claim["claimed_site"] == doc["site"]:
-                out.append(doc_id)
-        elif wanted_host and wanted_host == _bare_host(doc["url"]):
-            out.append(doc_id)
-        elif wanted_name:
-            site = sites.get(doc["site"])
-            names = {name_key(doc["site"]), name_key(doc.get("sitename") or ""), name_key(_bare_host(doc["url"]))}
-            if site:
-                names.add(name_key(site.name))
-            if wanted_name in names:
-                out.append(doc_id)
-    return out
-
-
-def _by_claims(kind: str, docs, claims, sites) -> tuple[int, str] | None:
-    votes: dict[int, list[tuple[int, str]]] = {}
-    claimants: set[int] = set()
-    for doc_id, doc in docs.items():
-        for claim in claims.get(doc_id, []):
-            if claim["kind"] != kind:
-                continue
-            for target in _claim_targets(claim, doc, docs, sites):
-                votes.setdefault(target, []).append((doc_id, claim["evidence"]))
-                claimants.add(doc_id)
-    if not votes:
-        return None
-    # The original is claimed and claims no other member; a chain (C says B, B says A) ends at A.
-    roots = [d for d in votes if d not in claimants] or list(votes)
-    ordered = _order_by_time(roots, docs)
-    best = max(ordered, key=lambda d: (len(votes[d]), -ordered.index(d)))
-    voter, evidence = votes[best][0]
-    label = "attribution claim" if kind == "attribution" else "canonical link"
-    return best, f"{label}: #{voter} ({docs[voter]['site']}) says {evidence!r}"
-
-
-_NEVER = datetime.max.replace(tzinfo=timezone.utc)
-
-
-def _order_by_time(ids, docs) -> list[int]:
-    """Earliest publication first (by UTC day, then by time; a day without a time after the
-    timed ones of that day), then earliest fetch: the tie-break among claimed members."""
-
-    def key(d):
-        parsed = _parse_date(docs[d].get("published"))
-        if parsed is None:
-            return ("9999-99-99", _NEVER, docs[d].get("fetched") or "", d)
-        return (parsed[0], parsed[1] or _NEVER, docs[d].get("fetched") or "", d)
-
-    return sorted(ids, key=key)
-
-
-def decide_origin(docs: dict[int, dict], claims: dict[int, list[dict]], sites: Sites) -> tuple[int, str]:
-    """The group's origin and the evidence that chose it (attribution > canonical > date > fetch)."""
-    for kind in ("attribution", "canonical"):
-        decided = _by_claims(kind, docs, claims, sites)
-        if decided:
-            return decided
-    dated = {d: _parse_date(doc.get("published")) for d, doc in docs.items()}
-    dated = {d: p for d, p in dated.items() if p}
-    pool = list(docs)
-    if dated:
-        first_day = min(p[0] for p in dated.values())
-        same_day = [d for d, p in dated.items() if p[0] == first_day]
-        if len(same_day) == 1:
-            return same_day[0], f"earliest published: {docs[same_day[0]]['published']}"
-        times = [dated[d][1] for d in same_day]
-        if all(times):
-            first = min(times)
-            earliest = [d for d in same_day if dated[d][1] == first]
-            if len(earliest) == 1:
-                return earliest[0], f"earliest published: {docs[earliest[0]]['published']}"
-            same_day = earliest
-        # Same day, and the times do not order them (missing or equal): the fetch decides.
-        pool = same_day
-    best = min(pool, key=lambda d: (docs[d].get("fetched") or "", d))
-    return best, f"earliest fetched: {docs[best].get('fetched')}"
-
-
-# --- the stage ----------------------------------------------------------------------------
-
-class Linker:
-    """Links one stored document into the lineage; shared by the link and learn stages."""
-
-    def __init__(self, store, sites: Sites):
-        self.store = store
-        self.sites = sites
-
-    def link(self, doc_id: int, minhash, claims_origin: bool = False) -> int:
-        """Link ``doc_id`` (already stored and indexed); returns the number of new links.
-        A document that claims an origin is searched with one LSH band, not two: it is
-        likely a copy or an excerpt, and a short excerpt collides in few bands."""
-        candidates = set(self.store.candidates(minhash, 1 if claims_origin else None)) - {doc_id}
-        candidates = self._plausible(doc_id, minhash, candidates) if candidates else set()
-        # A claim naming a URL ties two documents whatever their share of buckets: a short
-        # excerpt ("read more at URL") can collide in too few bands.
-        candidates |= self.store.claim_partners(doc_id)
-        if not candidates:
-            return 0
-        docs = self.store.documents(candidates | {doc_id})
-        mine = shingle_hashes(docs[doc_id]["text"])
-        matched = [c for c in candidates if relate(mine, shingle_hashes(docs[c]["text"]), False)]
-        if not matched:
-            return 0
-        members = self.store.group_of(doc_id)
-        for other in matched:
-            members |= self.store.group_of(other)
-        return self.decide(members)
-
-    def _plausible(self, doc_id: int, minhash, candidates: set[int]) -> set[int]:
-        """Candidates whose signatures leave room for a link: the estimated containment
-        (from estimated Jaccard and the set sizes) reaches ``ESTIMATE_MIN``. Cheap, so the
-        exact check reads the text of only a few documents, however many share a bucket."""
-        sketches = self.store.sketches(candidates | {doc_id})
-        mine, my_count = np.asarray(minhash.hashvalues, dtype=np.uint32), sketches[doc_id][1]
-        ids = [c for c in candidates if c in sketches]
-        if not ids or not my_count:
-            return set()
-        values = np.stack([sketches[c][0] for c in ids])
-        counts = np.array([sketches[c][1] for c in ids], dtype=float)
-        jaccard = (values == mine).mean(axis=1)
-        inter = jaccard / (1 + jaccard) * (counts + my_count)
-        contained = inter / np.maximum(np.minimum(counts, my_count), 1)
-        return {c for c, est in zip(ids, contained) if est >= ESTIMATE_MIN}
-
-    def decide(self, members: set[int]) -> int:
-        """Choose the group's origin and write one link per other member."""
-        docs = self.store.documents(members)
-        claims = self.store.claims_of(members)
-        origin, evidence = decide_origin(docs, claims, self.sites)
-        sets = {d: shingle_hashes(doc["text"]) for d, doc in docs.items()}
-        links = []
-        by_site: dict[str, list[int]] = {}
-        for member in _order_by_time(members - {origin}, docs):
-            by_site.setdefault(docs[member]["site"], []).append(member)
-        for site, ids in by_site.items():
-            # One article at several URLs of a site: the first is the site's copy, the
-            # others are its duplicates (or the origin's, on the origin's own site).
-            primary = origin if site == docs[origin]["site"] else ids[0]
-            for member in ids:
-                if member != primary:
-                    related = relate(sets[member], sets[primary], True)
-                    if related and related[0] == "duplicate":
-                        links.append(_link(member, primary, related, f"same article at another URL of {site}"))
-                        continue
-                links.append(self._to_origin(member, origin, sets, docs, evidence))
-        before = self.store.links_among(members)
-        self.store.set_group(members, links)
-        after = {(l["copy_id"], l["origin_id"], l["relation"]) for l in links}
-        return len(after - before)
-
-    def _to_origin(self, member, origin, sets, docs, evidence) -> dict:
-        mine, theirs = sets[member], sets[origin]
-        related = relate(mine, theirs, docs[member]["site"] == docs[origin]["site"])
-        if related is None:
-            # Joined the group through another member, not like the origin directly: say so.
-            inter = overlap(mine, theirs)
-            related = (_copy_or_excerpt(mine, theirs), inter / (len(mine) + len(theirs) - inter or 1), inter / (len(mine) or 1))
-            evidence = f"{evidence}; related to the origin through another copy"
-        return _link(member, origin, related, evidence)
-
-
-def _link(copy_id: int, origin_id: int, related, evidence: str) -> dict:
+def link_row(copy_id: int, origin_id: int, related, evidence: str) -> dict:
     relation, jaccard, contained = related
     return {
         "copy_id": copy_id,
@@ -291,11 +98,308 @@ def _link(copy_id: int, origin_id: int, related, evidence: str) -> dict:
     }
 
 
+# --- shingle sets, computed once --------------------------------------------------------------
+
+class ShingleCache:
+    """Shingle sets of documents, by id, each with the signature it was made with: a set is
+    used again only while the stored signature is the same (another process, or a re-clean,
+    may have changed the text). Bounded: a least-recently-used set is dropped."""
+
+    def __init__(self, store, size: int = 4096):
+        self.store = store
+        self.size = size
+        self._sets: OrderedDict[int, tuple[bytes, np.ndarray]] = OrderedDict()
+
+    def put(self, doc_id: int, signature: bytes, shingles: np.ndarray) -> None:
+        self._sets[doc_id] = (signature, shingles)
+        self._sets.move_to_end(doc_id)
+        while len(self._sets) > self.size:
+            self._sets.popitem(last=False)
+
+    def get(self, ids) -> dict[int, np.ndarray]:
+        ids = list(dict.fromkeys(ids))
+        signatures = self.store.signatures(ids)
+        out, missing = {}, []
+        for doc_id in ids:
+            held = self._sets.get(doc_id)
+            if held is not None and held[0] == signatures.get(doc_id):
+                out[doc_id] = held[1]
+                self._sets.move_to_end(doc_id)
+            else:
+                missing.append(doc_id)
+        for doc_id, text in self.store.texts(missing):
+            out[doc_id] = shingle_hashes(text)
+            self.put(doc_id, signatures[doc_id], out[doc_id])
+        return out
+
+    def one(self, doc_id: int) -> np.ndarray:
+        return self.get([doc_id])[doc_id]
+
+
+# --- groups ------------------------------------------------------------------------------
+
+class Group:
+    """A lineage group as the linker holds it while a batch is open: its members' metadata
+    (never their text), the decision, and the link each copy has."""
+
+    def __init__(self, members: list[Member], links: dict[int, dict], sites: Sites):
+        self.members = {m.id: m for m in members}
+        self.links = links  # copy id -> link row, as stored
+        self.index = MemberIndex(members, sites)
+        self.claim_keys: set[tuple] = set()
+        for member in members:
+            self.claim_keys |= claim_keys(member)
+        self.decision: Decision = decide_origin(members, sites, self.index)
+
+    @property
+    def origin(self) -> Member:
+        return self.members[self.decision.origin]
+
+    def site_members(self, site: str) -> list[Member]:
+        return self.index.by_site.get(site, [])
+
+    def add(self, member: Member) -> None:
+        self.members[member.id] = member
+        self.index.add(member)
+        self.claim_keys |= claim_keys(member)
+
+
+def claim_keys(member: Member) -> set[tuple]:
+    """Every way a claim of ``member`` may name its target (see ``MemberIndex.targets``)."""
+    keys = set()
+    for claim in member.claims:
+        if claim.get("claimed_url"):
+            keys.add(("url", bare_url(claim["claimed_url"])))
+            keys.add(("host", bare_host(claim["claimed_url"])))
+        if claim.get("claimed_site"):
+            keys.add(("site", claim["claimed_site"]))
+        if claim.get("claimed_name"):
+            keys.add(("name", name_key(claim["claimed_name"])))
+    return keys
+
+
+def identity_keys(member: Member, index: MemberIndex) -> set[tuple]:
+    """Every way a claim may name ``member``."""
+    keys = {("url", bare_url(member.url)), ("site", member.site), ("host", bare_host(member.url))}
+    if member.canonical_url:
+        keys.add(("url", bare_url(member.canonical_url)))
+    keys |= {("name", name) for name in index.names(member)}
+    return keys
+
+
+class Linker:
+    """Links stored documents into the lineage; shared by the link and learn stages."""
+
+    def __init__(self, store, sites: Sites, shingles: ShingleCache | None = None):
+        self.store = store
+        self.sites = sites
+        self.shingles = shingles or ShingleCache(store)
+        self._groups: dict[int, Group] = {}  # member id -> its group, for the open batch
+        self._generation = None
+
+    # --- what the batch knows ---------------------------------------------------------
+    def _fresh(self) -> None:
+        """Forget the groups when the store committed or rolled back since they were read:
+        another writer may have changed them, or a rollback undone what they hold."""
+        generation = self.store.generation
+        if generation != self._generation:
+            self._groups.clear()
+            self._generation = generation
+
+    def _member(self, doc_id: int) -> Member:
+        row = self.store.metadata([doc_id])[doc_id]
+        return Member.from_row(row, self.store.claims_of([doc_id])[doc_id])
+
+    def group_of(self, doc_id: int) -> Group | None:
+        """The group ``doc_id`` belongs to (None for a document without links)."""
+        group = self._groups.get(doc_id)
+        if group is None:
+            ids = self.store.group_of(doc_id)
+            if len(ids) < 2:
+                return None
+            rows = self.store.metadata(ids)
+            claims = self.store.claims_of(ids)
+            members = [Member.from_row(rows[i], claims[i]) for i in ids]
+            group = Group(members, self.store.links_of(ids), self.sites)
+            for member_id in group.members:
+                self._groups[member_id] = group
+        return group
+
+    # --- linking ----------------------------------------------------------------------
+    def link(self, doc_id: int, minhash, shingles: np.ndarray, claims_origin: bool = False) -> int:
+        """Link ``doc_id`` (already stored and indexed, with this signature and shingle set);
+        returns the number of links added or changed. A document that claims an origin is
+        searched with one LSH band, not two: it is likely a copy or an excerpt, and a short
+        excerpt collides in few bands."""
+        self._fresh()
+        self.shingles.put(doc_id, _signature_bytes(minhash), shingles)
+        candidates = set(self.store.candidates(minhash, 1 if claims_origin else None)) - {doc_id}
+        ranked = self._plausible(minhash, len(shingles), candidates) if candidates else []
+        # A claim naming a URL ties two documents whatever their share of buckets: a short
+        # excerpt ("read more at URL") can collide in too few bands.
+        ranked += sorted(self.store.claim_partners(doc_id) - set(ranked))
+        current = self.group_of(doc_id)
+        matched = self._matches(doc_id, shingles, ranked, current)
+        if current is None and not matched:
+            return 0
+        member = self._member(doc_id)
+        groups = [g for g in matched if isinstance(g, Group)]
+        singles = [self._member(d) for d in matched if isinstance(d, int)]
+        if current is not None:  # a stored document changed: decide its group again
+            current.members[doc_id] = member
+            return self._rebuild([current, *groups], singles)
+        if len(groups) == 1 and not singles:
+            return self._join(groups[0], member)
+        return self._rebuild(groups, [member, *singles])
+
+    def _plausible(self, minhash, count: int, candidates: set[int]) -> list[int]:
+        """Candidates whose signatures leave room for a link, likeliest first: the estimated
+        containment (from estimated Jaccard and the set sizes) reaches ``ESTIMATE_MIN``.
+        Cheap, so the exact check reads the shingles of only a few documents."""
+        sketches = self.store.sketches(candidates)
+        ids = sorted(sketches)
+        if not ids or not count:
+            return []
+        mine = np.asarray(minhash.hashvalues, dtype=np.uint32)
+        values = np.stack([sketches[c][0] for c in ids])
+        counts = np.array([sketches[c][1] for c in ids], dtype=float)
+        jaccard = (values == mine).mean(axis=1)
+        inter = jaccard / (1 + jaccard) * (counts + count)
+        contained = inter / np.maximum(np.minimum(counts, count), 1)
+        order = np.lexsort((np.array(ids), -contained))
+        return [ids[i] for i in order if contained[i] >= ESTIMATE_MIN]
+
+    def _matches(self, doc_id: int, shingles: np.ndarray, ranked: list[int], current: Group | None) -> set:
+        """The groups (``Group``) and the documents without a group (ids) that ``doc_id``
+        is like: each group checked on its origin first, then on its likeliest candidates."""
+        found: set = set()
+        tried: dict[int, int] = {}  # id(group) -> direct checks made
+        settled: set[int] = set()   # groups already matched or not like their origin
+        for candidate in ranked:
+            group = self.group_of(candidate)
+            if group is None:
+                if relate(shingles, self.shingles.one(candidate), False):
+                    found.add(candidate)
+                continue
+            if group is current or group in found:
+                continue
+            key = id(group)
+            if key not in settled:
+                settled.add(key)
+                origin = group.decision.origin
+                if origin != doc_id and relate(shingles, self.shingles.one(origin), False):
+                    found.add(group)
+                    continue
+            if tried.get(key, 0) < DIRECT_CHECKS:
+                tried[key] = tried.get(key, 0) + 1
+                if relate(shingles, self.shingles.one(candidate), False):
+                    found.add(group)
+        return found
+
+    # --- one new member: the common case, at a cost independent of the group's size ---
+    def _join(self, group: Group, member: Member) -> int:
+        if identity_keys(member, group.index) & group.claim_keys:
+            return self._rebuild([group], [member])  # a claim in the group may name it
+        decision = decide_after_join(group.decision, group.origin, member, group.index)
+        if decision is None:
+            return self._rebuild([group], [member])
+        group.add(member)
+        self._groups[member.id] = group
+        old, group.decision = group.decision, decision
+        if decision.origin != old.origin:
+            return self._write(group, list(group.members))
+        written = self._write(group, [m.id for m in self._site_to_relate(group, member)])
+        if decision.evidence != old.evidence:
+            written += self._restate(group, old.evidence)
+        return written
+
+    def _site_to_relate(self, group: Group, member: Member) -> list[Member]:
+        """The new member, and if it became its site's first member, the site's others."""
+        if self._primary(group, member.site) is member:
+            return group.site_members(member.site)
+        return [member]
+
+    def _restate(self, group: Group, old: str) -> int:
+        """The same origin, other evidence: every link to it says so (no relation changes)."""
+        rows = []
+        for member_id, row in group.links.items():
+            if row["origin_id"] == group.decision.origin and row["evidence"].startswith(old):
+                row = {**row, "evidence": group.decision.evidence + row["evidence"][len(old):]}
+                group.links[member_id] = row
+                rows.append(row)
+        self.store.write_links(rows, [])
+        return 0  # no link is new: the relations are as they were
+
+    # --- many members: merges, late originals ---------------------------------------------
+    def _rebuild(self, groups: list[Group], newcomers: list[Member] = ()) -> int:
+        """Merge ``groups`` and ``newcomers`` into one group, decide it, relate every member."""
+        members: dict[int, Member] = {}
+        links: dict[int, dict] = {}
+        for group in groups:
+            members.update(group.members)
+            links.update(group.links)
+        for member in newcomers:
+            members[member.id] = member
+        merged = Group(list(members.values()), links, self.sites)
+        for member_id in merged.members:
+            self._groups[member_id] = merged
+        return self._write(merged, list(merged.members))
+
+    # --- writing the links -------------------------------------------------------------------
+    def _primary(self, group: Group, site: str) -> Member:
+        """The member other members of ``site`` are duplicates of: the origin on its own site,
+        else the site's earliest member."""
+        if site == group.origin.site:
+            return group.origin
+        return min(group.site_members(site), key=lambda m: m.key)
+
+    def _write(self, group: Group, ids: list[int]) -> int:
+        """Compute the link of each of ``ids`` and write the ones that changed."""
+        origin = group.origin
+        ids = [i for i in ids if i != origin.id]
+        primaries = {site: self._primary(group, site) for site in {group.members[i].site for i in ids}}
+        rows, drop = [], []
+        for start in range(0, len(ids), 1000):  # shingle sets of a chunk at a time, not the group's
+            chunk = ids[start : start + 1000]
+            sets = self.shingles.get([*chunk, origin.id, *(primaries[group.members[i].site].id for i in chunk)])
+            for member_id in chunk:
+                row = self._link_of(group, group.members[member_id], primaries, sets)
+                if group.links.get(member_id) != row:
+                    rows.append(row)
+                    group.links[member_id] = row
+        if origin.id in group.links:
+            drop.append(origin.id)
+            del group.links[origin.id]
+        self.store.write_links(rows, drop)
+        return len(rows)
+
+    def _link_of(self, group: Group, member: Member, primaries, sets) -> dict:
+        origin, evidence = group.origin, group.decision.evidence
+        primary = primaries[member.site]
+        mine = sets[member.id]
+        if primary.id != member.id:
+            # One article at several URLs of a site: the first is the site's copy, the others
+            # are its duplicates (or the origin's, on the origin's own site).
+            related = relate(mine, sets[primary.id], True)
+            if related and related[0] == "duplicate":
+                return link_row(member.id, primary.id, related, f"same article at another URL of {member.site}")
+        related = relate(mine, sets[origin.id], member.site == origin.site)
+        if related is None:
+            # Joined the group through another member, not like the origin directly: say so.
+            related = loose_relation(mine, sets[origin.id])
+            evidence = f"{evidence}; related to the origin through another copy"
+        return link_row(member.id, origin.id, related, evidence)
+
+
+def _signature_bytes(minhash) -> bytes:
+    return np.asarray(minhash.hashvalues, dtype=np.uint32).tobytes()
+
+
 class LinkPipeline(Stage):
     def __init__(self, context):
         super().__init__(context)
         self.linker = Linker(context.store, context.sites)
 
     def process(self, item):
-        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], bool(item.get("claims")))
+        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], item["shingles"], bool(item.get("claims")))
         return item

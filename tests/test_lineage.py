@@ -112,14 +112,39 @@ def test_earliest_date_keeps_time_of_day_then_fetch_decides(context, db_path):
     )
     found = origin_of(db_path, CD + "d")
     assert found["origin_url"] == MW + "d" and found["evidence"].startswith("earliest published")
-    # same day, one without a time: the day cannot order them, the fetch does
+    # same day, one without a time: it was published by the end of that day, or by its
+    # fetch if that came first
     ingest(
         context,
         doc(CD + "e", 6, published="2026-03-04", fetched="2026-03-06T00:00:00+00:00"),
         doc(MW + "e", 6, published="2026-03-04T09:30:00+00:00", fetched="2026-03-05T00:00:00+00:00"),
     )
     found = origin_of(db_path, CD + "e")
-    assert found["origin_url"] == MW + "e" and found["evidence"].startswith("earliest fetched")
+    assert found["origin_url"] == MW + "e" and found["evidence"].startswith("earliest published")
+    ingest(
+        context,
+        doc(CD + "g", 8, published="2026-03-04", fetched="2026-03-04T08:00:00+00:00"),
+        doc(MW + "g", 8, published="2026-03-04T09:30:00+00:00", fetched="2026-03-05T00:00:00+00:00"),
+    )
+    assert origin_of(db_path, MW + "g")["origin_url"] == CD + "g"
+
+
+def test_dates_in_other_formats_and_in_the_future(context, db_path):
+    """RFC 2822 is read as a date, not compared as a string; a date more than a day after
+    the fetch is not believed."""
+    ingest(
+        context,
+        doc(CD + "h", 9, published="Wed, 04 Mar 2026 09:30:00 GMT", fetched="2026-03-05T00:00:00+00:00"),
+        doc(MW + "h", 9, published="Tue, 03 Mar 2026 23:30:00 -0800", fetched="2026-03-05T00:00:00+00:00"),
+    )
+    found = rows(db_path, "SELECT origin_url, origin_published FROM lineage WHERE copy_url = ?", (CD + "h",))[0]
+    assert found == {"origin_url": MW + "h", "origin_published": "2026-03-03T23:30:00-08:00"}
+    ingest(
+        context,
+        doc(CD + "i", 10, published="2031-01-01T00:00:00+00:00", fetched="2026-03-05T00:00:00+00:00"),
+        doc(MW + "i", 10, published="2026-03-04T09:30:00+00:00", fetched="2026-03-05T00:00:00+00:00"),
+    )
+    assert origin_of(db_path, CD + "i")["origin_url"] == MW + "i"
 
 
 def test_late_arriving_original_becomes_origin(context, db_path):
