@@ -139,7 +139,10 @@ def _unique(values: np.ndarray) -> np.ndarray:
 
 def shingle_hashes(text: str) -> np.ndarray:
     """The document's shingle set: sorted unique 64-bit hashes (a short text is one shingle)."""
-    tokens = word_bytes(text)
+    return shingles_of(word_bytes(text))
+
+
+def shingles_of(tokens: list[bytes]) -> np.ndarray:
     if not tokens:
         return np.empty(0, dtype=np.uint64)
     word_hashes = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
@@ -153,6 +156,20 @@ def shingle_hashes(text: str) -> np.ndarray:
             for k in range(SHINGLE_SIZE):
                 combined += word_hashes[k : k + n] * _POWERS[k]
         return _unique(_fmix64(combined))
+
+
+_NUMBER = re.compile(rb"[^ ]*[0-9][^ ]*")
+
+
+def number_hashes(text: str) -> np.ndarray:
+    return numbers_of(word_bytes(text))
+
+
+def numbers_of(tokens: list[bytes]) -> np.ndarray:
+    """The distinct tokens that hold a digit (figures, dates, scores, times), hashed: what a
+    template fills in differently each time and a copy keeps (``pipelines.link.figures_agree``)."""
+    joined = b" ".join(tokens)
+    return np.unique(np.fromiter(map(zlib.crc32, _NUMBER.findall(joined)), dtype=np.uint32))
 
 
 def _identity(value):
@@ -197,6 +214,7 @@ class FingerprintPipeline(Stage):
 
     def process(self, item):
         # The shingle set travels with the item: the link stage verifies candidates on it.
-        item["shingles"] = shingle_hashes(item["text"])
+        tokens = word_bytes(item["text"])
+        item["shingles"], item["numbers"] = shingles_of(tokens), numbers_of(tokens)
         item["signature"], item["shingle_count"] = minhash(item["shingles"]), len(item["shingles"])
         return item

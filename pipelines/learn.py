@@ -22,8 +22,8 @@ import json
 from collector.sites import normalize_line
 
 from .clean import split_lines
-from .fingerprint import minhash, shingle_hashes
-from .link import Linker
+from .fingerprint import minhash
+from .link import Linker, Text
 from .stage import Stage
 
 LEARN_MIN_DOCUMENTS = 3
@@ -97,9 +97,9 @@ class LearnChromePipeline(Stage):
             if not stripped:
                 continue
             text = "\n".join(kept)
-            shingles = shingle_hashes(text)
-            signature = minhash(shingles)
-            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingles), title)
+            shingles = Text.of(text)
+            signature = minhash(shingles.shingles)
+            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingles.shingles), title)
             changed.append((doc_id, signature, shingles))
         claims = store.claims_of([doc_id for doc_id, _, _ in changed])
         return sum(self.linker.link(doc_id, signature, shingles, bool(claims[doc_id]))

@@ -23,12 +23,13 @@ without re-importing them.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import NamedTuple
 
 import numpy as np
 
 from collector.sites import Sites
 
-from .fingerprint import shingle_hashes
+from .fingerprint import numbers_of, shingles_of, word_bytes
 from .origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
 from .stage import Stage
 
@@ -50,6 +51,42 @@ MIN_SHINGLES = 8
 #: Members of one group a new document is checked against directly when it is not like the
 #: group's origin (it may copy a copy that added text): the likeliest few, by signature.
 DIRECT_CHECKS = 3
+
+
+#: Documents made from one template (press releases, weather and market reports from one
+#: generator) share most of their words and differ in their figures; a copy keeps its
+#: original's figures, an excerpt a part of them. So two documents that both hold at least
+#: ``FIGURES_MIN`` distinct tokens with a digit are related only if at least ``FIGURES_SHARE``
+#: of the smaller one's are in the other (measured: bench/lineage_families.py, ``traps``).
+FIGURES_MIN = 3
+FIGURES_SHARE = 0.5
+
+
+class Text(NamedTuple):
+    """What linking compares of a document: its shingle set and its figures."""
+
+    shingles: np.ndarray
+    numbers: np.ndarray
+
+    @classmethod
+    def of(cls, text: str) -> "Text":
+        tokens = word_bytes(text)
+        return cls(shingles_of(tokens), numbers_of(tokens))
+
+
+def figures_agree(a: Text, b: Text) -> bool:
+    small, large = (a, b) if len(a.shingles) <= len(b.shingles) else (b, a)
+    if len(small.numbers) < FIGURES_MIN or len(large.numbers) < FIGURES_MIN:
+        return True
+    shared = np.intersect1d(small.numbers, large.numbers, assume_unique=True).size
+    return shared >= FIGURES_SHARE * len(small.numbers)
+
+
+def related(copy: Text, origin: Text, same_site: bool) -> tuple[str, float, float] | None:
+    """``relate`` on the shingle sets, for documents whose figures agree."""
+    if not figures_agree(copy, origin):
+        return None
+    return relate(copy.shingles, origin.shingles, same_site)
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -108,15 +145,15 @@ class ShingleCache:
     def __init__(self, store, size: int = 4096):
         self.store = store
         self.size = size
-        self._sets: OrderedDict[int, tuple[bytes, np.ndarray]] = OrderedDict()
+        self._sets: OrderedDict[int, tuple[bytes, Text]] = OrderedDict()
 
-    def put(self, doc_id: int, signature: bytes, shingles: np.ndarray) -> None:
+    def put(self, doc_id: int, signature: bytes, shingles: "Text") -> None:
         self._sets[doc_id] = (signature, shingles)
         self._sets.move_to_end(doc_id)
         while len(self._sets) > self.size:
             self._sets.popitem(last=False)
 
-    def get(self, ids) -> dict[int, np.ndarray]:
+    def get(self, ids) -> dict[int, "Text"]:
         ids = list(dict.fromkeys(ids))
         signatures = self.store.signatures(ids)
         out, missing = {}, []
@@ -128,11 +165,11 @@ class ShingleCache:
             else:
                 missing.append(doc_id)
         for doc_id, text in self.store.texts(missing):
-            out[doc_id] = shingle_hashes(text)
+            out[doc_id] = Text.of(text)
             self.put(doc_id, signatures[doc_id], out[doc_id])
         return out
 
-    def one(self, doc_id: int) -> np.ndarray:
+    def one(self, doc_id: int) -> "Text":
         return self.get([doc_id])[doc_id]
 
 
@@ -226,7 +263,7 @@ class Linker:
         return group
 
     # --- linking ----------------------------------------------------------------------
-    def link(self, doc_id: int, minhash, shingles: np.ndarray, claims_origin: bool = False) -> int:
+    def link(self, doc_id: int, minhash, shingles: Text, claims_origin: bool = False) -> int:
         """Link ``doc_id`` (already stored and indexed, with this signature and shingle set);
         returns the number of links added or changed. A document that claims an origin is
         searched with one LSH band, not two: it is likely a copy or an excerpt, and a short
@@ -234,7 +271,7 @@ class Linker:
         self._fresh()
         self.shingles.put(doc_id, _signature_bytes(minhash), shingles)
         candidates = set(self.store.candidates(minhash, 1 if claims_origin else None)) - {doc_id}
-        ranked = self._plausible(minhash, len(shingles), candidates) if candidates else []
+        ranked = self._plausible(minhash, len(shingles.shingles), candidates) if candidates else []
         # A claim naming a URL ties two documents whatever their share of buckets: a short
         # excerpt ("read more at URL") can collide in too few bands.
         ranked += sorted(self.store.claim_partners(doc_id) - set(ranked))
@@ -269,7 +306,7 @@ class Linker:
         order = np.lexsort((np.array(ids), -contained))
         return [ids[i] for i in order if contained[i] >= ESTIMATE_MIN]
 
-    def _matches(self, doc_id: int, shingles: np.ndarray, ranked: list[int], current: Group | None) -> set:
+    def _matches(self, doc_id: int, shingles: Text, ranked: list[int], current: Group | None) -> set:
         """The groups (``Group``) and the documents without a group (ids) that ``doc_id``
         is like: each group checked on its origin first, then on its likeliest candidates."""
         found: set = set()
@@ -278,7 +315,7 @@ class Linker:
         for candidate in ranked:
             group = self.group_of(candidate)
             if group is None:
-                if relate(shingles, self.shingles.one(candidate), False):
+                if related(shingles, self.shingles.one(candidate), False):
                     found.add(candidate)
                 continue
             if group is current or group in found:
@@ -287,12 +324,12 @@ class Linker:
             if key not in settled:
                 settled.add(key)
                 origin = group.decision.origin
-                if origin != doc_id and relate(shingles, self.shingles.one(origin), False):
+                if origin != doc_id and related(shingles, self.shingles.one(origin), False):
                     found.add(group)
                     continue
             if tried.get(key, 0) < DIRECT_CHECKS:
                 tried[key] = tried.get(key, 0) + 1
-                if relate(shingles, self.shingles.one(candidate), False):
+                if related(shingles, self.shingles.one(candidate), False):
                     found.add(group)
         return found
 
@@ -380,15 +417,15 @@ class Linker:
         if primary.id != member.id:
             # One article at several URLs of a site: the first is the site's copy, the others
             # are its duplicates (or the origin's, on the origin's own site).
-            related = relate(mine, sets[primary.id], True)
-            if related and related[0] == "duplicate":
-                return link_row(member.id, primary.id, related, f"same article at another URL of {member.site}")
-        related = relate(mine, sets[origin.id], member.site == origin.site)
-        if related is None:
+            found = related(mine, sets[primary.id], True)
+            if found and found[0] == "duplicate":
+                return link_row(member.id, primary.id, found, f"same article at another URL of {member.site}")
+        found = related(mine, sets[origin.id], member.site == origin.site)
+        if found is None:
             # Joined the group through another member, not like the origin directly: say so.
-            related = loose_relation(mine, sets[origin.id])
+            found = loose_relation(mine.shingles, sets[origin.id].shingles)
             evidence = f"{evidence}; related to the origin through another copy"
-        return link_row(member.id, origin.id, related, evidence)
+        return link_row(member.id, origin.id, found, evidence)
 
 
 def _signature_bytes(minhash) -> bytes:
@@ -401,5 +438,6 @@ class LinkPipeline(Stage):
         self.linker = Linker(context.store, context.sites)
 
     def process(self, item):
-        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], item["shingles"], bool(item.get("claims")))
+        text = Text(item["shingles"], item["numbers"])
+        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], text, bool(item.get("claims")))
         return item
