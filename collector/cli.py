@@ -254,6 +254,20 @@ def schedule(obj, sites, overrides, max_crawls):
 
 
 @main.command()
+@click.pass_obj
+def refingerprint(obj):
+    """Fingerprint Chinese, Japanese, Thai... documents by characters (once, after upgrading)."""
+    from .refingerprint import refingerprint as run
+    from .sites import Sites
+
+    try:
+        done = run(obj["db"], Sites.load(obj["config"]))
+    except (ConfigError, StoreError) as exc:
+        _fail(str(exc), 2)
+    err.print(f"re-fingerprinted {done['documents']} documents, {done['links']} links added or changed")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, help="Port to listen on.")
 @click.pass_obj

@@ -35,6 +35,8 @@ by band in key order, writing each page of the big table once for all of them.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from itertools import chain
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -174,7 +176,7 @@ class SQLiteLSH(MinHashLSH):
             f"SELECT doc_id FROM (SELECT doc_id FROM {table} WHERE band = ? AND bucket = ? LIMIT {BUCKET_READ_MAX})"
             for _ in range(self.b) for table in TABLES
         ]
-        self._query_sql = f"SELECT doc_id FROM ({' UNION ALL '.join(reads)}) GROUP BY doc_id HAVING count(*) >= ?"
+        self._query_sql = f"SELECT doc_id, count(*) FROM ({' UNION ALL '.join(reads)}) GROUP BY doc_id HAVING count(*) >= ?"
 
     def _buckets(self, minhash) -> np.ndarray:
         """Each band's bucket: the same key as datasketch's ``_H`` of the band, read as one
@@ -315,15 +317,16 @@ class SQLiteLSH(MinHashLSH):
         return moved
 
     def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
+        return list(self.query_hits(minhash, min_hits))
+
+    def query_hits(self, minhash, min_hits: int = MIN_BAND_HITS) -> dict[int, int]:
+        """Documents sharing at least ``min_hits`` bands with ``minhash``: id -> bands shared."""
         rows = self._rows(minhash)
         keys = np.repeat(rows, len(TABLES), axis=0).ravel().tolist()  # (band, bucket) per read
-        found = [r[0] for r in self.conn.execute(self._query_sql, [*keys, min_hits])]
+        found = dict(self.conn.execute(self._query_sql, [*keys, min_hits]).fetchall())
         if self._pending:  # a held document is in neither table: its hits are all here
-            hits: dict[int, int] = {}
-            for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist()):
-                held = table.get(bucket)
-                if held is not None:
-                    for doc_id in held[:BUCKET_READ_MAX] if type(held) is list else (held,):
-                        hits[doc_id] = hits.get(doc_id, 0) + 1
-            found += [doc_id for doc_id, n in hits.items() if n >= min_hits]
+            held = [table.get(bucket) for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist())]
+            hits = Counter(chain.from_iterable(
+                h[:BUCKET_READ_MAX] if type(h) is list else (h,) for h in held if h is not None))
+            found.update((doc_id, n) for doc_id, n in hits.items() if n >= min_hits)
         return found

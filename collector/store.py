@@ -37,7 +37,8 @@ def utcnow() -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS):
+    def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS,
+                 old_tokens: bool = False):
         self.path = str(path)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -55,7 +56,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.db = Database(self.conn)
         migrate(self.db)
-        self._check_fingerprint()
+        self._check_fingerprint(old_tokens)
         self.lsh = SQLiteLSH(self.conn)
         self.batch_size = max(1, batch_size)
         self.recent_documents = max(0, recent_documents)
@@ -163,17 +164,44 @@ class Store:
         return moved
 
     # --- set-up ---------------------------------------------------------------------
-    def _check_fingerprint(self) -> None:
+    def _check_fingerprint(self, old_tokens: bool = False) -> None:
         stored = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM fingerprint_params")}
         wanted = {k: str(v) for k, v in FINGERPRINT.items()}
         if not stored:
-            with self.db.atomic():
-                self.conn.executemany("INSERT INTO fingerprint_params VALUES (?, ?)", wanted.items())
+            self.save_fingerprint_params()
+        elif stored.get("tokens") != wanted["tokens"] and {**stored, "tokens": wanted["tokens"]} == wanted:
+            # Only the tokenizer changed: words are cut as before, so only documents in a
+            # script written without spaces have other shingles now.
+            if not self.spaceless_documents(limit=1):
+                self.save_fingerprint_params()
+            elif not old_tokens:
+                raise StoreError(
+                    f"{self.path}: documents in scripts written without spaces (Chinese, Japanese, Thai...) were "
+                    "fingerprinted by words; run `collector refingerprint` once to fingerprint them by characters"
+                )
         elif stored != wanted:
             raise StoreError(
                 f"{self.path}: signatures were made with {stored}, this version makes {wanted}; "
                 "use a new database or re-import"
             )
+
+    def save_fingerprint_params(self) -> None:
+        with self.db.atomic():
+            self.conn.execute("DELETE FROM fingerprint_params")
+            self.conn.executemany("INSERT INTO fingerprint_params VALUES (?, ?)",
+                                  [(k, str(v)) for k, v in FINGERPRINT.items()])
+
+    def spaceless_documents(self, limit: int | None = None) -> list[int]:
+        """Documents whose text holds a character of a script written without spaces."""
+        from pipelines.fingerprint import _HAS_SPACELESS
+
+        found = []
+        for doc_id, text in self.conn.execute("SELECT id, text FROM documents"):
+            if not text.isascii() and _HAS_SPACELESS.search(text):
+                found.append(doc_id)
+                if limit and len(found) >= limit:
+                    break
+        return found
 
     def sync_sites(self, sites) -> None:
         rows = [
@@ -318,8 +346,9 @@ class Store:
     def texts(self, ids) -> list[tuple[int, str]]:
         return self._rows_by_id("SELECT id, text FROM documents WHERE id IN ({marks})", ids)
 
-    def candidates(self, minhash, min_hits: int | None = None) -> list[int]:
-        return self.lsh.query(minhash) if min_hits is None else self.lsh.query(minhash, min_hits)
+    def candidates(self, minhash, min_hits: int | None = None) -> dict[int, int]:
+        """Documents that share LSH bands with ``minhash``: id -> bands shared."""
+        return self.lsh.query_hits(minhash) if min_hits is None else self.lsh.query_hits(minhash, min_hits)
 
     def claim_partners(self, doc_id: int) -> set[int]:
         """Documents tied to this one by a claim naming a URL: the ones it claims to come

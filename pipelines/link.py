@@ -78,8 +78,7 @@ def figures_agree(a: Text, b: Text) -> bool:
     small, large = (a, b) if len(a.shingles) <= len(b.shingles) else (b, a)
     if len(small.numbers) < FIGURES_MIN or len(large.numbers) < FIGURES_MIN:
         return True
-    shared = np.intersect1d(small.numbers, large.numbers, assume_unique=True).size
-    return shared >= FIGURES_SHARE * len(small.numbers)
+    return overlap(small.numbers, large.numbers) >= FIGURES_SHARE * len(small.numbers)
 
 
 def related(copy: Text, origin: Text, same_site: bool) -> tuple[str, float, float] | None:
@@ -90,8 +89,15 @@ def related(copy: Text, origin: Text, same_site: bool) -> tuple[str, float, floa
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
-    """Shingles two sets (sorted unique hash arrays) share."""
-    return int(np.intersect1d(a, b, assume_unique=True).size)
+    """Shingles two sets (sorted unique hash arrays) share: each of the smaller looked up in
+    the larger by binary search, cheaper than intersecting (which sorts both again)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return int(np.count_nonzero(b[at] == a))
 
 
 def relate(copy: np.ndarray, origin: np.ndarray, same_site: bool) -> tuple[str, float, float] | None:
@@ -270,7 +276,9 @@ class Linker:
         excerpt collides in few bands."""
         self._fresh()
         self.shingles.put(doc_id, _signature_bytes(minhash), shingles)
-        candidates = set(self.store.candidates(minhash, 1 if claims_origin else None)) - {doc_id}
+        hits = self.store.candidates(minhash, 1 if claims_origin else None)
+        hits.pop(doc_id, None)
+        candidates = self._few_per_group(hits)
         ranked = self._plausible(minhash, len(shingles.shingles), candidates) if candidates else []
         # A claim naming a URL ties two documents whatever their share of buckets: a short
         # excerpt ("read more at URL") can collide in too few bands.
@@ -288,6 +296,21 @@ class Linker:
         if len(groups) == 1 and not singles:
             return self._join(groups[0], member)
         return self._rebuild(groups, [member, *singles])
+
+    def _few_per_group(self, hits: dict[int, int]) -> set[int]:
+        """The candidates worth a look: of a group already known, the few that share the most
+        bands (``_matches`` checks a group on its origin and ``DIRECT_CHECKS`` members at
+        most); every other candidate."""
+        kept, per_group = set(), {}
+        for doc_id in sorted(hits, key=lambda d: (-hits[d], d)):
+            group = self._groups.get(doc_id)
+            if group is not None:
+                seen = per_group.get(id(group), 0)
+                if seen > DIRECT_CHECKS:
+                    continue
+                per_group[id(group)] = seen + 1
+            kept.add(doc_id)
+        return kept
 
     def _plausible(self, minhash, count: int, candidates: set[int]) -> list[int]:
         """Candidates whose signatures leave room for a link, likeliest first: the estimated

@@ -1,0 +1,44 @@
+"""Fingerprint stored documents again after the tokenizer changed (``collector refingerprint``).
+
+Only documents in a script written without spaces get other shingles from the character
+tokenizer (``pipelines.fingerprint.SPACELESS``); each gets its new signature, LSH rows and
+links, in batches, so an interrupted run is simply run again.
+"""
+
+from __future__ import annotations
+
+from pipelines.fingerprint import minhash
+from pipelines.link import Linker, Text
+
+from .sites import Sites
+from .store import Store
+
+
+def refingerprint(db_path: str, sites: Sites, batch: int = 1000) -> dict:
+    store = Store(db_path, old_tokens=True)
+    try:
+        store.sync_sites(sites)
+        linker = Linker(store, sites)
+        ids = store.spaceless_documents()
+        links = 0
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            docs = store.documents(chunk)
+            claims = store.claims_of(chunk)
+            for doc_id in chunk:
+                doc = docs[doc_id]
+                text = Text.of(doc["text"])
+                signature = minhash(text.shingles)
+                store.replace_text(doc_id, doc["text"], _chrome(doc["chrome"]), signature, len(text.shingles), doc["title"])
+                links += linker.link(doc_id, signature, text, bool(claims[doc_id]))
+            store.commit()
+        store.save_fingerprint_params()
+        return {"documents": len(ids), "links": links}
+    finally:
+        store.close()
+
+
+def _chrome(value: str) -> list[str]:
+    import json
+
+    return json.loads(value or "[]")
