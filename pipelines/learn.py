@@ -49,7 +49,7 @@ def article_key(lines: list[str]) -> int:
 class LearnChromePipeline(Stage):
     def __init__(self, context):
         super().__init__(context)
-        self.linker = Linker(context.store, context.sites)
+        self.linker = Linker.for_store(context.store, context.sites)
 
     def process(self, item):
         store, site = self.context.store, item["site"]

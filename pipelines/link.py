@@ -22,6 +22,7 @@ without re-importing them.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -231,7 +232,19 @@ def identity_keys(member: Member, index: MemberIndex) -> set[tuple]:
 
 
 class Linker:
-    """Links stored documents into the lineage; shared by the link and learn stages."""
+    """Links stored documents into the lineage; one per store, shared by the link and learn
+    stages (``for_store``), so both see the same groups and shingle sets."""
+
+    _by_store: "weakref.WeakKeyDictionary" = None
+
+    @classmethod
+    def for_store(cls, store, sites: Sites) -> "Linker":
+        if cls._by_store is None:
+            cls._by_store = weakref.WeakKeyDictionary()
+        linker = cls._by_store.get(store)
+        if linker is None or linker.sites is not sites:
+            linker = cls._by_store[store] = cls(store, sites)
+        return linker
 
     def __init__(self, store, sites: Sites, shingles: ShingleCache | None = None):
         self.store = store
@@ -458,7 +471,7 @@ def _signature_bytes(minhash) -> bytes:
 class LinkPipeline(Stage):
     def __init__(self, context):
         super().__init__(context)
-        self.linker = Linker(context.store, context.sites)
+        self.linker = Linker.for_store(context.store, context.sites)
 
     def process(self, item):
         text = Text(item["shingles"], item["numbers"])

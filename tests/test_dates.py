@@ -63,3 +63,34 @@ def test_random_moments_round_trip_through_every_format():
             value = normalize_date(text)
             assert value is not None, text
             assert moment(value)[1] == when, (text, value)
+
+
+def test_jsonl_dates_are_normalised_and_an_unreadable_one_is_kept_raw_and_said(tmp_path, config_dir):
+    import json
+    import sqlite3
+
+    from conftest import run_cli
+    from textgen import article
+
+    title, paras = article(3)
+    text = "\n".join(paras)
+    lines = [
+        {"url": "https://morningwire.example/late", "text": text, "published": "Wed, 04 Mar 2026 09:30:00 GMT"},
+        {"url": "https://coastaldigest.example/early", "text": text, "published": "Tue, 03 Mar 2026 23:30:00 -0800"},
+        {"url": "https://harbourwatch.example/odd", "text": text + "\nA last line.", "published": "the ides of March"},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    db = tmp_path / "t.db"
+    result = run_cli("import", path, db=db, config=config_dir)
+    warnings = [line for line in result.stderr.splitlines() if "the ides of March" in line]
+    assert len(warnings) == 1 and "published_raw" in warnings[0] and "in.jsonl" in warnings[0]
+    conn = sqlite3.connect(db)
+    stored = dict(conn.execute("SELECT url, published FROM documents"))
+    raw = dict(conn.execute("SELECT url, published_raw FROM documents"))
+    assert stored == {"https://morningwire.example/late": "2026-03-04T09:30:00+00:00",
+                      "https://coastaldigest.example/early": "2026-03-03T23:30:00-08:00",
+                      "https://harbourwatch.example/odd": None}
+    assert raw["https://harbourwatch.example/odd"] == "the ides of March"
+    origin = conn.execute("SELECT origin_url FROM lineage WHERE copy_url = 'https://morningwire.example/late'").fetchone()
+    assert origin == ("https://coastaldigest.example/early",)

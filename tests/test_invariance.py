@@ -80,3 +80,63 @@ def test_order_and_batch_size_do_not_change_the_lineage(items, shuffle, batch):
     shuffled = list(items)
     shuffle.shuffle(shuffled)
     assert lineage(shuffled, batch) == expected
+
+
+def wire_story(story: int, copies: int, start: datetime) -> list[Article]:
+    title, paras = article(story, paragraphs=5)
+    items = []
+    for i in range(copies + 1):
+        url = f"https://site{i}.example/{story}"
+        body = paras if i == 0 else [*paras[:-1], f"{paras[-1]} (copy {i} of story {story})"]
+        when = start + timedelta(minutes=7 * i)
+        items.append(Article(url=url, source=url, title=title, text="\n".join(body),
+                             published=when.isoformat(), fetched=(when + timedelta(hours=1)).isoformat()))
+    return items
+
+
+def test_two_big_groups_merge_into_one_with_the_earliest_origin():
+    """Two wire stories, each with its copies, then a round-up carrying both: one group,
+    whose origin is the earlier story's original, the same whatever the order."""
+    a = wire_story(101, 60, datetime(2026, 3, 4, 8, tzinfo=timezone.utc))
+    b = wire_story(102, 60, datetime(2026, 3, 4, 6, tzinfo=timezone.utc))
+    roundup_url = "https://roundup.example/both"
+    roundup = Article(url=roundup_url, source=roundup_url, title="Round-up", text=a[0]["text"] + "\n" + b[0]["text"],
+                      published="2026-03-05T00:00:00+00:00", fetched="2026-03-05T01:00:00+00:00")
+    first = lineage([*a, *b, roundup], 1000)
+    origins = {origin for _, origin, _ in first}
+    assert origins == {"https://site0.example/102"}
+    assert len(first) == 2 * 61 + 1 - 1  # every document but the origin is linked to it
+    shuffled = [*a, *b, roundup]
+    random.Random(5).shuffle(shuffled)
+    assert lineage(shuffled, 7) == first
+
+
+def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypatch):
+    """The fingerprint stage's shingle set travels with the item to the link stage, and the
+    linker keeps the sets it has seen: no text is shingled twice in a run."""
+    import pipelines.fingerprint as fingerprint
+    import pipelines.link as link
+    from collector.ingest import import_paths
+
+    calls = {"fingerprint": 0, "link": 0, "again": 0}
+    seen = set()
+    original = fingerprint.shingles_of
+
+    def counted(stage):
+        def shingles_of(tokens):
+            calls[stage] += 1
+            key = hash(tuple(tokens))
+            calls["again"] += stage == "link" and key in seen  # a text already shingled
+            seen.add(key)
+            return original(tokens)
+        return shingles_of
+
+    monkeypatch.setattr(fingerprint, "shingles_of", counted("fingerprint"))
+    monkeypatch.setattr(link, "shingles_of", counted("link"))
+    context = Context({"COLLECTOR_DB": str(tmp_path / "t.db"), "COLLECTOR_CONFIG": str(REPO / "examples" / "configs")})
+    summary = import_paths([REPO / "examples" / "corpus"], context, workers=1)
+    context.close()
+    assert summary.new > 10 and summary.new_links > 5
+    # every document was fingerprinted once; the linker shingled only texts that learned
+    # chrome changed (the learn stage's re-clean), never one that was shingled before
+    assert calls["fingerprint"] == summary.new and calls["again"] == 0
