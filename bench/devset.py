@@ -607,6 +607,15 @@ class Builder:
 NAV = ["Home", "World", "Politics", "Business", "Opinion", "Sport"]
 
 
+def _fetched_after(doc) -> str:
+    """A WARC record is written when its page was fetched, some hours after it was published
+    (a page cannot be fetched before it exists: collector does not believe such a date)."""
+    if not doc.published_utc:
+        return "2026-01-01T00:00:00Z"
+    when = datetime.fromisoformat(doc.published_utc) + timedelta(hours=3)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def template_lines(site: SiteSpec) -> list[str]:
     return [f"© 2025 {site.name}. All rights reserved.", f"More from {site.name}", "Share on Facebook | Share on X | Email"]
 
@@ -701,7 +710,7 @@ def write_files(docs: list[Doc], sites: dict[str, SiteSpec], root: Path) -> None
                     headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
                     record = writer.create_warc_record(
                         doc.url, "response", payload=io.BytesIO(payload), http_headers=headers,
-                        warc_headers_dict={"WARC-Date": doc.fetched or "2026-01-01T00:00:00Z"},
+                        warc_headers_dict={"WARC-Date": doc.fetched or _fetched_after(doc)},
                     )
                     writer.write_record(record)
                     doc.source = f"{path} record {n}"

@@ -695,7 +695,7 @@ if _target:
     _Stage.process_item = _timed_process_item
     _wrap(_store.Store, "__init__", "store:open", first="store_open")
     for _name in ("save_document", "commit", "close", "candidates", "sketches", "documents", "claim_partners",
-                  "group_of", "set_group", "links_among", "claims_of", "has_content", "find_url", "record_sightings",
+                  "group_of", "write_links", "links_of", "metadata", "claims_of", "has_content", "find_url", "record_sightings",
                   "sighting_counts", "site_document_count", "learned_chrome", "sync_sites", "signature", "merge_index"):
         _wrap(_store.Store, _name, "store:" + _name)
     _wrap(_lsh.SQLiteLSH, "add", "lsh:add")
