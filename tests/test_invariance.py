@@ -115,7 +115,7 @@ def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypa
     """The fingerprint stage's shingle set travels with the item to the link stage, and the
     linker keeps the sets it has seen: no text is shingled twice in a run."""
     import pipelines.fingerprint as fingerprint
-    import pipelines.link as link
+    import pipelines.similarity as similarity
     from collector.ingest import import_paths
 
     calls = {"fingerprint": 0, "link": 0, "again": 0}
@@ -132,7 +132,7 @@ def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypa
         return shingles_of
 
     monkeypatch.setattr(fingerprint, "shingles_of", counted("fingerprint"))
-    monkeypatch.setattr(link, "shingles_of", counted("link"))
+    monkeypatch.setattr(similarity, "shingles_of", counted("link"))
     context = Context({"COLLECTOR_DB": str(tmp_path / "t.db"), "COLLECTOR_CONFIG": str(REPO / "examples" / "configs")})
     summary = import_paths([REPO / "examples" / "corpus"], context, workers=1)
     context.close()
