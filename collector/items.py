@@ -28,7 +28,6 @@ class Article(scrapy.Item):
     signature = scrapy.Field()    # datasketch MinHash
     shingle_count = scrapy.Field()
     shingles = scrapy.Field()     # the shingle set (sorted unique uint64 hashes), for the link stage
-    numbers = scrapy.Field()      # hashes of its tokens holding a digit, for the link stage
     doc_id = scrapy.Field()       # set by the store stage
     new_links = scrapy.Field()    # links this document added (set by the link stage)
     status = scrapy.Field()       # "new", "updated" or "unchanged" (set by the store stage)

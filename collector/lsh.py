@@ -34,6 +34,7 @@ by band in key order, writing each page of the big table once for all of them.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections import Counter
 from itertools import chain
@@ -169,14 +170,9 @@ class SQLiteLSH(MinHashLSH):
         # per band, bucket -> doc_id (or a list of them: buckets rarely collide within a batch)
         self._pending_buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self.b)]
         self._undo: list[tuple] | None = None  # what to take back if the open savepoint rolls back
-        # A document's rows are in one table or the other, never both (``add`` writes the
-        # recent table after ``discard`` has emptied both; ``merge`` moves rows). Each bucket
-        # is read up to ``BUCKET_READ_MAX`` rows per table: one sub-select per band and table.
-        reads = [
-            f"SELECT doc_id FROM (SELECT doc_id FROM {table} WHERE band = ? AND bucket = ? LIMIT {BUCKET_READ_MAX})"
-            for _ in range(self.b) for table in TABLES
-        ]
-        self._query_sql = f"SELECT doc_id, count(*) FROM ({' UNION ALL '.join(reads)}) GROUP BY doc_id HAVING count(*) >= ?"
+        # Buckets known to hold more than BUCKET_READ_MAX documents: read row-limited (see
+        # ``query_hits``); every other bucket is read whole, by a faster join.
+        self._big: set[tuple[int, int]] = set()
 
     def _buckets(self, minhash) -> np.ndarray:
         """Each band's bucket: the same key as datasketch's ``_H`` of the band, read as one
@@ -320,13 +316,49 @@ class SQLiteLSH(MinHashLSH):
         return list(self.query_hits(minhash, min_hits))
 
     def query_hits(self, minhash, min_hits: int = MIN_BAND_HITS) -> dict[int, int]:
-        """Documents sharing at least ``min_hits`` bands with ``minhash``: id -> bands shared."""
-        rows = self._rows(minhash)
-        keys = np.repeat(rows, len(TABLES), axis=0).ravel().tolist()  # (band, bucket) per read
-        found = dict(self.conn.execute(self._query_sql, [*keys, min_hits]).fetchall())
+        """Documents sharing at least ``min_hits`` bands with ``minhash``: id -> bands shared.
+
+        Most buckets hold a document or two and are read by one join over the 64 keys. A bucket
+        found to hold more than ``BUCKET_READ_MAX`` (the copies of a big story) is remembered
+        and from then on read up to that many rows, by a sub-select of its own."""
+        keys = [tuple(pair) for pair in self._rows(minhash).tolist()]
+        small = [key for key in keys if key not in self._big]
+        big = [key for key in keys if key in self._big]
+        hits: Counter = Counter()
+        if small:
+            found = self.conn.execute(_join_sql(len(small)), list(chain.from_iterable(small))).fetchall()
+            hits.update(dict(found))
+            if len(found) > 4 * BUCKET_READ_MAX:
+                self._big.update(self.conn.execute(_big_sql(len(small)), list(chain.from_iterable(small))))
+        if big:
+            hits.update(dict(self.conn.execute(_capped_sql(len(big)), list(chain.from_iterable(big)))))
         if self._pending:  # a held document is in neither table: its hits are all here
-            held = [table.get(bucket) for table, bucket in zip(self._pending_buckets, rows[:, 1].tolist())]
-            hits = Counter(chain.from_iterable(
+            held = [table.get(bucket) for table, (_, bucket) in zip(self._pending_buckets, keys)]
+            hits.update(chain.from_iterable(
                 h[:BUCKET_READ_MAX] if type(h) is list else (h,) for h in held if h is not None))
-            found.update((doc_id, n) for doc_id, n in hits.items() if n >= min_hits)
-        return found
+        return {doc_id: n for doc_id, n in hits.items() if n >= min_hits}
+
+
+def _values(n: int) -> str:
+    return f"WITH k(band, bucket) AS (VALUES {', '.join(['(?, ?)'] * n)})"
+
+
+@functools.lru_cache(maxsize=None)
+def _join_sql(n: int) -> str:
+    # A document's rows are in one table or the other, never both (``add`` writes the recent
+    # table after ``discard`` has emptied both; ``merge`` moves rows).
+    return (f"{_values(n)} SELECT doc_id, count(*) FROM (SELECT doc_id FROM k JOIN lsh_buckets USING (band, bucket)"
+            " UNION ALL SELECT doc_id FROM k JOIN lsh_recent USING (band, bucket)) GROUP BY doc_id")
+
+
+@functools.lru_cache(maxsize=None)
+def _big_sql(n: int) -> str:
+    return (f"{_values(n)} SELECT band, bucket FROM k JOIN lsh_index USING (band, bucket)"
+            f" GROUP BY band, bucket HAVING count(*) > {BUCKET_READ_MAX}")
+
+
+@functools.lru_cache(maxsize=None)
+def _capped_sql(n: int) -> str:
+    reads = [f"SELECT doc_id FROM (SELECT doc_id FROM {table} WHERE band = ?{2 * i + 1} AND bucket = ?{2 * i + 2}"
+             f" LIMIT {BUCKET_READ_MAX})" for i in range(n) for table in TABLES]
+    return f"SELECT doc_id, count(*) FROM ({' UNION ALL '.join(reads)}) GROUP BY doc_id"

@@ -158,7 +158,7 @@ def shingles_of(tokens: list[bytes]) -> np.ndarray:
         return _unique(_fmix64(combined))
 
 
-_NUMBER = re.compile(rb"[^ ]*[0-9][^ ]*")
+_DIGITS = re.compile(rb"[0-9]+")
 
 
 def number_hashes(text: str) -> np.ndarray:
@@ -168,8 +168,9 @@ def number_hashes(text: str) -> np.ndarray:
 def numbers_of(tokens: list[bytes]) -> np.ndarray:
     """The distinct tokens that hold a digit (figures, dates, scores, times), hashed: what a
     template fills in differently each time and a copy keeps (``pipelines.link.figures_agree``)."""
-    joined = b" ".join(tokens)
-    return np.unique(np.fromiter(map(zlib.crc32, _NUMBER.findall(joined)), dtype=np.uint32))
+    joined = b" " + b" ".join(tokens) + b" "
+    found = {joined[joined.rfind(b" ", 0, m.start()) + 1 : joined.find(b" ", m.end())] for m in _DIGITS.finditer(joined)}
+    return np.unique(np.fromiter(map(zlib.crc32, found), dtype=np.uint32, count=len(found)))
 
 
 def _identity(value):
@@ -214,7 +215,6 @@ class FingerprintPipeline(Stage):
 
     def process(self, item):
         # The shingle set travels with the item: the link stage verifies candidates on it.
-        tokens = word_bytes(item["text"])
-        item["shingles"], item["numbers"] = shingles_of(tokens), numbers_of(tokens)
+        item["shingles"] = shingle_hashes(item["text"])
         item["signature"], item["shingle_count"] = minhash(item["shingles"]), len(item["shingles"])
         return item

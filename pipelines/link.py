@@ -386,6 +386,6 @@ class LinkPipeline(Stage):
         self.linker = Linker.for_store(context.store, context.sites)
 
     def process(self, item):
-        text = Text(item["shingles"], item["numbers"])
+        text = Text(item["shingles"], item["text"])
         item["new_links"] = self.linker.link(item["doc_id"], item["signature"], text, bool(item.get("claims")))
         return item

@@ -3,8 +3,6 @@ applies to a pair, on their shingle sets and figures (``pipelines.fingerprint``)
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .fingerprint import numbers_of, shingles_of, word_bytes
@@ -35,16 +33,27 @@ FIGURES_MIN = 3
 FIGURES_SHARE = 0.5
 
 
-class Text(NamedTuple):
-    """What linking compares of a document: its shingle set and its figures."""
+class Text:
+    """What linking compares of a document: its shingle set, and its figures, worked out
+    from the text only when a pair is verified (most documents never are)."""
 
-    shingles: np.ndarray
-    numbers: np.ndarray
+    __slots__ = ("shingles", "_text", "_numbers")
+
+    def __init__(self, shingles: np.ndarray, text: str | None = None, numbers: np.ndarray | None = None):
+        self.shingles = shingles
+        self._text = text
+        self._numbers = numbers
 
     @classmethod
     def of(cls, text: str) -> "Text":
-        tokens = word_bytes(text)
-        return cls(shingles_of(tokens), numbers_of(tokens))
+        return cls(shingles_of(word_bytes(text)), text)
+
+    @property
+    def numbers(self) -> np.ndarray:
+        if self._numbers is None:
+            self._numbers = numbers_of(word_bytes(self._text or ""))
+            self._text = None
+        return self._numbers
 
 
 def figures_agree(a: Text, b: Text) -> bool:

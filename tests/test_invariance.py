@@ -131,7 +131,7 @@ def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypa
             return original(tokens)
         return shingles_of
 
-    monkeypatch.setattr(fingerprint, "shingles_of", counted("fingerprint"))
+    monkeypatch.setattr(fingerprint, "shingles_of", counted("fingerprint"))  # via shingle_hashes
     monkeypatch.setattr(similarity, "shingles_of", counted("link"))
     context = Context({"COLLECTOR_DB": str(tmp_path / "t.db"), "COLLECTOR_CONFIG": str(REPO / "examples" / "configs")})
     summary = import_paths([REPO / "examples" / "corpus"], context, workers=1)
