@@ -549,6 +549,11 @@ def _pages(kind: str, limit: int = 8) -> list[tuple[str, bytes]]:
         for i in range(limit):
             title, paragraphs = story(3000 + i)
             out.append((f"page-{i}", article_page(title, paragraphs, site_name="Parity Post", published=f"2026-03-0{1 + i % 9}T07:45:00+01:00").encode()))
+        for i in range(3):  # reposts, re-titled, one an excerpt: the lineage must match too
+            title, paragraphs = story(3000 + i)
+            paragraphs = paragraphs[:2] if i == 2 else [*paragraphs, "Originally appeared at Parity Post"]
+            out.append((f"repost-{i}", article_page(f"Reposted: {title}", paragraphs, site_name="Parity Post",
+                                                     published=f"2026-03-0{2 + i}T09:00:00+00:00").encode()))
         return out
     import gzip
 
@@ -584,6 +589,10 @@ def test_crawled_and_imported_pages_are_stored_alike(kind, workers, tmp_path):
             return {r["title"]: {**r, "chrome": sorted(json.loads(r["chrome"]))} for r in rows(db, f"SELECT {columns} FROM documents")}
 
         a, b = documents(crawled), documents(imported)
+        lineage = "SELECT copy_title, origin_title, relation FROM lineage"
+        assert sorted(map(dict, rows(crawled, lineage)), key=repr) == sorted(map(dict, rows(imported, lineage)), key=repr)
+        if kind == "fiction":
+            assert len(rows(crawled, lineage)) == 3
         assert len(a) == len(pages) if kind == "fiction" else len(a) >= len(pages) - 1
         assert a.keys() == b.keys()
         for title in a:
