@@ -95,13 +95,13 @@ def edit(rng: random.Random, text: str, change: float = 0.02) -> str:
     return " ".join(words)
 
 
-def repost(rng, body: str, site: str, origin_name: str, excerpt: bool) -> str:
+def repost(rng, body: str, site: str, origin_name: str, excerpt: bool, credit_share: float = 0.3) -> str:
     paras = [p for p in body.split("\n") if p.strip()]
     if excerpt:
         paras = paras[: max(2, len(paras) // 3)]
     text = edit(rng, "\n".join(paras))
     top = [rng.choice(BANNERS).format(site=site)] if rng.random() < 0.5 else []
-    credit = [f"Originally appeared at {origin_name}"] if rng.random() < 0.3 else []
+    credit = [f"Originally appeared at {origin_name}"] if rng.random() < credit_share else []
     return "\n".join(top + [text] + credit)
 
 
@@ -118,14 +118,14 @@ class Case:
         self.truth[url] = (group, is_origin)
 
 
-def story(case: Case, rng, body: str, key: str, copies: int, start: datetime, excerpt_share=0.2):
+def story(case: Case, rng, body: str, key: str, copies: int, start: datetime, excerpt_share=0.2, credit_share=0.3):
     origin_time = start
     case.add(f"https://origin-{key}.example/story", body, key, True,
              published=rng.choice(FORMATS)(origin_time), title=f"Story {key}")
     for i in range(copies):
         when = origin_time + timedelta(minutes=rng.randrange(5, 60 * 48))
         site = f"site{i}-{key}"
-        text = repost(rng, body, site, f"origin-{key}.example", rng.random() < excerpt_share)
+        text = repost(rng, body, site, f"origin-{key}.example", rng.random() < excerpt_share, credit_share)
         case.add(f"https://{site}.example/{rng.randrange(10**6)}", text, key, False, published=rng.choice(FORMATS)(when))
 
 
@@ -150,6 +150,20 @@ def family_zipf(rng, total: int) -> Case:
     for i in range(total - size):
         case.add(f"https://lone{i % 500}.example/{i}", "\n".join(rng.sample(pool, 25)), f"lone{i}", True)
     rng.shuffle(case.items)
+    return case
+
+
+def family_merge(rng, copies: int) -> Case:
+    """Two wire stories of ``copies`` copies each, then a round-up carrying both: the two
+    big groups merge into one (imported last, so the merge is measured on its own)."""
+    case = Case()
+    a, b = rng.sample(english_bodies(500), 2)
+    # no credits: two credited origins would be decided by their counts of credits
+    story(case, rng, a, "ma", copies, datetime(2026, 3, 4, 8, tzinfo=timezone.utc), excerpt_share=0.0, credit_share=0.0)
+    story(case, rng, b, "mb", copies, datetime(2026, 3, 4, 6, tzinfo=timezone.utc), excerpt_share=0.0, credit_share=0.0)
+    case.add("https://roundup.example/both", a + "\n" + b, "merged", False, published="2026-03-06T00:00:00+00:00")
+    for url, (key, is_origin) in list(case.truth.items()):  # one group, its origin the earlier story's
+        case.truth[url] = ("merged", url == "https://origin-mb.example/story")
     return case
 
 
@@ -273,6 +287,23 @@ def score(case: Case, db: Path) -> dict:
             "origin": right / len(grouped) if grouped else 1.0, "groups": len(grouped)}
 
 
+def merge_cost(case: Case, tmp: Path) -> str:
+    """Time and peak memory of the one link that merges the two big groups."""
+    import resource
+
+    costs, last = [], case.items[-1]
+    case.items = case.items[:-1]
+    import_case(case, tmp / "merge2.db")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    case.items = [last]
+    started = time.perf_counter()
+    costs = link_costs(case, tmp / "merge2.db")
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (f"| (merge of two groups of {(len(case.truth) - 1) // 2:,}: the round-up's link stage {costs[0][0]:.2f} s CPU,"
+            f" import {wall:.2f} s, peak RSS {before / 1024:.0f} -> {after / 1024:.0f} MB) | | | | | | |")
+
+
 # --- cost as groups grow ----------------------------------------------------------------------
 
 def link_costs(case: Case, db: Path) -> list[tuple[float, float]]:
@@ -344,7 +375,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--copies", type=int, default=1000)
     parser.add_argument("--zipf-docs", type=int, default=20_000)
-    parser.add_argument("--families", default="big,zipf,scripts,dates,traps,cost")
+    parser.add_argument("--merge-copies", type=int, default=5000, help="copies of each of the two merged stories")
+    parser.add_argument("--families", default="big,zipf,scripts,dates,traps,cost,merge")
     args = parser.parse_args(argv)
     if not fundus_rows():
         sys.exit(f"{SHARED} is absent: the families are built from its real bodies")
@@ -352,12 +384,16 @@ def main(argv=None) -> None:
     lines = [f"# Lineage families (seed {args.seed})", "", "| family | documents | groups | pair precision | pair recall | origin accuracy | import s |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     builders = {"big": lambda r: family_big(r, args.copies), "zipf": lambda r: family_zipf(r, args.zipf_docs),
+                "merge": lambda r: family_merge(r, args.merge_copies),
                 "scripts": family_scripts, "dates": family_dates, "traps": family_traps}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for name in [w for w in wanted if w in builders]:
             case = builders[name](random.Random(f"{args.seed}-{name}"))
             seconds = import_case(case, tmp / f"{name}.db")
+            if name == "merge":
+                lines.append(merge_cost(case, tmp))
+                print(lines[-1], flush=True)
             s = score(case, tmp / f"{name}.db")
             lines.append(f"| {name} | {s['documents']} | {s['groups']} | {s['precision']:.4f} | {s['recall']:.4f} | {s['origin']:.4f} | {seconds:.1f} |")
             print(lines[-1], flush=True)

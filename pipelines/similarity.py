@@ -46,7 +46,9 @@ class Text:
 
     @classmethod
     def of(cls, text: str) -> "Text":
-        return cls(shingles_of(word_bytes(text)), text)
+        """From a stored text, read to be compared: both at once, from one tokenization."""
+        tokens = word_bytes(text)
+        return cls(shingles_of(tokens), numbers=numbers_of(tokens))
 
     @property
     def numbers(self) -> np.ndarray:
