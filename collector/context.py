@@ -23,6 +23,8 @@ class Context:
             settings = base
         self.settings = settings
         self._sites = sites
+        #: What the run should tell its user beside faults (a site's wrong canonical links).
+        self.notices: list[str] = []
 
     @classmethod
     def for_crawler(cls, crawler) -> "Context":

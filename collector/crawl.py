@@ -32,11 +32,9 @@ other                an unexpected exception (its type is in the reason)
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -45,44 +43,14 @@ from scrapy.settings import Settings
 from .context import Context
 from .importers.decoding import META_CHARSET, codec_name
 from .sites import Site, Sites
+from .urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
 
 logger = logging.getLogger(__name__)
 
 # --- URLs ---------------------------------------------------------------------------------
 
-#: Query parameters that say how a reader arrived, not which page it is: campaign tags
-#: (utm_*), click ids of ad and social platforms, mailing-list and analytics ids.
-TRACKING_PARAMS = re.compile(
-    r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|ttclid|li_fat_id|igshid"
-    r"|mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|__hs[a-z]+|hsctatracking|mkt_tok|oly_anon_id|oly_enc_id"
-    r"|vero_id|vero_conv|rb_clickid|s_cid|ncid|cmpid|ocid|ref_src|ref_url|at_medium|at_campaign)$",
-    re.IGNORECASE,
-)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalize_url(url: str) -> str:
-    """The URL a document is stored under, and checked against before it is downloaded.
-
-    Tracking parameters and the fragment go; scheme and host are lower-cased and a default
-    port dropped; everything else (path, other parameters and their order) is kept as is.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return url
-    if parts.scheme.lower() not in _DEFAULT_PORTS:
-        return url
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
-    kept = [p for p in parts.query.split("&") if p and not TRACKING_PARAMS.match(p.split("=", 1)[0])]
-    return urlunsplit((scheme, netloc, parts.path or "/", "&".join(kept), ""))
+#: The one URL identity of every document, imported or crawled (``collector.urls``).
+normalize_url = canonical_url
 
 
 # --- faults -------------------------------------------------------------------------------
@@ -222,16 +190,19 @@ class CrawlSummary:
     """What a crawl did. Also one site's share of it (``CrawlReport.summary``)."""
 
     sites: list[str] = field(default_factory=list)
-    pages_fetched: int = 0     # HTTP answers to feed, sitemap, page and article requests
+    pages_fetched: int = 0     # HTTP answers to feed, sitemap, followed-page and article requests
     articles_fetched: int = 0  # of which article pages answered 200 (not stopped as non-HTML)
     new: int = 0               # documents stored for the first time
     updated: int = 0           # stored documents whose page changed (--refresh)
-    unchanged: int = 0         # fetched again, same content (--refresh)
-    skipped_stored: int = 0    # article URLs not requested: already stored
+    unchanged: int = 0         # fetched again, same content (start pages, --refresh)
+    variants: int = 0          # pages that are another URL of a stored document (its alias now)
+    listings: int = 0          # followed pages found to be listings: links followed, not stored
+    skipped_stored: int = 0    # article and page URLs not requested: already stored
     not_modified: int = 0      # feeds and sitemaps that answered 304
     seconds: float = 0.0
     faults: list[Fault] = field(default_factory=list)
     finish_reasons: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # not faults: a site's wrong canonicals
 
     @property
     def errors_by_kind(self) -> dict[str, int]:
@@ -243,9 +214,10 @@ class CrawlSummary:
 
     def add(self, other: "CrawlSummary") -> None:
         self.sites.extend(other.sites)
-        for name in ("pages_fetched", "articles_fetched", "new", "updated", "unchanged", "skipped_stored", "not_modified"):
+        for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.faults.extend(other.faults)
+        self.notices.extend(n for n in other.notices if n not in self.notices)
         self.finish_reasons.update(other.finish_reasons)
 
     def as_dict(self) -> dict:
@@ -256,12 +228,15 @@ class CrawlSummary:
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "variants": self.variants,
+            "listings": self.listings,
             "skipped_stored": self.skipped_stored,
             "not_modified": self.not_modified,
             "errors": len(self.faults),
             "errors_by_kind": self.errors_by_kind,
             "faults": [{"site": f.site, "kind": f.kind, "url": f.url, "reason": f.reason} for f in self.faults],
             "finish_reasons": self.finish_reasons,
+            "notices": self.notices,
             "seconds": round(self.seconds, 3),
             "pages_per_second": round(self.pages_per_second, 1),
         }
@@ -270,10 +245,12 @@ class CrawlSummary:
         """The summary a person reads at the end of a crawl."""
         lines = [
             f"crawled {len(self.sites)} site{'s' if len(self.sites) != 1 else ''} ({', '.join(self.sites)}) "
-            f"in {self.seconds:.1f} s: {self.pages_fetched} pages fetched ({self.articles_fetched} articles), "
+            f"in {self.seconds:.1f} s: {self.pages_fetched} pages fetched ({self.articles_fetched} listed articles), "
             f"{self.new} new documents, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.skipped_stored} skipped (already stored), {self.not_modified} feeds/sitemaps not modified",
+            f"{self.variants} other URLs of stored documents, {self.listings} listing pages (not stored), "
+            f"{self.skipped_stored} not fetched (already stored), {self.not_modified} feeds/sitemaps not modified",
         ]
+        lines.extend(f"note: {notice}" for notice in self.notices)
         if self.faults:
             kinds = ", ".join(f"{kind} {n}" for kind, n in self.errors_by_kind.items())
             lines.append(f"errors: {len(self.faults)} ({kinds})")
@@ -284,6 +261,10 @@ class CrawlSummary:
         if unfinished:
             lines.append("not finished: " + ", ".join(f"{site} ({r})" for site, r in unfinished.items()))
         return "\n".join(lines)
+
+
+_COUNTS = ("pages_fetched", "articles_fetched", "new", "updated", "unchanged", "variants", "listings",
+           "skipped_stored", "not_modified")
 
 
 class CrawlReport:
@@ -335,8 +316,15 @@ class CrawlReport:
         status = item.get("status")
         if status in ("new", "updated", "unchanged"):
             setattr(self.summary, status, getattr(self.summary, status) + 1)
+        elif status == "variant":
+            self.summary.variants += 1
 
     def item_dropped(self, item, exception, response=None, **kwargs):
+        from pipelines.extract import NotAnArticle
+
+        if isinstance(exception, NotAnArticle):
+            self.summary.listings += 1
+            return
         reason = str(exception)
         prefix = f"{item.get('source')}: "
         if reason.startswith(prefix):
@@ -366,6 +354,7 @@ class CrawlReport:
         s.skipped_stored = self.crawler.stats.get_value("collector/skipped_stored", 0)
         s.not_modified = self.crawler.stats.get_value("collector/not_modified", 0)
         s.finish_reasons = {self.site: reason}
+        s.notices = [n for n in Context.for_crawler(self.crawler).notices if n.startswith(f"{self.site}:")]
         for name, value in s.as_dict().items():
             if isinstance(value, int):
                 self.crawler.stats.set_value(f"collector/{name}", value)

@@ -1,7 +1,8 @@
 """Running items through the pipeline stages outside a crawl: the library face of ``import``.
 
-The stages are the ones ``ITEM_PIPELINES`` names, built in its order, so an import runs the
-very code a crawl runs.
+Items are prepared and the stages built by ``collector.driver``, as in a crawl: the stages
+``ITEM_PIPELINES`` names (``None`` turns one off), in its order, so an import runs the very
+code a crawl runs.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from concurrent.futures import Future
 from typing import Callable, Iterable, Iterator
 
 from scrapy.exceptions import DropItem
-from scrapy.utils.misc import load_object
 
 from pipelines.extract import item_hash
 
 from .context import Context
+from .driver import build_stages, prepare, remember_urls
 from .importers import Problem, read_paths
 from .items import Article
 
@@ -28,10 +29,12 @@ class Summary:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    variants: int = 0   # another URL of a stored document (its canonical): an alias added
     skipped: int = 0
     new_links: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -39,7 +42,7 @@ class Summary:
 
     @property
     def per_second(self) -> float:
-        done = self.imported + self.unchanged
+        done = self.imported + self.unchanged + self.variants
         return done / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict:
@@ -48,17 +51,12 @@ class Summary:
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "variants": self.variants,
             "skipped": self.skipped,
             "new_links": self.new_links,
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.per_second, 1),
         }
-
-
-def build_stages(context: Context) -> list:
-    order = context.settings.getdict("ITEM_PIPELINES")
-    classes = [load_object(path) for path, _ in sorted(order.items(), key=lambda kv: kv[1]) if _ is not None]
-    return [cls.from_context(context) for cls in classes]
 
 
 class Interrupted(Exception):
@@ -86,6 +84,8 @@ def extracted_in_workers(items: Iterable, context: Context, workers: int) -> Ite
     seen_html = 0
     try:
         for item in items:
+            if isinstance(item, Article):
+                item = prepare(item)
             if isinstance(item, Article) and item.get("html"):
                 item.setdefault("content_hash", item_hash(item))
                 seen_html += 1
@@ -155,8 +155,10 @@ def run_items(
                     on_item(None)
                     continue
             try:
+                item = prepare(item)
                 for stage in stages:
                     item = stage.process_item(item)
+                remember_urls(item, store)
             except DropItem as exc:
                 if item.get("doc_id") is not None:
                     store.abort_document()
@@ -173,6 +175,8 @@ def run_items(
                     summary.new += 1
                 elif status == "updated":
                     summary.updated += 1
+                elif status == "variant":
+                    summary.variants += 1
                 else:
                     summary.unchanged += 1
                 summary.new_links += item.get("new_links") or 0
@@ -187,6 +191,7 @@ def run_items(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         summary.seconds = time.perf_counter() - started
+        summary.notices = list(context.notices)
     return summary
 
 

@@ -7,8 +7,10 @@ to extract in worker processes.
    item enters the store; Scrapy's ``item_error`` signal would come too late for that (its
    handlers run as tasks, after other items may have been stored).
 
-2. The URLs that redirected to a stored document are written with it (``url_aliases``), so
-   the next crawl knows them (``SkipStoredMiddleware``) and does not fetch them again.
+2. Items are prepared by ``collector.driver`` as an import's are (one URL identity, HTML
+   defused); the URLs that redirected to a stored document, and a variant's own URL, are
+   written with it (``url_aliases``), so the next crawl knows them (``SkipStoredMiddleware``)
+   and does not fetch them again.
 
 3. With COLLECTOR_EXTRACT_PROCESSES > 0, the extract stage runs first in a worker process:
    the genuine ``ExtractPipeline.process`` on a copy of the item, with the site configs and a
@@ -30,6 +32,7 @@ from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.asyncio import is_asyncio_available
 
 from .context import Context
+from .driver import prepare, remember_urls
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +50,15 @@ class DocumentPipelines(ItemPipelineManager):
 
     async def process_item_async(self, item):
         try:
+            item = prepare(item)
             if self.pool is not None and item.get("html") and not item.get("text"):
                 extracted = await asyncio.wrap_future(self.pool.submit(extract_fields, dict(item)))
                 for key in [k for k in item.keys() if k not in extracted]:
                     del item[key]
                 item.update(extracted)
             item = await super().process_item_async(item)
-            if item.get("redirected_from") and item.get("doc_id") is not None:
-                # In the document's own transaction: its aliases are committed with it.
-                Context.for_crawler(self.crawler).store.add_url_aliases(item["doc_id"], item["redirected_from"])
+            # In the document's own transaction: its aliases are committed with it.
+            remember_urls(item, Context.for_crawler(self.crawler).store)
             return item
         except Exception:
             if hasattr(item, "get") and item.get("doc_id") is not None:

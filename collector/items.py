@@ -17,9 +17,14 @@ class Article(scrapy.Item):
     page_published = scrapy.Field() # the page's own date (trafilatura), used when the source gives none
     fetched = scrapy.Field()      # ISO-8601 UTC
     redirected_from = scrapy.Field()  # crawls: URLs that redirected to ``url`` (remembered as aliases)
+    listed_published = scrapy.Field() # crawls: the date the feed entry or sitemap URL gave, as written
+    listed_from = scrapy.Field()      # crawls: "feed" or "sitemap", where listed_published comes from
+    followed = scrapy.Field()     # crawls: a page reached by link-following (stored only if an article)
     first_line_is_title = scrapy.Field()  # plain-text dumps: title is the first non-chrome line
     # Filled by the stages.
-    canonical_url = scrapy.Field()
+    canonical_url = scrapy.Field()  # the page's canonical link, else its og:url
+    published_from = scrapy.Field() # where ``published`` came from: page, source, feed or sitemap
+    url_aliases = scrapy.Field()  # other URLs of the document (the page's own, when its canonical is taken)
     sitename = scrapy.Field()     # site name as the page states it
     language = scrapy.Field()
     content_hash = scrapy.Field() # of the raw input: unchanged input is not processed again

@@ -16,17 +16,30 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.asyncio import sleep
 
 from .context import Context
-from .crawl import TRANSIENT_FAULTS, fault_reported, normalize_url
+from .crawl import TRANSIENT_FAULTS, fault_reported
+from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
 KIND = "collector_kind"
 #: On an article request: the feed or sitemap it was listed in.
 LISTED_IN = "collector_listed_in"
+#: On an article request: (date as the entry gives it, "feed" or "sitemap").
+LISTED_DATE = "collector_listed_date"
+#: On a page request: stored when it carries an article (it matches ``articles``, if any).
+STORE = "collector_store"
+#: On a start page's request: always fetched (the crawl starts there).
+START = "collector_start"
 
 
 def is_article(request: Request) -> bool:
     return request.meta.get(KIND) == "article"
+
+
+def may_be_stored(request: Request) -> bool:
+    """An article, or a followed page that is stored when it carries one."""
+    kind = request.meta.get(KIND)
+    return kind == "article" or (kind == "page" and bool(request.meta.get(STORE)) and not request.meta.get(START))
 
 
 class SkipStoredMiddleware(BaseSpiderMiddleware):
@@ -34,8 +47,10 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
 
     The store is the source of truth for "seen": a crawl killed midway and started again
     skips exactly the documents that were committed, and fetches the rest. The URL is
-    normalised (``normalize_url``) by the same function that names the stored document; a
-    URL that redirected to a stored document is known too (``url_aliases``).
+    canonical (``collector.urls``) as the stored document's is; a URL that redirected to a
+    stored document, or names it by its canonical link, is known too (``url_aliases``).
+    A followed page that is stored is an article, not followed again; listing pages are
+    never stored, so they are fetched again to find new links.
     """
 
     def __init__(self, crawler):
@@ -44,9 +59,9 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
         self.context = Context.for_crawler(crawler)
 
     def get_processed_request(self, request: Request, response) -> Request | None:
-        if not is_article(request):
+        if not may_be_stored(request):
             return request
-        url = normalize_url(request.url)
+        url = canonical_url(request.url)
         if url != request.url:
             request = request.replace(url=url)
         if self.refresh:

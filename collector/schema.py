@@ -217,5 +217,19 @@ def m009a_published_normalised(db: Database) -> None:
             db.execute("UPDATE documents SET published = ?, published_raw = ? WHERE id = ?", [value, raw, doc_id])
 
 
+@migrations()
+def m010a_url_identity(db: Database) -> None:
+    """One URL identity (collector.urls): every stored URL in its canonical form, aliases
+    that say why they name a document, and where a document's date came from."""
+    db.execute("ALTER TABLE url_aliases ADD COLUMN kind TEXT NOT NULL DEFAULT 'redirect'")
+    # 'page' (the page states it), 'source' (given with the input: a JSONL field), 'feed' or
+    # 'sitemap' (the entry that listed the page, used when the page states no date).
+    db.execute("ALTER TABLE documents ADD COLUMN published_from TEXT")
+    db.execute("UPDATE documents SET published_from = 'page' WHERE published IS NOT NULL")
+    from .identity import migrate_urls
+
+    migrate_urls(db.conn)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

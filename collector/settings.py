@@ -56,6 +56,9 @@ COLLECTOR_COMMIT_INTERVAL = 5.0
 #: downloads, so extraction does not stall the downloader and a second core is used. 0: in
 #: the crawl's own process. See bench/crawl.py for what it gains.
 COLLECTOR_EXTRACT_PROCESSES = 0
+#: Link-following: at most this many pages (start pages, sections, listings) followed per
+#: site per crawl (0: no limit). Articles found on them are not counted.
+COLLECTOR_PAGE_BUDGET = 2000
 #: `collector schedule`: at most this many crawls (of different sites) at once; others wait.
 COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
@@ -121,8 +124,9 @@ EXTENSIONS = {
     "collector.crawl.PeriodicCommit": 110,
 }
 #: Link-following: pages more than this many links from a start URL are not requested
-#: (a sitemap index -> sitemap -> article is 2, a feed -> article 1).
-DEPTH_LIMIT = 3
+#: (a sitemap index -> sitemap -> article is 2, a feed -> article 1; page 40 of a paginated
+#: section is 40). COLLECTOR_PAGE_BUDGET bounds the pages followed whatever their depth.
+DEPTH_LIMIT = 50
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

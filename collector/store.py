@@ -231,11 +231,15 @@ class Store:
     def has_url(self, url: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE url = ?", (url,)).fetchone() is not None
 
-    def save_document(self, item) -> tuple[int, str]:
-        """Insert or update the item's document; returns (id, 'new'|'updated'|'unchanged')."""
+    def save_document(self, item, place=None) -> tuple[int, str]:
+        """Insert or update the item's document; returns (id, 'new'|'updated'|'unchanged'),
+        or what ``place`` returns: called first, in the document's savepoint, it decides the
+        URL the item is stored under (``collector.identity``), and (id, 'variant') stores
+        nothing more."""
         self._next_document()
         try:
-            return self._save(item)
+            placed = place(item) if place is not None else None
+            return placed if placed is not None else self._save(item)
         except BaseException:
             self.abort_document()
             raise
@@ -252,6 +256,7 @@ class Store:
             "author": item.get("author"),
             "published": item.get("published"),
             "published_raw": item.get("published_raw"),
+            "published_from": item.get("published_from") if item.get("published") else None,
             "fetched": item.get("fetched") or utcnow(),
             "source": item.get("source"),
             "text": item["text"],
@@ -540,7 +545,14 @@ class Store:
         return self.conn.execute("SELECT 1 FROM url_aliases WHERE alias = ?", (url,)).fetchone() is not None
 
     def add_url_aliases(self, doc_id: int, aliases) -> None:
-        """URLs that redirected to the document (written with it, in its transaction)."""
+        """URLs that name the document (written with it, in its transaction): a list of URLs
+        that redirected to it, or a dict URL -> kind ('redirect', 'canonical', 'variant')."""
+        kinds = aliases if isinstance(aliases, dict) else dict.fromkeys(aliases, "redirect")
         self.conn.executemany(
-            "INSERT OR REPLACE INTO url_aliases (alias, doc_id) VALUES (?, ?)", [(a, doc_id) for a in aliases]
+            "INSERT OR REPLACE INTO url_aliases (alias, doc_id, kind) VALUES (?, ?, ?)",
+            [(a, doc_id, kind) for a, kind in kinds.items()],
         )
+
+    def alias_of(self, url: str) -> int | None:
+        row = self.conn.execute("SELECT doc_id FROM url_aliases WHERE alias = ?", (url,)).fetchone()
+        return row[0] if row else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from collector.sites import Sites, host_of, name_key
+from collector.urls import canonical_url, same_site
 
 from .clean import split_lines
 from .stage import Stage
@@ -79,6 +80,7 @@ def parse_claim(line: str, sites: Sites) -> dict | None:
             url = url_match.group(0).rstrip(".,;:")
             if not url.lower().startswith("http"):
                 url = "https://" + url
+            url = canonical_url(url)  # the URL the named document is stored under
         name = _clean_name(_URL.sub("", raw)) if url else _clean_name(raw)
         if not url and _DOMAIN.match(name):
             url = f"https://{name.lower()}/"
@@ -103,10 +105,11 @@ def parse_claim(line: str, sites: Sites) -> dict | None:
 
 
 def canonical_claim(item, sites: Sites) -> dict | None:
-    """A canonical link to another host is a claim that the page there is the original."""
+    """A canonical link to another site is a claim that the page there is the original (one
+    to the same site names the page itself: ``collector.identity``)."""
     canonical, url = item.get("canonical_url"), item.get("url")
     chost, uhost = host_of(canonical), host_of(url)
-    if not chost or chost == uhost:
+    if not chost or chost == uhost or (uhost and same_site(url, canonical, sites)):
         return None
     target = sites.for_url(canonical)
     if target is not None and target.key == item.get("site"):

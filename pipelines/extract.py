@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
@@ -83,9 +84,11 @@ def iso_date(value: str | None) -> str | None:
 
 
 def settle_published(item) -> None:
-    """``published`` as ISO-8601 (``collector.dates``): the source's own value (a JSONL field,
-    a WARC's or a feed's date) when it has one, else the page's metadata. A value that is
-    not a readable date is kept in ``published_raw``, said once, and never compared."""
+    """``published`` as ISO-8601 (``collector.dates``), and where it came from
+    (``published_from``): the source's own value (a JSONL field) when it has one ('source'),
+    else the page's metadata ('page'), else the date of the feed entry or sitemap URL that
+    listed the page ('feed', 'sitemap'). A value that is not a readable date is kept in
+    ``published_raw``, said once, and never compared."""
     raw = item.get("published")
     page = item.pop("page_published", None)
     value = normalize_date(raw, item.get("language")) if raw not in (None, "") else None
@@ -93,7 +96,14 @@ def settle_published(item) -> None:
         item["published_raw"] = str(raw)
         logger.warning("%s: published %r is not a date collector can read; stored as NULL, the value kept in"
                        " published_raw", item.get("source") or item.get("url"), raw)
-    item["published"] = value or normalize_date(iso_date(page) or page, item.get("language"))
+    origin = "source" if value else None
+    if value is None and page:
+        value, origin = normalize_date(iso_date(page) or page, item.get("language")), "page"
+    listed = item.get("listed_published")
+    if value is None and listed:
+        value, origin = normalize_date(listed, item.get("language")), item.get("listed_from") or "feed"
+    item["published"] = value
+    item["published_from"] = origin if value else None
 
 
 def content_hash(*parts: str | None) -> str:
@@ -133,6 +143,39 @@ def extract_document(tree, url: str | None, mode: str = EXTRACTION_MODES[0]):
     return precise
 
 
+class NotAnArticle(DropItem):
+    """A followed page that is a listing (a section, a tag page, a page of a paginated
+    list): its links were followed, the page itself is not stored. Not a fault."""
+
+
+#: A followed page is a listing when its extracted text has fewer words of prose than this
+#: (lines of 8+ words that are not the text of one of the page's links)...
+LISTING_MIN_PROSE_WORDS = 60
+#: ...or when this many of its lines are link texts (teaser headlines)...
+LISTING_LINK_LINES = 5
+#: ...or at least 3 lines are, making this share of its characters.
+LISTING_LINK_SHARE = 0.3
+
+
+def listing(text: str, tree) -> str | None:
+    """Why a followed page is a listing rather than an article, or None.
+
+    Decided on what trafilatura extracted: a listing's "text" is its teasers, headlines that
+    are links to the articles, with an excerpt or none; an article's is prose, with a few
+    links at most (precision mode leaves out related-links boxes)."""
+    anchors = {" ".join("".join(a.itertext()).split()).casefold() for a in tree.iter("a")}
+    anchors.discard("")
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    linked = [line for line in lines if line.casefold() in anchors]
+    prose = sum(len(line.split()) for line in lines if line not in linked and len(line.split()) >= 8)
+    if prose < LISTING_MIN_PROSE_WORDS:
+        return f"{prose} words of prose"
+    share = sum(map(len, linked)) / max(1, sum(map(len, lines)))
+    if len(linked) >= LISTING_LINK_LINES or (len(linked) >= 3 and share >= LISTING_LINK_SHARE):
+        return f"{len(linked)} of its {len(lines)} lines are links"
+    return None
+
+
 class ExtractPipeline(Stage):
     def __init__(self, context):
         super().__init__(context)
@@ -150,7 +193,12 @@ class ExtractPipeline(Stage):
             item.pop("html", None)
             return item
         if html and not item.get("text"):
-            self.extract(item, html)
+            try:
+                self.extract(item, html)
+            except DropItem as exc:
+                if item.get("followed"):
+                    raise NotAnArticle(f"{item.get('url')}: a listing page (no article text)") from exc
+                raise
         settle_published(item)
         item["text"] = (item.get("text") or "").strip()
         if len(_WORD_CHAR.findall(item["text"], 0, 4 * MIN_CHARS)) < MIN_CHARS:
@@ -176,14 +224,19 @@ class ExtractPipeline(Stage):
         doc = extract_document(tree, url if host_of(url) else None, self.mode)
         if doc is None:
             raise DropItem(f"{item.get('source') or url}: no article text found")
+        if item.get("followed"):
+            why = listing(doc.text or "", tree)
+            if why:
+                raise NotAnArticle(f"{url}: a listing page ({why})")
         item["text"] = doc.text or ""
         item["title"] = item.get("title") or doc.title
         item["author"] = item.get("author") or doc.author
         item["page_published"] = doc.date
         item["sitename"] = item.get("sitename") or doc.sitename
         item["language"] = doc.language
-        canonical = _first_url(tree, "link[@rel='canonical']/@href")
-        item["canonical_url"] = canonical
+        canonical = _first_url(tree, "link[@rel='canonical']/@href", url)
+        # The canonical link, else og:url: both name the page (``collector.identity``).
+        item["canonical_url"] = canonical or (_first_url(tree, "meta[@property='og:url']/@content", url) if host_of(url) else None)
         if not host_of(url):
             item["url"] = self.saved_page_url(item, tree, canonical) or url
 
@@ -233,16 +286,23 @@ def _registered_name(host: str) -> str | None:
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gv", "nic"}
 
 
-def _first_url(tree, path: str) -> str | None:
+def _first_url(tree, path: str, base: str | None = None) -> str | None:
     """The first web URL that ``path`` (``link[@rel='canonical']/@href``) selects in the
-    page: looked for in the head first, where pages put it and a search is short, then in
-    the whole page (a stray tag can make a parser close the head early)."""
+    page, made absolute against ``base`` when that is a web URL: looked for in the head
+    first, where pages put it and a search is short, then in the whole page (a stray tag can
+    make a parser close the head early)."""
     head = tree.find("head")
+    base = base if host_of(base) else None
     for scope, xpath in ((head, f".//{path}"), (tree, f"//{path}")):
         if scope is None:
             continue
         for value in scope.xpath(xpath):
             value = str(value).strip()
+            if base and value and not host_of(value):
+                try:
+                    value = urljoin(base, value)
+                except ValueError:
+                    continue
             if host_of(value):
                 return value
     return None

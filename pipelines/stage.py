@@ -18,8 +18,9 @@ class Stage:
         return cls.from_context(Context.for_crawler(crawler))
 
     def process_item(self, item):
-        # Input already stored unchanged passes through: re-running an import is cheap.
-        if item.get("status") == "unchanged":
+        # Input already stored unchanged, or a variant of a stored page (another URL of it,
+        # ``collector.identity``), passes through: re-running an import is cheap.
+        if item.get("status") in ("unchanged", "variant"):
             return item
         return self.process(item)
 

@@ -34,12 +34,13 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from collector.context import Context
-from collector.crawl import charset_problem, classify_failure, normalize_url, report_fault
+from collector.crawl import charset_problem, classify_failure, report_fault
 from collector.feeds import NotAFeed, parse_feed
 from collector.importers.decoding import NotText, decode
 from collector.items import Article
-from collector.middlewares import KIND, LISTED_IN
+from collector.middlewares import KIND, LISTED_DATE, LISTED_IN, START, STORE
 from collector.sites import Site, host_of
+from collector.urls import canonical_url
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -76,6 +77,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         kwargs["site_config"] = site
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = context
+        spider.page_budget = crawler.settings.getint("COLLECTOR_PAGE_BUDGET")
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         return spider
 
@@ -89,17 +91,32 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         self._articles = [re.compile(p) for p in site_config.articles]
         # A site config without domains owns the hosts of its own feeds, sitemaps and pages.
         self._source_hosts = {host_of(u) for u in (*site_config.feeds, *site_config.sitemaps, *site_config.start_urls)}
+        self.pages_requested = 0
+        self.page_budget = 0  # set from COLLECTOR_PAGE_BUDGET once the settings are known
         super().__init__(*args, **kwargs)
 
     # --- what to fetch --------------------------------------------------------------
     @staticmethod
     def build_rules(site: Site) -> list[Rule]:
-        """Links to articles are extracted; links matching ``follow`` are followed for more.
-
-        Without ``articles`` regexes every link of the site that ``follow`` does not match
-        is taken for an article (extraction drops pages with no article text).
+        """Links matching ``follow`` are followed for more links, and stored when they carry
+        an article (decided by content, in the extract stage: ``pipelines.extract.listing``)
+        and match ``articles`` (when given). Other links of the site are articles when they
+        match ``articles`` (without ``articles``, every other link is tried as an article;
+        extraction drops pages with no article text).
         """
-        rules = [
+        rules = []
+        if site.follow:
+            rules.append(
+                Rule(
+                    LinkExtractor(allow=site.follow),
+                    callback="parse_followed",
+                    follow=True,
+                    process_links="own_links",
+                    process_request="as_page",
+                    errback="on_fault",
+                )
+            )
+        rules.append(
             Rule(
                 LinkExtractor(allow=site.articles, deny=() if site.articles else site.follow),
                 callback="parse_article",
@@ -108,17 +125,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
                 process_request="as_article",
                 errback="on_fault",
             )
-        ]
-        if site.follow:
-            rules.append(
-                Rule(
-                    LinkExtractor(allow=site.follow),
-                    follow=True,
-                    process_links="own_links",
-                    process_request="as_page",
-                    errback="on_fault",
-                )
-            )
+        )
         return rules
 
     def owns(self, url: str) -> bool:
@@ -134,14 +141,28 @@ class SiteSpider(SitemapSpider, CrawlSpider):
     def own_links(self, links):
         return [link for link in links if self.owns(link.url)]
 
+    def stores(self, url: str) -> bool:
+        """Is a followed page at this URL stored when it carries an article?"""
+        return not self._articles or any(p.search(url) for p in self._articles)
+
     def as_article(self, request: Request, response) -> Request:
         request.meta[KIND] = "article"
-        url = normalize_url(request.url)
+        url = canonical_url(request.url)
         return request.replace(url=url) if url != request.url else request
 
-    def as_page(self, request: Request, response) -> Request:
+    def as_page(self, request: Request, response) -> Request | None:
+        """A page to follow; past COLLECTOR_PAGE_BUDGET of them, none (reported once)."""
+        self.pages_requested += 1
+        if self.pages_requested > self.page_budget > 0:
+            if self.pages_requested == self.page_budget + 1:
+                self.fault("page_budget", request.url,
+                           f"COLLECTOR_PAGE_BUDGET ({self.page_budget}) pages followed: no more followed in this crawl")
+            self.crawler.stats.inc_value("collector/over_budget")
+            return None
         request.meta[KIND] = "page"
-        return request
+        request.meta[STORE] = self.stores(canonical_url(request.url))
+        url = canonical_url(request.url)
+        return request.replace(url=url) if url != request.url else request
 
     # --- requests ---------------------------------------------------------------------
     async def start(self):
@@ -152,7 +173,8 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             yield self.sitemap_request(url)
         if "start_urls" in self.sources:
             for url in self.site_config.start_urls:
-                yield Request(url, callback=self.parse_start_page, errback=self.on_fault, meta={KIND: "page"}, dont_filter=True)
+                yield Request(url, callback=self.parse_start_page, errback=self.on_fault, dont_filter=True,
+                              meta={KIND: "page", START: True, STORE: self.stores(canonical_url(url))})
 
     def feed_request(self, url: str) -> Request:
         return Request(
@@ -173,13 +195,14 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             meta={KIND: "sitemap", "handle_httpstatus_list": [304], "download_maxsize": limit},
         )
 
-    def article_request(self, url: str, listed_in: str | None = None) -> Request:
-        return Request(
-            normalize_url(url),
-            callback=self.parse_article,
-            errback=self.on_fault,
-            meta={KIND: "article", LISTED_IN: listed_in},
-        )
+    def article_request(self, url: str, listed_in: str | None = None, published: str | None = None,
+                        listed_from: str | None = None) -> Request:
+        """An article listed in a feed or sitemap, with the date its entry gives (used when
+        the page states none)."""
+        meta = {KIND: "article", LISTED_IN: listed_in}
+        if published:
+            meta[LISTED_DATE] = (published, listed_from or "feed")
+        return Request(canonical_url(url), callback=self.parse_article, errback=self.on_fault, meta=meta)
 
     # --- callbacks --------------------------------------------------------------------
     def parse_feed(self, response):
@@ -250,9 +273,15 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         return body
 
     def parse_start_page(self, response):
-        return self.parse_with_rules(response, self.parse_start_url, {}, follow=True)
+        return self.parse_with_rules(response, self.parse_followed, {}, follow=True)
 
-    def parse_article(self, response):
+    def parse_followed(self, response):
+        """A followed page: its links are followed (the rules); the page itself is an item
+        too when it may be stored, and the extract stage keeps it only if it is an article."""
+        if response.meta.get(STORE) and isinstance(response, HtmlResponse):
+            yield from self.parse_article(response, followed=True)
+
+    def parse_article(self, response, followed: bool = False):
         ctype = _content_type(response.headers)
         if ctype and ctype not in _HTML_TYPES:
             self.fault("not_html", response.url, f"Content-Type {ctype}: not an HTML page, skipped", response.request)
@@ -269,15 +298,20 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         problem = charset_problem(response.body, charset)
         if problem:
             self.fault("charset", response.url, f"{problem} (page kept)", response.request)
-        url = normalize_url(response.url)
-        redirected_from = sorted({normalize_url(u) for u in response.meta.get("redirect_urls", ())} - {url})
+        url = canonical_url(response.url)
+        redirected_from = sorted({canonical_url(u) for u in response.meta.get("redirect_urls", ())} - {url})
+        extra = {"redirected_from": redirected_from} if redirected_from else {}
+        if response.meta.get(LISTED_DATE):
+            extra["listed_published"], extra["listed_from"] = response.meta[LISTED_DATE]
+        if followed:
+            extra["followed"] = True
         yield Article(
             url=url,
             html=html,
             source=f"spider:{self.name}",
             site=self.site_key,
             fetched=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **({"redirected_from": redirected_from} if redirected_from else {}),
+            **extra,
         )
 
     # --- faults -------------------------------------------------------------------------
