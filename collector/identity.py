@@ -151,6 +151,13 @@ def migrate_urls(conn: sqlite3.Connection) -> None:
     claims keep finding the documents they name."""
     docs = conn.execute("SELECT id, url FROM documents ORDER BY id").fetchall()
     taken = {url: doc_id for doc_id, url in docs}
+    new_urls = {canonical_url(url) for _, url in docs}
+    for alias, doc_id in conn.execute("SELECT alias, doc_id FROM url_aliases").fetchall():
+        new = canonical_url(alias)
+        if new != alias:  # an alias is the URL as requested: now in its canonical form
+            conn.execute("DELETE FROM url_aliases WHERE alias = ?", (alias,))
+            if new not in new_urls:
+                conn.execute("INSERT OR IGNORE INTO url_aliases (alias, doc_id) VALUES (?, ?)", (new, doc_id))
     for doc_id, url in docs:
         new = canonical_url(url)
         if new == url:
@@ -169,12 +176,6 @@ def migrate_urls(conn: sqlite3.Connection) -> None:
         for row_id, value in conn.execute(f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall():
             if canonical_url(value) != value:
                 conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (canonical_url(value), row_id))
-    for alias, doc_id in conn.execute("SELECT alias, doc_id FROM url_aliases").fetchall():
-        new = canonical_url(alias)
-        if new != alias:
-            conn.execute("DELETE FROM url_aliases WHERE alias = ?", (alias,))
-            if new not in taken:
-                conn.execute("INSERT OR IGNORE INTO url_aliases (alias, doc_id) VALUES (?, ?)", (new, doc_id))
 
 
 def _merge(conn: sqlite3.Connection, gone: int, kept: int) -> None:
