@@ -21,6 +21,8 @@ too_large            larger than DOWNLOAD_MAXSIZE: the download is cancelled
 sitemap_too_large    a sitemap over COLLECTOR_SITEMAP_MAXSIZE once decompressed (gzip bomb)
 invalid_sitemap      not a sitemap, or a corrupt one
 invalid_feed         not RSS or Atom
+bad_entry            a feed or sitemap entry whose link cannot be read (skipped; the others are read)
+page_budget          COLLECTOR_PAGE_BUDGET pages followed: no more followed in this crawl
 xml_entities         a feed declaring XML entities (XXE): never resolved; entries using them dropped
 no_text              extraction found no article text
 pipeline             a pipeline stage failed on the document (it is rolled back)

@@ -14,10 +14,13 @@ requested again (``collector.middlewares.SkipStoredMiddleware``); feeds and site
 asked conditionally (``ConditionalRequestsMiddleware``). Every failure is reported through
 the crawl's report (``collector.crawl``) with its URL and reason, and the crawl goes on.
 
-Built on Scrapy's machinery: ``SitemapSpider`` (indexes, gzip, news sitemaps, robots.txt
-``Sitemap:`` lines, ``sitemap_filter``) and ``CrawlSpider`` rules with ``LinkExtractor``
-(``follow`` and ``articles`` regexes; depth bounded by DEPTH_LIMIT). Feeds are parsed by
-``collector.feeds``, which never resolves XML entities.
+Built on Scrapy's machinery: ``SitemapSpider`` (its requests, gzip with a size limit,
+robots.txt ``Sitemap:`` lines in any case) and ``CrawlSpider`` rules with ``LinkExtractor``
+(``follow`` and ``articles`` regexes; depth bounded by DEPTH_LIMIT, pages by
+COLLECTOR_PAGE_BUDGET). Sitemaps are read by ``collector.sitemaps`` (XML, indexes, news and
+image sitemaps, text sitemaps, feeds given as sitemaps) and feeds by ``collector.feeds``;
+neither ever resolves an XML entity. A listed article carries its entry's date
+(``listed_published``), used when the page states none.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule, SitemapSpider
 from scrapy.utils.gz import gunzip, gzip_magic_number
-from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from collector.context import Context
 from collector.crawl import charset_problem, classify_failure, report_fault
 from collector.feeds import NotAFeed, parse_feed
+from collector.sitemaps import NotASitemap, parse_sitemap
 from collector.importers.decoding import NotText, decode
 from collector.items import Article
 from collector.middlewares import KIND, LISTED_DATE, LISTED_IN, START, STORE
@@ -213,19 +217,26 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         except NotAFeed as exc:
             self.fault("invalid_feed", response.url, str(exc), response.request)
             return
-        if feed.entities:
+        yield from self.listed(response, feed, "feed")
+
+    def listed(self, response, source, kind: str):
+        """Article requests for the entries of a feed or sitemap (with their dates); its
+        declared entities and unreadable entries reported."""
+        if source.entities:
             self.fault(
                 "xml_entities",
                 response.url,
-                f"declares XML entities, never resolved; entries using them skipped: {', '.join(feed.entities)}",
+                f"declares XML entities, never resolved; entries using them skipped: {', '.join(source.entities)}",
                 response.request,
             )
-        for url in feed.links:
-            if self.wants_article(url):
-                yield self.article_request(url, listed_in=response.url)
+        for problem in source.problems:
+            self.fault("bad_entry", response.url, f"{problem}: skipped, the other entries read", response.request)
+        for entry in source.entries:
+            if self.wants_article(entry.link):
+                yield self.article_request(entry.link, listed_in=response.url, published=entry.published, listed_from=kind)
 
     def _parse_sitemap(self, response):
-        """SitemapSpider's, reporting what it would only log, and marking article requests."""
+        """Sitemaps, sitemap indexes, feeds and URL lists given as sitemaps, robots.txt."""
         if response.status == 304:
             return
         if response.url.endswith("/robots.txt"):
@@ -236,20 +247,16 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         if body is None:
             return
         try:
-            sitemap = Sitemap(body)
-        except Exception as exc:  # lxml raises several types on garbage; report, go on
-            self.fault("invalid_sitemap", response.url, f"not XML ({type(exc).__name__}: {exc})", response.request)
+            sitemap = parse_sitemap(body, base_url=response.url)
+        except NotASitemap as exc:
+            self.fault("invalid_sitemap", response.url, str(exc), response.request)
             return
-        if sitemap.type == "sitemapindex":
+        if sitemap.kind == "sitemapindex":
             response.meta["collector_sitemap_index"] = True
-            for url in self._get_urls_from_sitemapindex(self.sitemap_filter(sitemap)):
+            for url in sitemap.sitemaps:
                 yield self.sitemap_request(url)
-        elif sitemap.type == "urlset":
-            for url, _callback in self._get_urls_and_callbacks_from_urlset(self.sitemap_filter(sitemap)):
-                if self.wants_article(url):
-                    yield self.article_request(url, listed_in=response.url)
         else:
-            self.fault("invalid_sitemap", response.url, f"not a sitemap (root element <{sitemap.type}>)", response.request)
+            yield from self.listed(response, sitemap, "sitemap")
 
     def _get_sitemap_body(self, response) -> bytes | None:
         if gzip_magic_number(response):
@@ -266,11 +273,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             except (OSError, EOFError) as exc:
                 self.fault("invalid_sitemap", response.url, f"corrupt gzip ({exc})", response.request)
             return None
-        body = super()._get_sitemap_body(response)
-        if body is None:
-            ctype = _content_type(response.headers) or "no Content-Type"
-            self.fault("invalid_sitemap", response.url, f"not a sitemap ({ctype})", response.request)
-        return body
+        return response.body  # XML, a feed or a list of URLs: parse_sitemap tells
 
     def parse_start_page(self, response):
         return self.parse_with_rules(response, self.parse_followed, {}, follow=True)
