@@ -1,9 +1,11 @@
 """RSS and Atom feeds to article URLs and dates, read tolerantly and safely.
 
-Safe: the parser never resolves entities (no XXE: ``<!ENTITY x SYSTEM "file:///etc/passwd">``
-stays an unresolved reference, and no billion-laughs expansion), never touches the network
-(no external DTD), and keeps libxml2's limits on (``huge_tree`` off). A feed that declares
-entities is reported all the same (``Feed.entities``), and a link that uses one is dropped.
+Safe: no entity is ever resolved (no XXE: ``<!ENTITY x SYSTEM "file:///etc/passwd">`` is
+never read, and no billion-laughs expansion): a DOCTYPE's declarations are taken out before
+parsing (``repair``) and every reference to them marked, the parser never touches the
+network (no external DTD) and keeps libxml2's limits on (``huge_tree`` off). A feed that
+declares entities is reported all the same (``Feed.entities``), and a link that uses one is
+dropped; the other entries are read.
 
 Tolerant, as feeds are written: before parsing, outside CDATA sections, a bare ``&`` (the
 ``?id=2&page=1`` of a hand-made feed) becomes ``&amp;``, and a reference to an entity the
@@ -73,15 +75,29 @@ class NotAFeed(ValueError):
 _CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _AMP = re.compile(rb"&(?:(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)|([A-Za-z_][\w.-]{0,31});)?")
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
-_DECLARED = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z_][\w.-]*)")
+_SUBSET = re.compile(rb"<!DOCTYPE\s[^\[>]*\[(.*?)\]\s*>", re.IGNORECASE | re.DOTALL)
+_DECLARATION = re.compile(rb"<!ENTITY\s+(%\s*)?([A-Za-z_][\w.-]*)\s+(?:(SYSTEM|PUBLIC)\s+)?(.*?)\s*>", re.DOTALL)
+#: Put where a declared entity was referred to: text holding it is not read (a link that
+#: used an entity is dropped). A private-use character: valid XML, never in a real link.
+ENTITY_USED = "\ue000"
 
 
-def repair(body: bytes) -> bytes:
-    """Bare ``&`` escaped; undeclared named references replaced by the HTML character of that
-    name (a fixed table) or escaped as text. Declared entities are left alone (never resolved;
-    ``parse_feed`` reports them). CDATA sections are left as they are."""
-    head = body[:65536]
-    declared = set(_DECLARED.findall(head)) if b"<!ENTITY" in head else set()
+def repair(body: bytes) -> tuple[bytes, list[str]]:
+    """The body as a tolerant reader wants it, and the entities it declared (as declared).
+
+    A DOCTYPE's internal subset is removed, so no parser ever sees an entity declaration
+    (libxml2 otherwise stops at the first billion-laughs reference, losing every entry after
+    it); a reference to a declared entity becomes ``ENTITY_USED``. A bare ``&`` is escaped;
+    a reference to an undeclared entity becomes the HTML character of that name (a fixed
+    table) or literal text. CDATA sections are left as they are. Nothing is ever expanded."""
+    entities, declared = [], set()
+    subset = _SUBSET.search(body[:65536])
+    if subset:
+        for percent, name, external, value in _DECLARATION.findall(subset.group(1)):
+            declared.add(name)
+            where = value.decode("utf-8", "replace").strip()
+            entities.append(f"{name.decode('ascii', 'replace')} ({external.decode() + ' ' if external else ''}{where})")
+        body = body[: subset.start()] + body[subset.end():]
 
     def fix(match: re.Match) -> bytes:
         if match.group(1):
@@ -89,15 +105,17 @@ def repair(body: bytes) -> bytes:
         name = match.group(2)
         if name is None:
             return b"&amp;"
-        if name in _XML_ENTITIES or name in declared:
+        if name in _XML_ENTITIES:
             return match.group(0)
+        if name in declared:
+            return ENTITY_USED.encode("utf-8")
         code = html.entities.name2codepoint.get(name.decode("ascii", "replace"))
         return b"&#%d;" % code if code else b"&amp;" + name + b";"
 
     if b"&" not in body:
-        return body
+        return body, entities
     parts = _CDATA.split(body)
-    return b"".join(part if part.startswith(b"<![CDATA[") else _AMP.sub(fix, part) for part in parts)
+    return b"".join(part if part.startswith(b"<![CDATA[") else _AMP.sub(fix, part) for part in parts), entities
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -107,7 +125,9 @@ def _local(tag) -> str:
 
 
 def _uses_entity(element) -> bool:
-    return any(isinstance(node, etree._Entity) for node in element.iter())
+    return any(isinstance(node, etree._Entity) or ENTITY_USED in (node.text or "") or ENTITY_USED in (node.tail or "")
+               or any(ENTITY_USED in v for v in node.attrib.values())
+               for node in element.iter() if not isinstance(node, etree._Comment))
 
 
 def _text(element) -> str | None:
@@ -185,13 +205,14 @@ def parse_feed(body: bytes, base_url: str | None = None) -> Feed:
     """The feed's entries (absolute http(s) links in feed order, no repeats; their dates)."""
     if not body or not body.strip():
         raise NotAFeed("empty")
+    repaired, entities = repair(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
     try:
-        root = etree.fromstring(repair(body.lstrip(b"\xef\xbb\xbf \t\r\n")), safe_parser(), base_url=base_url)
+        root = etree.fromstring(repaired, safe_parser(), base_url=base_url)
     except etree.XMLSyntaxError as exc:
         raise NotAFeed(f"not XML ({exc})") from exc
     if root is None:
         raise NotAFeed("not XML")
-    return read_feed(root, base_url)
+    return read_feed(root, base_url, entities)
 
 
 def feed_kind(root) -> tuple[str, str] | None:
@@ -200,17 +221,12 @@ def feed_kind(root) -> tuple[str, str] | None:
             "channel": ("rss", "item")}.get(_local(root.tag))
 
 
-def read_feed(root, base_url: str | None = None) -> Feed:
+def read_feed(root, base_url: str | None = None, entities: list[str] | None = None) -> Feed:
     found = feed_kind(root)
     if found is None:
         raise NotAFeed(f"not RSS or Atom (root element <{_local(root.tag) or root.tag}>)")
     kind, entry_tag = found
-    feed = Feed(kind)
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None:
-        for entity in dtd.iterentities():
-            where = entity.system_url or entity.content or ""
-            feed.entities.append(f"{entity.name} ({'SYSTEM ' if entity.system_url else ''}{where!r})")
+    feed = Feed(kind, entities=list(entities or []))
     seen = set()
     for number, element in enumerate((e for e in root.iter() if _local(e.tag) == entry_tag), start=1):
         try:

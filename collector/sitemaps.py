@@ -17,6 +17,7 @@ Gzip is undone by the spider before this module sees the body (with a size limit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -65,8 +66,9 @@ def _text_sitemap(body: bytes, base_url: str | None) -> Sitemap:
 
 def _xml_sitemap(body: bytes, base_url: str | None) -> Sitemap:
     parser = safe_parser()
+    repaired, entities = repair(body)
     try:
-        root = etree.fromstring(repair(body), parser, base_url=base_url)
+        root = etree.fromstring(repaired, parser, base_url=base_url)
     except etree.XMLSyntaxError as exc:
         raise NotASitemap(f"not XML ({exc})") from exc
     if root is None:
@@ -74,18 +76,14 @@ def _xml_sitemap(body: bytes, base_url: str | None) -> Sitemap:
     name = _local(root.tag)
     if feed_kind(root) is not None:
         try:
-            feed = read_feed(root, base_url)
+            feed = read_feed(root, base_url, entities)
         except NotAFeed as exc:
             raise NotASitemap(str(exc)) from exc
         return Sitemap(feed.kind, feed.entries, entities=feed.entities, problems=feed.problems)
     if name not in ("urlset", "sitemapindex"):
         raise NotASitemap(f"not a sitemap (root element <{name or root.tag}>)")
-    sitemap = Sitemap(name)
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None:
-        sitemap.entities = [entity.name for entity in dtd.iterentities()]
-    cut = any(e.type_name in ("ERR_TAG_NOT_FINISHED", "ERR_TAG_NAME_MISMATCH") or "Premature end" in e.message
-              for e in parser.error_log)
+    sitemap = Sitemap(name, entities=entities)
+    cut = any(_cuts_last(e) for e in parser.error_log)
     children = [c for c in root if _local(c.tag) in ("url", "sitemap")]
     for number, child in enumerate(children, start=1):
         if cut and number == len(children):
@@ -105,6 +103,14 @@ def _xml_sitemap(body: bytes, base_url: str | None) -> Sitemap:
         else:
             sitemap.entries.append(Entry(url, _page_date(child)))
     return sitemap
+
+
+def _cuts_last(error) -> bool:
+    """Does a parse error say the last <url> or <sitemap> was cut off? A sitemap that only
+    lacks its closing </urlset> keeps its last <url>."""
+    if error.type_name == "ERR_TAG_NAME_MISMATCH":
+        return True
+    return error.type_name == "ERR_TAG_NOT_FINISHED" and not re.search(r"in tag (?:urlset|sitemapindex)\b", error.message)
 
 
 def _page_date(url_element) -> str | None:
