@@ -216,13 +216,20 @@ def stats(obj, as_json, top):
 @click.option("--refresh", is_flag=True, help="Download stored articles again; ask feeds and sitemaps unconditionally.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy or COLLECTOR_ setting for this crawl (repeatable), e.g. -s DOWNLOAD_DELAY=2.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("-v", "--verbose", count=True, help="Show Scrapy's log (-v: INFO, -vv: DEBUG); by default only errors.")
+@click.option("--log-level", type=click.Choice(["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"], case_sensitive=False),
+              help="Scrapy's LOG_LEVEL for this crawl (default ERROR: faults are in the summary).")
 @click.pass_obj
-def crawl(obj, sites, refresh, overrides, as_json):
+def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
     """Crawl SITES (site config keys; all with feeds, sitemaps or start_urls if none) in one process."""
     from .crawl import parse_overrides, run_crawl
 
     try:
-        summary = run_crawl(sites, db=obj["db"], config=obj["config"], refresh=refresh, overrides=parse_overrides(overrides))
+        given = parse_overrides(overrides)
+        # Faults are listed in the summary: the log repeats them only when asked to.
+        given.setdefault("LOG_LEVEL", (log_level or ("DEBUG" if verbose > 1 else "INFO" if verbose else "ERROR")).upper())
+        live = err if sys.stderr.isatty() and not as_json and given["LOG_LEVEL"] in ("ERROR", "CRITICAL") else None
+        summary = run_crawl(sites, db=obj["db"], config=obj["config"], refresh=refresh, overrides=given, progress=live)
     except (ValueError, ConfigError, StoreError) as exc:
         _fail(str(exc), 2)
     if as_json:

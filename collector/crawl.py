@@ -324,8 +324,13 @@ class CrawlReport:
     def item_dropped(self, item, exception, response=None, **kwargs):
         from pipelines.extract import NotAnArticle
 
+        from .driver import AlreadyStored
+
         if isinstance(exception, NotAnArticle):
             self.summary.listings += 1
+            return
+        if isinstance(exception, AlreadyStored):  # unchanged or a variant: not exported
+            self.item_scraped(item)
             return
         reason = str(exception)
         prefix = f"{item.get('source')}: "
@@ -361,6 +366,41 @@ class CrawlReport:
             if isinstance(value, int):
                 self.crawler.stats.set_value(f"collector/{name}", value)
         logger.info("summary of %s\n%s", self.site, s.text())
+
+
+class RunRecord:
+    """Extension: a ``runs`` row per site crawled (``collector crawl``, ``scrapy crawl``,
+    Scrapyd), written when the crawl opens and completed when it closes with what
+    ``CrawlReport`` counted. ``collector schedule`` records the crawls it starts itself (it
+    also sees the ones killed) and sets COLLECTOR_RECORD_RUNS=False for them."""
+
+    STATUS = {"finished": "ok", "shutdown": "interrupted"}
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.run_id = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("COLLECTOR_RECORD_RUNS"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider):
+        site = getattr(spider, "site_key", None) or spider.name
+        self.run_id = Context.for_crawler(self.crawler).store.start_run(site)
+
+    def spider_closed(self, spider, reason):
+        if self.run_id is None:
+            return
+        report = next((m for m in self.crawler.extensions.middlewares if isinstance(m, CrawlReport)), None)
+        s = report.summary if report is not None else CrawlSummary()
+        Context.for_crawler(self.crawler).store.finish_run(
+            self.run_id, self.STATUS.get(reason, "failed"), None, pages_fetched=s.pages_fetched,
+            new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind)
 
 
 class PeriodicCommit:
@@ -456,13 +496,14 @@ def crawl_settings(db: str | None = None, config: str | None = None, refresh: bo
 
 
 def run_crawl(keys=None, db: str | None = None, config: str | None = None, refresh: bool = False,
-              overrides=None, spider: str = "site") -> CrawlSummary:
+              overrides=None, spider: str = "site", progress=None) -> CrawlSummary:
     """Crawl the sites ``keys`` (all crawlable sites if none) in this process; the summary.
 
     One crawler per site, so each site's politeness (robots.txt, AutoThrottle, the
     per-domain concurrency) holds, and each site's feeds, sitemaps and start pages share
     one dupefilter. All crawlers share one store: SQLite has one writer. The Twisted
-    reactor cannot be restarted: call this once per process.
+    reactor cannot be restarted: call this once per process. ``progress``: a rich Console
+    to draw the live display on (``collector.progress``), or None.
     """
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
@@ -473,16 +514,27 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
     context.store  # fail early on an unusable database
     spider_class = SpiderLoader.from_settings(settings).load(spider)
     started = time.perf_counter()
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(settings)  # configures logging
+    if settings.get("LOG_LEVEL") in ("ERROR", "CRITICAL"):
+        # A retry given up is a fault of the summary: Scrapy would log it at ERROR too.
+        logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     crawlers = []
     for site in chosen:
         crawler = process.create_crawler(spider_class)
         crawler.collector_context = context
         process.crawl(crawler, site=site.key)
         crawlers.append(crawler)
+    display = None
+    if progress is not None:
+        from .progress import CrawlProgress
+
+        display = CrawlProgress(crawlers, progress)
+        display.attach()
     try:
         process.start()
     finally:
+        if display is not None:
+            display.stop()
         context.close()
     summary = CrawlSummary()
     for crawler in crawlers:
@@ -490,4 +542,5 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
         if report is not None:
             summary.add(report.summary)
     summary.seconds = time.perf_counter() - started
+    summary.notices = list(dict.fromkeys(context.notices))
     return summary

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from scrapy.exceptions import DropItem
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
@@ -55,6 +56,25 @@ def stage_classes(settings) -> list:
 
 def build_stages(context) -> list:
     return [cls.from_context(context) for cls in stage_classes(context.settings)]
+
+
+class AlreadyStored(DropItem):
+    """A crawled page that stored nothing new (unchanged, or another URL of a stored
+    document): counted by the crawl's report, not exported (-O, FEEDS), not a fault."""
+
+    def __init__(self, message: str):
+        super().__init__(message, log_level="DEBUG")
+
+
+def lineage_fields(item, store) -> None:
+    """The document's place in its group, for feed exports: origin_id, origin_url, relation."""
+    doc_id = item.get("doc_id")
+    if doc_id is None:
+        return
+    row = store.conn.execute(
+        "SELECT l.origin_id, d.url, l.relation FROM links l JOIN documents d ON d.id = l.origin_id WHERE l.copy_id = ?",
+        (doc_id,)).fetchone()
+    item["origin_id"], item["origin_url"], item["relation"] = row if row else (doc_id, item.get("url"), None)
 
 
 def remember_urls(item, store) -> None:

@@ -32,7 +32,7 @@ from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.asyncio import is_asyncio_available
 
 from .context import Context
-from .driver import prepare, remember_urls
+from .driver import AlreadyStored, lineage_fields, prepare, remember_urls
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,15 @@ class DocumentPipelines(ItemPipelineManager):
                     del item[key]
                 item.update(extracted)
             item = await super().process_item_async(item)
+            store = Context.for_crawler(self.crawler).store
             # In the document's own transaction: its aliases are committed with it.
-            remember_urls(item, Context.for_crawler(self.crawler).store)
+            remember_urls(item, store)
+            if item.get("status") in ("unchanged", "variant"):
+                raise AlreadyStored(f"{item.get('url')}: {item['status']}")
+            lineage_fields(item, store)
             return item
+        except AlreadyStored:
+            raise
         except Exception:
             if hasattr(item, "get") and item.get("doc_id") is not None:
                 Context.for_crawler(self.crawler).store.abort_document()

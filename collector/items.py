@@ -1,6 +1,16 @@
 """The one item every source yields: spiders and importers alike."""
 
+import base64
+
 import scrapy
+
+
+def _signature_text(minhash) -> str | None:
+    """A signature in a feed export (when FEED_EXPORT_FIELDS asks for it): its stored bytes,
+    base64 (JSON has no bytes, and a MinHash object is no JSON value)."""
+    from pipelines.fingerprint import signature_bytes
+
+    return base64.b64encode(signature_bytes(minhash)).decode("ascii") if minhash is not None else None
 
 
 class Article(scrapy.Item):
@@ -30,9 +40,13 @@ class Article(scrapy.Item):
     content_hash = scrapy.Field() # of the raw input: unchanged input is not processed again
     chrome = scrapy.Field()       # list of stripped lines
     claims = scrapy.Field()       # list of dicts: claimed_site, claimed_name, claimed_url, evidence
-    signature = scrapy.Field()    # datasketch MinHash
+    signature = scrapy.Field(serializer=_signature_text)  # datasketch MinHash
     shingle_count = scrapy.Field()
     shingles = scrapy.Field()     # the shingle set (sorted unique uint64 hashes), for the link stage
     doc_id = scrapy.Field()       # set by the store stage
     new_links = scrapy.Field()    # links this document added (set by the link stage)
-    status = scrapy.Field()       # "new", "updated" or "unchanged" (set by the store stage)
+    status = scrapy.Field()       # "new", "updated", "unchanged" or "variant" (set by the store stage)
+    # Set after the stages in a crawl, for feed exports (-O, FEEDS, Scrapyd's items feed).
+    origin_id = scrapy.Field()    # the origin of the document's group (itself when it is the origin)
+    origin_url = scrapy.Field()
+    relation = scrapy.Field()     # duplicate | copy | excerpt, or None for an origin

@@ -222,7 +222,8 @@ class Scheduler:
 
 def crawl_command(db: str, config: str, overrides=()) -> list[str]:
     """``python -m collector --db DB --config DIR crawl --json [-s NAME=VALUE...]`` (site appended)."""
-    command = [sys.executable, "-m", "collector", "--db", os.path.abspath(db), "--config", os.path.abspath(config), "crawl", "--json"]
+    command = [sys.executable, "-m", "collector", "--db", os.path.abspath(db), "--config", os.path.abspath(config), "crawl", "--json",
+               "-s", "COLLECTOR_RECORD_RUNS=False"]  # the scheduler records each run itself
     for override in overrides:
         command += ["-s", override]
     return command

@@ -122,6 +122,8 @@ EXTENSIONS = {
     # Counts, reports faults (URL and reason) and prints the summary at the end.
     "collector.crawl.CrawlReport": 100,
     "collector.crawl.PeriodicCommit": 110,
+    # A `runs` row per site crawled (after CrawlReport, whose summary it records).
+    "collector.crawl.RunRecord": 120,
 }
 #: Link-following: pages more than this many links from a start URL are not requested
 #: (a sitemap index -> sitemap -> article is 2, a feed -> article 1; page 40 of a paginated
@@ -130,4 +132,15 @@ DEPTH_LIMIT = 50
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# What `scrapy crawl ... -O items.jsonl`, FEEDS and Scrapyd's items feed write: one object per
+# document the crawl stored (new or updated), with its lineage; binary fields (the MinHash
+# signature, shingle arrays) are left out. Name them here to have them (base64).
+FEED_EXPORT_FIELDS = [
+    "doc_id", "url", "site", "status", "title", "author", "published", "published_from", "fetched",
+    "canonical_url", "sitename", "language", "text", "chrome", "claims", "url_aliases", "redirected_from",
+    "origin_id", "origin_url", "relation", "new_links", "source",
+]
+#: `collector crawl` and `scrapy crawl` write a `runs` row per site crawled (`collector schedule`
+#: writes its own, and turns this off for the crawls it starts).
+COLLECTOR_RECORD_RUNS = True
 LOG_LEVEL = "INFO"
