@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
@@ -95,6 +96,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         self._articles = [re.compile(p) for p in site_config.articles]
         # A site config without domains owns the hosts of its own feeds, sitemaps and pages.
         self._source_hosts = {host_of(u) for u in (*site_config.feeds, *site_config.sitemaps, *site_config.start_urls)}
+        self._start_pages = {canonical_url(u) for u in site_config.start_urls}
         self.pages_requested = 0
         self.page_budget = 0  # set from COLLECTOR_PAGE_BUDGET once the settings are known
         super().__init__(*args, **kwargs)
@@ -149,9 +151,13 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         """Is a followed page at this URL stored when it carries an article?"""
         return not self._articles or any(p.search(url) for p in self._articles)
 
-    def as_article(self, request: Request, response) -> Request:
-        request.meta[KIND] = "article"
+    def as_article(self, request: Request, response) -> Request | None:
+        """An article link; none for a link back to a start page or the home page (linked
+        from every page, and a listing, not an article)."""
         url = canonical_url(request.url)
+        if url in self._start_pages or urlsplit(url).path in ("", "/") and not urlsplit(url).query:
+            return None
+        request.meta[KIND] = "article"
         return request.replace(url=url) if url != request.url else request
 
     def as_page(self, request: Request, response) -> Request | None:
