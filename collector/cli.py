@@ -242,6 +242,41 @@ def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
         sys.exit(1)
 
 
+@main.command("add-site")
+@click.argument("url")
+@click.option("--key", help="The config's key (file name); default from the site's host.")
+@click.option("--dry-run", is_flag=True, help="Print the config instead of writing it.")
+@click.option("--force", is_flag=True, help="Replace an existing configs/sites/KEY.yaml.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy or COLLECTOR_ setting (repeatable).")
+@click.pass_obj
+def add_site(obj, url, key, dry_run, force, overrides):
+    """Find URL's feeds, sitemaps and name (through Scrapy: robots.txt, politeness) and write configs/sites/KEY.yaml."""
+    from .crawl import crawl_settings, parse_overrides
+    from .discover import discover, site_key, write_config
+
+    try:
+        given = parse_overrides(overrides)
+        given.setdefault("LOG_LEVEL", "ERROR")
+        given.update({"EXTENSIONS": {"collector.crawl.RunRecord": None, "collector.crawl.PeriodicCommit": None,
+                                     "scrapy.extensions.remote_control.RemoteControl": None}})
+        key = key or site_key(url)
+        target = os.path.join(obj["config"], "sites", f"{key}.yaml")
+        if os.path.exists(target) and not (force or dry_run):
+            _fail(f"{target}: exists; --force replaces it", 2)
+        found = discover(url, crawl_settings(obj["db"], obj["config"], overrides=given))
+        path, text = write_config(found, obj["config"], key, force=force, dry_run=dry_run)
+    except (ValueError, FileExistsError) as exc:
+        _fail(str(exc), 2)
+    for tried, what in found.tried:
+        err.print(f"  tried {escape(tried)}: {escape(what)}", soft_wrap=True)
+    err.print(f"found: name {found.name!r}, host {found.host}, {len(found.feeds)} feed(s), {len(found.sitemaps)} sitemap(s)"
+              + ("" if found.feeds or found.sitemaps else "; neither: the config follows links from the home page"))
+    if dry_run:
+        click.echo(text, nl=False)
+    else:
+        err.print(f"wrote {path}")
+
+
 @main.command()
 @click.argument("sites", nargs=-1)
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A setting passed to every crawl (repeatable).")
