@@ -35,9 +35,9 @@ def main(ctx, db, config_dir):
     ctx.obj = {"db": db, "config": config_dir}
 
 
-def _context(obj) -> Context:
+def _context(obj, overrides: dict | None = None) -> Context:
     try:
-        context = Context({"COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
+        context = Context({**(overrides or {}), "COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
         context.sites  # fail early on a broken config
         context.store
         return context
@@ -57,12 +57,19 @@ def _read_db(obj) -> Database:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--workers", type=int, default=lambda: os.cpu_count() or 1, show_default="the number of cores",
               help="Processes extracting HTML in parallel (1: all in this process).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A setting for this import (repeatable), e.g. -s 'ITEM_PIPELINES={\"pipelines.learn.LearnChromePipeline\": null}'.")
 @click.pass_obj
-def import_cmd(obj, paths, site, as_json, workers):
+def import_cmd(obj, paths, site, as_json, workers, overrides):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
+    from .crawl import parse_overrides
     from .ingest import Interrupted, import_paths
 
-    context = _context(obj)
+    try:
+        extra = parse_overrides(overrides)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    context = _context(obj, extra)
     progress = _progress()
     try:
         with progress as bar:
@@ -86,9 +93,12 @@ def import_cmd(obj, paths, site, as_json, workers):
     if as_json:
         click.echo(json.dumps(data))
     else:
+        for notice in summary.notices:
+            err.print(f"note: {escape(notice)}", soft_wrap=True)
         err.print(
             f"imported {data['imported']} ({data['new']} new, {data['updated']} updated), "
-            f"unchanged {data['unchanged']}, skipped {data['skipped']} with errors, "
+            f"unchanged {data['unchanged']}, other URLs of stored documents {data['variants']}, "
+            f"skipped {data['skipped']} with errors, "
             f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
         )
     if summary.imported + summary.unchanged == 0:

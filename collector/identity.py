@@ -139,7 +139,7 @@ class Identity:
         message = (f"{site}: canonical link {target} {why}: not followed for {url} "
                    "(pages stay their own documents; reported once per site)")
         self.notices.append(message)
-        logger.warning("%s", message)
+        logger.info("%s", message)  # the run's summary prints it
 
 
 # --- the migration to one URL identity (schema.m010a_url_identity) -----------------------------

@@ -64,8 +64,12 @@ COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
 COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
 
-# The data's path: the same stages, in the same order, for crawls and imports.
-ITEM_PIPELINES = {
+# The data's path: the same stages, in the same order, for crawls and imports. They are the
+# base, as Scrapy's own components are in DOWNLOADER_MIDDLEWARES_BASE: ITEM_PIPELINES adds a
+# stage or, with the value None, turns one off, for `collector import` (-s) and any crawl alike:
+#   -s 'ITEM_PIPELINES={"pipelines.learn.LearnChromePipeline": null}'
+ITEM_PIPELINES = {}
+ITEM_PIPELINES_BASE = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.attribute.AttributePipeline": 300,

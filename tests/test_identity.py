@@ -222,3 +222,21 @@ def test_migration_merges_two_documents_of_one_page(tmp_path, harbour_config):
     assert conn.execute("SELECT count(*) FROM lsh_index WHERE doc_id = ?", (gone,)).fetchone()[0] == 0
     conn.close()
     assert rows(db, "SELECT copy_url, origin_url FROM lineage") == [{"copy_url": REPOST, "origin_url": CLEAN}]
+
+
+def test_a_stage_set_to_none_is_off_for_an_import_as_for_a_crawl(tmp_path, harbour_config):
+    """ITEM_PIPELINES adds to or turns off the stages of ITEM_PIPELINES_BASE, as Scrapy's
+    component settings do: here the link stage, so the repost is stored and not linked."""
+    pages = [(CLEAN, variant_page(CLEAN)), (REPOST, repost_page())]
+    write_jsonl(tmp_path / "off.jsonl", pages)
+    db = tmp_path / "off.db"
+    run_cli("import", tmp_path / "off.jsonl", "--workers", "1", "-s", 'ITEM_PIPELINES={"pipelines.link.LinkPipeline": null}',
+            db=db, config=harbour_config)
+    assert sorted(d["url"] for d in rows(db, "SELECT url FROM documents")) == sorted([CLEAN, REPOST])
+    assert rows(db, "SELECT count(*) AS n FROM links")[0]["n"] == 0
+    run_cli("import", tmp_path / "off.jsonl", "--workers", "1", db=db, config=harbour_config)  # all stages: unchanged input
+    from collector.context import Context
+    from collector.driver import stage_classes
+
+    names = [c.__name__ for c in stage_classes(Context({"ITEM_PIPELINES": {"pipelines.learn.LearnChromePipeline": None}}).settings)]
+    assert names == ["ExtractPipeline", "CleanPipeline", "AttributePipeline", "FingerprintPipeline", "StorePipeline", "LinkPipeline"]
