@@ -76,6 +76,8 @@ class Identity:
         if not host_of(target) or target == own or not same_site(own, target, self.sites):
             self._check_own_url(item, own)
             return None
+        if self.store.conn.execute("SELECT 1 FROM documents WHERE url = ?", (own,)).fetchone():
+            return None  # a stored document keeps its URL (stored before its canonical said otherwise)
         if _is_home(target):
             self.warn(item, own, target, "names the home page")
             return None

@@ -277,3 +277,23 @@ print(settings["BOT_NAME"], sorted(SpiderLoader.from_settings(settings).list()),
     name, spiders, where = result.stdout.strip().split(" ", 1)[0], result.stdout.split("[", 1)[1].split("]")[0], result.stdout.strip().rsplit(" ", 1)[-1]
     assert name == "collector" and "'site'" in spiders and "'feed'" in spiders
     assert str(egg) in where  # loaded from the egg, not from the repo
+
+
+def test_variants_imported_and_crawled_into_one_database_are_one_document(sites, tmp_path):
+    """The same article imported at tracking and print URLs, then crawled from its feed."""
+    from conftest import run_cli
+
+    h = sites.harbour
+    config = tmp_path / "configs"
+    site_config(config, "harbour", name="Harbour News", domains=[h.host], aliases=["Harbour News"], feeds=[h.url("/feed.xml")])
+    title, paragraphs = story(3000)
+    page = article_page(title, paragraphs, site_name="Harbour News", published="2026-03-04T08:00:00+00:00", canonical=sites.clean)
+    export = tmp_path / "saved.jsonl"
+    export.write_text("".join(json.dumps({"url": u, "html": page}) + "\n" for u in
+                              (h.url("/print/ferry-vote"), sites.clean + "?utm_source=rss&utm_medium=feed")), encoding="utf-8")
+    db = tmp_path / "mixed.db"
+    run_cli("import", export, "--workers", "1", db=db, config=config)
+    assert [r["url"] for r in rows(db, "SELECT url FROM documents")] == [sites.clean]
+    _, summary = crawl(db, config)
+    assert [r["url"] for r in rows(db, "SELECT url FROM documents")] == [sites.clean]
+    assert summary["new"] == 0 and summary["skipped_stored"] >= 2  # the clean and print URLs were known
