@@ -297,3 +297,37 @@ def test_variants_imported_and_crawled_into_one_database_are_one_document(sites,
     _, summary = crawl(db, config)
     assert [r["url"] for r in rows(db, "SELECT url FROM documents")] == [sites.clean]
     assert summary["new"] == 0 and summary["skipped_stored"] >= 2  # the clean and print URLs were known
+
+
+def test_on_a_terminal_a_live_display_then_one_summary(sites, tmp_path):
+    """Run under a pseudo-terminal: the per-site display is drawn, the summary printed once,
+    and Scrapy's log stays quiet."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "collector", "--db", str(tmp_path / "tty.db"), "--config", str(sites.config),
+           "crawl", "dated", *FAST, "-s", "DOWNLOAD_DELAY=0.3"]
+    process = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, cwd=REPO,
+                               env={**os.environ, "COLUMNS": "160", "TERM": "xterm"})
+    os.close(slave)
+    output = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=60)
+    os.close(master)
+    text = output.decode("utf-8", "replace")
+    assert process.returncode == 0, text
+    assert "pages/s" in text and "dated" in text           # the live display was drawn
+    assert text.count("crawled 1 site (dated)") == 1        # one summary
+    assert "[scrapy" not in text and "INFO" not in text     # no log lines
