@@ -27,6 +27,7 @@ so, and the store checks it against the text (``collector.store.Store.fold_targe
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,6 +70,7 @@ def _is_tracker(name: str, value: str) -> bool:
     return name.lower() in CHANNEL_PARAMS and bool(CHANNELS.match(value.strip()))
 
 
+@functools.lru_cache(maxsize=65536)  # a crawled URL is asked about 3-4 times on its way
 def canonical_url(url: str) -> str:
     """The URL a web page is stored under, and checked against before it is requested.
 
