@@ -10,6 +10,9 @@ Sites on 127.0.0.1, crawled by the real commands in subprocesses:
   ``lastmod`` / ``news:publication_date``).
 - ``harbour`` and ``coastal``: one article at its clean URL and at variants that name it by
   their canonical link, listed by a feed; a repost on another site.
+- ``sloppy``: feeds and sitemaps as they are found in the wild: a bare ``&``, an entry with a
+  broken link, ``xml:base`` and relative links, Atom links as text, a text sitemap, an RSS
+  feed given as a sitemap.
 """
 
 from __future__ import annotations
@@ -56,12 +59,14 @@ class Sites:
         self.dated = SiteServer("dated").start()
         self.harbour = SiteServer("harbour").start()
         self.coastal = SiteServer("coastal").start()
+        self.sloppy = SiteServer("sloppy").start()
         self.build_section()
+        self.build_sloppy()
         self.build_dated()
         self.build_variants()
 
     def stop(self):
-        for server in (self.section, self.dated, self.harbour, self.coastal):
+        for server in (self.section, self.dated, self.harbour, self.coastal, self.sloppy):
             server.stop()
 
     def build_section(self):
@@ -103,6 +108,25 @@ class Sites:
         s.add("/robots.txt", f"User-agent: *\nAllow: /\nSITEMAP: {s.url('/sitemap.xml')}\n", content_type="text/plain")
         site_config(self.config, "dated", name="Dated Post", domains=[s.host], feeds=[s.url("/feed.xml")],
                     sitemaps=[s.url("/robots.txt")])
+
+    def build_sloppy(self):
+        s = self.sloppy
+        self.sloppy_articles = ["/story?id=2&page=1", "/base/one", "/base/two", "/atom-text", "/text-map", "/rss-map"]
+        for i, path in enumerate(self.sloppy_articles):
+            s.add(path.split("?")[0] if "?" in path else path, article_page(*story(4000 + i), site_name="Sloppy",
+                                                                          published="2026-03-01T08:00:00+00:00"))
+        s.add("/rss.xml", '<?xml version="1.0"?><rss version="2.0" xml:base="' + s.url("/base/") + '"><channel><title>S</title>'
+              f"<item><link>{s.url('/story')}?id=2&page=1</link></item>"
+              '<item><guid isPermaLink="true">http://sloppy.exa[mple/</guid></item>'
+              "<item><title>caf&eacute; &nbsp;</title><link>one</link></item><item><link>/base/two</link></item>"
+              "</channel></rss>", content_type="application/rss+xml")
+        s.add("/atom.xml", '<feed xmlns="http://www.w3.org/2005/Atom"><title>S</title><entry>'
+              f'<link rel="alternate" type="text/html">{s.url("/atom-text")}</link></entry></feed>', content_type="application/atom+xml")
+        s.add("/sitemap.txt", f"{s.url('/text-map')}\nnot a url\n", content_type="text/plain")
+        s.add("/news-rss-as-sitemap.xml", rss("S", [s.url("/rss-map")]), content_type="application/xml")
+        s.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+        site_config(self.config, "sloppy", name="Sloppy", domains=[s.host], feeds=[s.url("/rss.xml"), s.url("/atom.xml")],
+                    sitemaps=[s.url("/sitemap.txt"), s.url("/news-rss-as-sitemap.xml")])
 
     def build_variants(self):
         h, c = self.harbour, self.coastal
@@ -331,3 +355,12 @@ def test_on_a_terminal_a_live_display_then_one_summary(sites, tmp_path):
     assert "pages/s" in text and "dated" in text           # the live display was drawn
     assert text.count("crawled 1 site (dated)") == 1        # one summary
     assert "[scrapy" not in text and "INFO" not in text     # no log lines
+
+
+def test_sloppy_feeds_and_sitemaps_give_every_link_and_report_the_bad_entry(sites, tmp_path):
+    db = tmp_path / "sloppy.db"
+    _, summary = crawl(db, sites.config, "sloppy")
+    stored = {r["url"] for r in rows(db, "SELECT url FROM documents")}
+    assert stored == {sites.sloppy.url(p) for p in sites.sloppy_articles}
+    assert sites.sloppy.hits["/story"] == 1  # requested once, with both parameters
+    assert [(f["kind"], f["url"]) for f in summary["faults"]] == [("bad_entry", sites.sloppy.url("/rss.xml"))]
