@@ -97,11 +97,11 @@ def import_cmd(obj, paths, site, as_json, workers, overrides):
             err.print(f"note: {escape(notice)}", soft_wrap=True)
         err.print(
             f"imported {data['imported']} ({data['new']} new, {data['updated']} updated), "
-            f"unchanged {data['unchanged']}, other URLs of stored documents {data['variants']}, "
-            f"skipped {data['skipped']} with errors, "
+            f"unchanged {data['unchanged']}, skipped {data['skipped']} with errors, "
             f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
+            + (f", {data['variants']} other URLs of stored documents (aliases added)" if data["variants"] else "")
         )
-    if summary.imported + summary.unchanged == 0:
+    if summary.imported + summary.unchanged + summary.variants == 0:
         sys.exit(1)
 
 

@@ -89,6 +89,8 @@ def settle_published(item) -> None:
     else the page's metadata ('page'), else the date of the feed entry or sitemap URL that
     listed the page ('feed', 'sitemap'). A value that is not a readable date is kept in
     ``published_raw``, said once, and never compared."""
+    if item.get("published_from") and item.get("published"):
+        return  # settled already (extracted in a worker process, then passed through here)
     raw = item.get("published")
     page = item.pop("page_published", None)
     value = normalize_date(raw, item.get("language")) if raw not in (None, "") else None

@@ -83,6 +83,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = context
         spider.page_budget = crawler.settings.getint("COLLECTOR_PAGE_BUDGET")
+        spider.refresh = crawler.settings.getbool("COLLECTOR_REFRESH")
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         return spider
 
@@ -97,8 +98,10 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         # A site config without domains owns the hosts of its own feeds, sitemaps and pages.
         self._source_hosts = {host_of(u) for u in (*site_config.feeds, *site_config.sitemaps, *site_config.start_urls)}
         self._start_pages = {canonical_url(u) for u in site_config.start_urls}
-        self.pages_requested = 0
-        self.page_budget = 0  # set from COLLECTOR_PAGE_BUDGET once the settings are known
+        self._pages: set[str] = set()  # followed pages requested (COLLECTOR_PAGE_BUDGET)
+        self._over_budget = False
+        self.page_budget = 0  # set from the settings in from_crawler
+        self.refresh = False
         super().__init__(*args, **kwargs)
 
     # --- what to fetch --------------------------------------------------------------
@@ -161,18 +164,24 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         return request.replace(url=url) if url != request.url else request
 
     def as_page(self, request: Request, response) -> Request | None:
-        """A page to follow; past COLLECTOR_PAGE_BUDGET of them, none (reported once)."""
-        self.pages_requested += 1
-        if self.pages_requested > self.page_budget > 0:
-            if self.pages_requested == self.page_budget + 1:
-                self.fault("page_budget", request.url,
+        """A page to follow. COLLECTOR_PAGE_BUDGET counts the distinct pages that will be
+        fetched (not a link seen again, not a stored article, which is not fetched); past
+        it, none (reported once)."""
+        url = canonical_url(request.url)
+        request.meta[KIND] = "page"
+        request.meta[STORE] = self.stores(url)
+        request = request.replace(url=url) if url != request.url else request
+        if url in self._pages or (request.meta[STORE] and not self.refresh and self.context.store.knows_url(url)):
+            return request  # the dupefilter or the skip-stored check drops it
+        if len(self._pages) >= self.page_budget > 0:
+            if not self._over_budget:
+                self._over_budget = True
+                self.fault("page_budget", url,
                            f"COLLECTOR_PAGE_BUDGET ({self.page_budget}) pages followed: no more followed in this crawl")
             self.crawler.stats.inc_value("collector/over_budget")
             return None
-        request.meta[KIND] = "page"
-        request.meta[STORE] = self.stores(canonical_url(request.url))
-        url = canonical_url(request.url)
-        return request.replace(url=url) if url != request.url else request
+        self._pages.add(url)
+        return request
 
     # --- requests ---------------------------------------------------------------------
     async def start(self):
