@@ -30,6 +30,7 @@ from trafilatura.utils import load_html
 
 from collector.dates import normalize_date
 from collector.sites import host_of, name_key
+from collector.urls import canonical_url
 
 from .stage import Stage
 
@@ -240,7 +241,8 @@ class ExtractPipeline(Stage):
         # The canonical link, else og:url: both name the page (``collector.identity``).
         item["canonical_url"] = canonical or (_first_url(tree, "meta[@property='og:url']/@content", url) if host_of(url) else None)
         if not host_of(url):
-            item["url"] = self.saved_page_url(item, tree, canonical) or url
+            named = self.saved_page_url(item, tree, canonical)
+            item["url"] = canonical_url(named) if named else url
 
     def saved_page_url(self, item, tree, canonical: str | None) -> str | None:
         """A saved page is named by its own URL: its og:url, which names the page itself; or

@@ -137,8 +137,10 @@ class Sites:
         for path, top in variants.items():
             h.add(path, article_page(title, paragraphs, site_name="Harbour News", published="2026-03-04T08:00:00+00:00",
                                      canonical=self.clean, top=top))
+        # localhost:PORT is the site's other host (as m.example.com is: the config names both).
+        self.mobile = f"http://localhost:{h.port}/2026/03/04/ferry-vote"
         self.variant_links = [h.url(p) for p in variants] + [self.clean + "?utm_source=twitter&utm_campaign=spring",
-                                                               self.clean + "?fbclid=IwAR0abc"]
+                                                               self.clean + "?fbclid=IwAR0abc", self.mobile]
         h.add("/feed.xml", rss("Harbour", self.variant_links), content_type="application/rss+xml")
         h.add("/feed-reversed.xml", rss("Harbour", self.variant_links[::-1]), content_type="application/rss+xml")
         c.add("/repost", article_page(title, paragraphs, site_name="Coastal Reposts", published="2026-03-04T18:00:00+00:00",
@@ -146,7 +148,8 @@ class Sites:
         c.add("/feed.xml", rss("Coastal", [c.url("/repost")]), content_type="application/rss+xml")
         for server in (h, c):
             server.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
-        site_config(self.config, "harbour", name="Harbour News", domains=[h.host], aliases=["Harbour News"], feeds=[h.url("/feed.xml")])
+        site_config(self.config, "harbour", name="Harbour News", domains=[h.host, f"localhost:{h.port}"], aliases=["Harbour News"],
+                    feeds=[h.url("/feed.xml")])
         site_config(self.config, "coastal", name="Coastal Reposts", domains=[c.host], feeds=[c.url("/feed.xml")])
 
 
@@ -223,19 +226,20 @@ def test_undated_articles_take_the_date_of_their_feed_entry_or_sitemap_url(sites
 def test_url_variants_crawled_in_any_order_are_one_document(sites, tmp_path, feed):
     config = tmp_path / "configs"
     h, c = sites.harbour, sites.coastal
-    site_config(config, "harbour", name="Harbour News", domains=[h.host], aliases=["Harbour News"], feeds=[h.url(feed)])
+    site_config(config, "harbour", name="Harbour News", domains=[h.host, f"localhost:{h.port}"], aliases=["Harbour News"],
+                feeds=[h.url(feed)])
     site_config(config, "coastal", name="Coastal Reposts", domains=[c.host], feeds=[c.url("/feed.xml")])
     db = tmp_path / "variants.db"
     _, summary = crawl(db, config, "-s", "CONCURRENT_REQUESTS=1")
     docs = {r["url"]: r["id"] for r in rows(db, "SELECT id, url FROM documents")}
     assert set(docs) == {sites.clean, c.url("/repost")}
     aliases = {r["alias"] for r in rows(db, "SELECT alias FROM url_aliases WHERE doc_id = ?", (docs[sites.clean],))}
-    assert aliases == {h.url("/2026/03/04/ferry-vote/amp"), h.url("/print/ferry-vote")}
+    assert aliases == {h.url("/2026/03/04/ferry-vote/amp"), h.url("/print/ferry-vote"), sites.mobile}
     assert rows(db, "SELECT copy_url, origin_url FROM lineage") == [{"copy_url": c.url("/repost"), "origin_url": sites.clean}]
     # A second crawl requests none of the variants again.
     hits = {p: h.hits[p] for p in ("/2026/03/04/ferry-vote/amp", "/print/ferry-vote", "/2026/03/04/ferry-vote")}
     _, again = crawl(db, config)
-    assert {p: h.hits[p] for p in hits} == hits and again["skipped_stored"] >= 4
+    assert {p: h.hits[p] for p in hits} == hits and again["skipped_stored"] >= 5
 
 
 # --- Scrapy's outputs ------------------------------------------------------------------------------
