@@ -368,3 +368,22 @@ def test_sloppy_feeds_and_sitemaps_give_every_link_and_report_the_bad_entry(site
     assert stored == {sites.sloppy.url(p) for p in sites.sloppy_articles}
     assert sites.sloppy.hits["/story"] == 1  # requested once, with both parameters
     assert [(f["kind"], f["url"]) for f in summary["faults"]] == [("bad_entry", sites.sloppy.url("/rss.xml"))]
+
+
+def test_a_crawled_site_whose_every_page_names_its_home_page_folds_nothing_with_one_note(tmp_path):
+    server = SiteServer("homecanon").start()
+    try:
+        paths = [f"/2026/story-{i}" for i in range(4)]
+        for i, path in enumerate(paths):
+            server.add(path, article_page(*story(5000 + i), site_name="Home Canon", published="2026-03-04T08:00:00+00:00",
+                                          canonical=server.url("/")))
+        server.add("/feed.xml", rss("H", [server.url(p) for p in paths]), content_type="application/rss+xml")
+        config = tmp_path / "configs"
+        site_config(config, "homecanon", name="Home Canon", domains=[server.host], feeds=[server.url("/feed.xml")])
+        db = tmp_path / "home.db"
+        result, summary = crawl(db, config)
+        assert sorted(r["url"] for r in rows(db, "SELECT url FROM documents")) == sorted(server.url(p) for p in paths)
+        assert len(summary["notices"]) == 1 and "names the home page" in summary["notices"][0]
+        assert summary["errors"] == 0
+    finally:
+        server.stop()
