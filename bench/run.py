@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after the other, each printing markdown tables.
 
-    .venv/bin/python bench/run.py [NAME...]      names: stages devset extraction parallel peers crawl feed_cases urls identity scale
+    .venv/bin/python bench/run.py [NAME...]      names: stages devset extraction parallel peers crawl feed_cases urls identity listing scale
 
 Not part of `make test`: they read ../shared/corpus and take from minutes (stages, devset,
 parallel) to most of an hour (scale: a million generated documents, built once and cached in
@@ -29,6 +29,7 @@ BENCHES = {
     "feed_cases": [PY, str(HERE / "feed_cases.py")],
     "urls": [PY, str(HERE / "urls.py")],
     "identity": [PY, str(HERE / "identity.py")],
+    "listing": [PY, str(HERE / "listing.py")],
     "scale": [PY, str(HERE / "scale.py"), "--docs", os.environ.get("SCALE_DOCS", "1000000")],
 }
 

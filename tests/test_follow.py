@@ -387,3 +387,31 @@ def test_a_crawled_site_whose_every_page_names_its_home_page_folds_nothing_with_
         assert summary["errors"] == 0
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("shape", ["links", "teasers", "long-teasers", "intro-and-links", "article", "article-with-related", "cjk-article"])
+def test_listing_or_article_by_content(shape):
+    from trafilatura.utils import load_html
+
+    from pipelines.extract import extract_document, listing
+
+    title, paragraphs = story(6000)
+    heads = [story(6001 + i)[0] for i in range(10)]
+    excerpts = {"teasers": ["Short excerpt."] * 10, "links": [""] * 10,
+                "long-teasers": [" ".join(story(6100 + i)[1][0].split()[:40]) for i in range(10)]}
+    if shape in excerpts:
+        html = listing_page("News", [(f"/n/{i}", h, excerpts[shape][i]) for i, h in enumerate(heads)], "/page/2")
+    elif shape == "intro-and-links":
+        html = listing_page("News", [(f"/n/{i}", h, "") for i, h in enumerate(heads)], "/page/2").replace(
+            "<main><h1>News</h1>", "<main><h1>News</h1><p>The latest from the harbour, the council and the courts.</p>")
+    elif shape == "cjk-article":
+        text = [f"市議会は火曜日の長い会議の後、第{i}フェリー桟橋の計画を承認したと担当者{i}が述べた。" * 3 for i in range(1, 5)]
+        html = article_page("市議会がフェリー桟橋を承認", text, site_name="J", published="2026-03-04T08:00:00+00:00")
+    else:
+        related = (f'<ul class="related">{"".join(f"<li><a href=/r/{i}>{h}</a></li>" for i, h in enumerate(heads[:4]))}</ul>'
+                   if shape == "article-with-related" else "")
+        html = article_page(title, paragraphs, site_name="S", published="2026-03-04T08:00:00+00:00").replace("</article>", related + "</article>")
+    tree = load_html(html)
+    doc = extract_document(tree, None)
+    verdict = listing(doc.text if doc else "", tree) if doc else "no text"
+    assert (verdict is None) == shape.endswith("article") or shape == "article-with-related" and verdict is None, (shape, verdict)
