@@ -247,7 +247,7 @@ class CrawlSummary:
         """The summary a person reads at the end of a crawl."""
         lines = [
             f"crawled {len(self.sites)} site{'s' if len(self.sites) != 1 else ''} ({', '.join(self.sites)}) "
-            f"in {self.seconds:.1f} s: {self.pages_fetched} pages fetched ({self.articles_fetched} listed articles), "
+            f"in {self.seconds:.1f} s: {self.pages_fetched} pages fetched ({self.articles_fetched} requested as articles), "
             f"{self.new} new documents, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.variants} other URLs of stored documents, {self.listings} listing pages (not stored), "
             f"{self.skipped_stored} not fetched (already stored), {self.not_modified} feeds/sitemaps not modified",
