@@ -268,22 +268,20 @@ def refingerprint(obj):
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on (0: any free one).")
 @click.pass_obj
 def serve(obj, host, port):
-    """Browse the lineage in a web browser (read-only): groups, search, documents."""
-    from .serve import make_server
+    """Browse the database in Datasette (read-only), with a lineage page per group (/-/lineage)."""
+    from .serve import ServeError, serve as run
 
     _read_db(obj)
-    server = make_server(obj["db"], host, port)
-    err.print(f"serving {obj['db']} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     try:
-        server.serve_forever()
+        run(obj["db"], host, port, on_ready=lambda url: err.print(f"serving {obj['db']} (read-only) at {url} (Ctrl-C stops)"))
+    except ServeError as exc:
+        _fail(str(exc), 2)
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
 
 
 if __name__ == "__main__":  # pragma: no cover
