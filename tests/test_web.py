@@ -79,6 +79,14 @@ def test_json_api_hides_internal_tables_and_describes_the_rest(known):
     assert "/-/lineage/" in page
 
 
+def test_datasette_opens_the_database_read_only(known):
+    db = make_datasette(known["db"]).get_database("known")
+    conn = db.connect()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("CREATE TABLE scribble (x)")
+    conn.close()
+
+
 def test_facets_on_site_relation_and_published(known):
     docs = get(known["db"], "/known/documents.json").json()
     facets = docs["facet_results"]
