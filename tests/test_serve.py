@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 from conftest import REPO, rows, run_cli
-from webdata import build_known
+from webdata import build_known, start_server, stop_server
 
 from collector.export import read_back
 
@@ -29,33 +27,6 @@ def known(tmp_path_factory):
     db = folder / "known.db"
     urls = build_known(db, config)
     return {"db": db, "urls": urls, "config": config, "folder": folder}
-
-
-def start_server(db, *args):
-    """`collector serve --port 0` in a subprocess; returns (process, base URL) once it listens."""
-    proc = subprocess.Popen([sys.executable, "-m", "collector", "--db", str(db), "serve", "--port", "0", *args],
-                            cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    line = proc.stderr.readline()
-    found = re.search(r"at (http://\S+/)", line)
-    if not found:
-        proc.kill()
-        raise AssertionError(f"serve did not start: {line}{proc.stderr.read()}")
-    base = found.group(1).rstrip("/")
-    for _ in range(100):  # uvicorn takes the socket a moment after it is bound
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return proc, base
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def test_serve_binds_localhost_read_only_and_reports_a_busy_port(known):

@@ -14,10 +14,16 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from conftest import REPO
 from textgen import article
 
 from collector.context import Context
@@ -103,3 +109,30 @@ def build_big_group(db_path: Path, members: int = 1000, sites: int = 30, seed: i
         conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)", links)
     conn.close()
     return {"members": members, "sites": len({r[2] for r in rows}) - 1}
+
+
+def start_server(db, *args):
+    """`collector serve --port 0` in a subprocess; returns (process, base URL) once it listens."""
+    proc = subprocess.Popen([sys.executable, "-m", "collector", "--db", str(db), "serve", "--port", "0", *args],
+                            cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    line = proc.stderr.readline()
+    found = re.search(r"at (http://\S+/)", line)
+    if not found:
+        proc.kill()
+        raise AssertionError(f"serve did not start: {line}{proc.stderr.read()}")
+    base = found.group(1).rstrip("/")
+    for _ in range(100):  # uvicorn takes the socket a moment after it is bound
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, base
+
+
+def stop_server(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -209,7 +209,9 @@ def copy_card(m: Member, group: Group, info: dict[int, dict], links: Links) -> s
         f"<div>{_node(m, group, links)}</div>"
         f"<div class='meta'><a href='{e(m.url)}'>{e(m.url)}</a> · {_when(m)}</div>"
         f"<div class='meta'>linked because: {e(m.evidence or '?')}</div>"
-        f"{_claims_html(info[m.id])}{_chrome_html(info[m.id])}"
+        + (f"<div class='retitled'>Title changed: <del>{e(target.title or '')}</del> → <ins>{e(m.title or '')}</ins></div>"
+           if (m.title or "") != (target.title or "") else "")
+        + f"{_claims_html(info[m.id])}{_chrome_html(info[m.id])}"
         f"<details class='diff-box'{' open' if viewed or len(group.copies) <= 3 else ''}><summary>What changed against {against}: "
         f"<b class='diff-summary'>{e(diff.summary)}</b></summary><div class='diff'>{diff.html}</div></details></div>"
     )
@@ -234,7 +236,7 @@ def _page_numbers(total: int, current: int) -> list[int]:
     return [p for p in sorted(wanted) if 1 <= p <= pages]
 
 
-def copies_section(conn, group: Group, links: Links, site: str | None, page: int | None) -> str:
+def copies_section(conn, group: Group, links: Links, site: str | None, page: int | None) -> tuple[str, dict]:
     listed = [c for c in group.copies if not site or c.site == site]
     if page is None:  # open on the page that holds the viewed document
         index = next((i for i, c in enumerate(listed) if c.id == group.query), 0)
@@ -247,8 +249,10 @@ def copies_section(conn, group: Group, links: Links, site: str | None, page: int
     nav = ""
     if pages > 1 or site:
         nav = "<p class='pager'>" + (f"Copies on <b>{e(site)}</b> only (<a href='{e(links.page({}))}'>all sites</a>). " if site else "")
-        nav += f"{len(listed)} copies, page {page} of {pages}: " + " ".join(
-            f"<b>{p}</b>" if p == page else f"<a href='{e(links.page({**base, 'page': p}))}'>{p}</a>" for p in _page_numbers(len(listed), page)) + "</p>"
+        link = lambda p, text: f"<a href='{e(links.page({**base, 'page': p}) + '#copies')}'>{text}</a>"  # noqa: E731
+        nav += (f"{len(listed)} copies, page {page} of {pages}: " + (link(page - 1, "‹ previous") + " " if page > 1 else "")
+                + " ".join(f"<b>{p}</b>" if p == page else link(p, p) for p in _page_numbers(len(listed), page))
+                + (" " + link(page + 1, "next ›") if page < pages else "") + "</p>")
     cards = "".join(copy_card(m, group, info, links) for m in shown) or "<p class='meta'>No copies found (yet).</p>"
     return nav + cards + nav, info
 
