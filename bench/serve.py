@@ -228,6 +228,7 @@ def main() -> None:
     if not db.exists():
         built = build(db, args.docs, args.seed)
         print(f"built {db.name}: {built['documents']:,} documents in {built['seconds']:.0f} s", file=sys.stderr)
+    Store(db).close()  # a cached database gets the migrations added since it was built
     conn = sqlite3.connect(db)
     figures = conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM links), (SELECT count(*) FROM claims)").fetchone()
     measured = pages(conn, db.stem)

@@ -155,8 +155,7 @@ def _top_groups(conn) -> str:
 
 
 def _chrome(conn, site: str | None) -> str:
-    sql = ("SELECT d.site, j.value, count(*) AS n FROM documents d, json_each(d.chrome) j"
-           + (" WHERE d.site = ?" if site else "") + " GROUP BY d.site, j.value ORDER BY d.site, n DESC")
+    sql = "SELECT site, line, documents FROM site_chrome" + (" WHERE site = ?" if site else "")
     per_site: dict[str, list] = {}
     for s, line, n in conn.execute(sql, [site] if site else []):
         lines = per_site.setdefault(s, [])

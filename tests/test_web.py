@@ -171,6 +171,34 @@ def test_lineage_json_and_page(known):
     assert f"/-/lineage/{ids['origin']}" in index
 
 
+def test_chrome_counts_follow_the_documents(known, tmp_path):
+    """site_chrome reads chrome_counts, which triggers keep equal to unpacking every document's chrome."""
+    unpacked = ("SELECT d.site, j.value AS line, count(DISTINCT d.id) AS documents FROM documents d, json_each(d.chrome) j"
+                " GROUP BY 1, 2 ORDER BY 1, 2")
+    db = tmp_path / "copy.db"
+    shutil.copy(known["db"], db)
+    counted = lambda: rows(db, "SELECT site, line, documents FROM site_chrome ORDER BY 1, 2")  # noqa: E731
+    assert counted() == rows(db, unpacked) and any(r["line"] == BANNER for r in counted())
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE documents SET chrome = '[\"Subscribe now\", \"Subscribe now\"]' WHERE url = ?", (known["urls"]["copy"],))
+        conn.execute("UPDATE documents SET site = 'coastaldigest' WHERE url = ?", (known["urls"]["mw"],))
+        conn.execute("DELETE FROM links WHERE copy_id = (SELECT id FROM documents WHERE url = ?)", (known["urls"]["dup"],))
+        conn.execute("DELETE FROM documents WHERE url = ?", (known["urls"]["dup"],))
+    conn.close()
+    assert counted() == rows(db, unpacked) and not any(r["line"] == BANNER for r in counted())
+    # the migration counts what an older database holds
+    conn = sqlite3.connect(db)
+    with conn:
+        for trigger in ("chrome_counts_ai", "chrome_counts_ad", "chrome_counts_au"):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute("DROP TABLE chrome_counts")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm014a_chrome_counts'")
+    conn.close()
+    Store(db).close()
+    assert counted() == rows(db, unpacked)
+
+
 def test_a_thousand_member_group_is_collapsed_by_site_and_paged(tmp_path):
     db = tmp_path / "big.db"
     made = build_big_group(db, members=1000, sites=30)
