@@ -163,11 +163,14 @@ def pages(conn: sqlite3.Connection, name: str) -> list[tuple[str, str, float]]:
     site = conn.execute("SELECT site FROM documents WHERE id = ?", (member,)).fetchone()[0]
     url = conn.execute("SELECT url FROM documents WHERE id = ?", (small,)).fetchone()[0]
     word = conn.execute("SELECT title FROM documents WHERE id = 5000").fetchone()[0].split()[0]
+    conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, documents_fts, row)")
+    common = [t for t, in conn.execute("SELECT term FROM temp.terms ORDER BY doc DESC LIMIT 2")]  # in every document
     q = urllib.parse.quote
     out = [
         ("home", "/", 1), ("database", f"/{name}", 1),
         ("documents (facets: site, published)", f"/{name}/documents", 1),
         ("documents, search", f"/{name}/documents?_search={q(word)}", 1),
+        ("documents, search for words in every document", f"/{name}/documents?_search={q(' '.join(common))}", 1),
         ("documents, one site, sorted by published", f"/{name}/documents?site=site3&_sort_desc=published", 1),
         ("document row", f"/{name}/documents/{small}", 1),
         ("lineage view (facets)", f"/{name}/lineage", 1), ("lineage view, relation=excerpt", f"/{name}/lineage?relation=excerpt", 1),
@@ -179,7 +182,7 @@ def pages(conn: sqlite3.Connection, name: str) -> list[tuple[str, str, float]]:
     for query, params in [("most_syndicated_origins", ""), ("site_pairs", ""), ("copy_delay", ""),
                           ("copies_of_url", f"?url={q(url)}"), ("claims_without_origin", ""),
                           ("chrome_per_site", "?site=site3"), ("chrome_per_site", "?site="),
-                          ("search", f"?q={q(word + ' ' + 'the')}"), ("search", "?q=" + q("Site 3's e-mail U.S. AND"))]:
+                          ("search", f"?q={q(word)}"), ("search", f"?q={q(' '.join(common))}"), ("search", "?q=" + q("Site 3's e-mail U.S. AND"))]:
         out.append((f"canned: {query}{' ' + urllib.parse.unquote(params) if params else ''}", f"/{name}/{query}{params}", 1))
     out += [
         ("lineage page, small group", f"/-/lineage/{small}", 1),
