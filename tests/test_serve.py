@@ -14,7 +14,21 @@ import pytest
 from conftest import REPO, rows, run_cli
 from webdata import build_known, start_server, stop_server
 
+from collector.cli import main
 from collector.export import read_back
+
+
+def invoke(*args, db, config=None, check=True):
+    """The CLI in this process (click's runner): the same code as `collector ...`, without a
+    Python start-up per call. Returns the result with .stdout, .stderr and .returncode."""
+    from click.testing import CliRunner
+
+    options = ["--db", str(db)] + (["--config", str(config)] if config else [])
+    result = CliRunner().invoke(main, options + [str(a) for a in args], catch_exceptions=False)
+    result.returncode = result.exit_code
+    if check and result.exit_code != 0:
+        raise AssertionError(f"{args} exited {result.exit_code}: {result.stderr}")
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +71,7 @@ def test_serve_without_a_database_says_so(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_export_round_trips_every_row(known, tmp_path, kind, fmt):
     out = tmp_path / f"{kind}.{fmt}"
-    result = run_cli("export", kind, "--format", fmt, "-o", out, db=known["db"])
+    result = invoke("export", kind, "--format", fmt, "-o", out, db=known["db"])
     table = {"documents": "documents", "lineage": "lineage", "claims": "claims"}[kind]
     expected = rows(known["db"], f"SELECT * FROM {table} ORDER BY 1")
     for row in expected:
@@ -76,20 +90,20 @@ def test_export_round_trips_every_row(known, tmp_path, kind, fmt):
 
 def test_export_filters_and_stdout(known, tmp_path):
     db = known["db"]
-    lines = run_cli("export", "lineage", "--format", "jsonl", "--relation", "excerpt", db=db).stdout.splitlines()
+    lines = invoke("export", "lineage", "--format", "jsonl", "--relation", "excerpt", db=db).stdout.splitlines()
     assert [json.loads(x)["copy_url"] for x in lines] == [known["urls"]["excerpt"]]
-    lines = run_cli("export", "lineage", "--format", "jsonl", "--site", "morningwire", db=db).stdout.splitlines()
+    lines = invoke("export", "lineage", "--format", "jsonl", "--site", "morningwire", db=db).stdout.splitlines()
     assert {json.loads(x)["copy_url"] for x in lines} == {known["urls"]["mw"], known["urls"]["dup"]}
-    lines = run_cli("export", "documents", "--format", "jsonl", "--since", "2026-03-01T12:30:00+00:00", db=db).stdout.splitlines()
+    lines = invoke("export", "documents", "--format", "jsonl", "--since", "2026-03-01T12:30:00+00:00", db=db).stdout.splitlines()
     assert {json.loads(x)["url"] for x in lines} == {known["urls"][k] for k in ("mw", "dup", "orphan")}
-    lines = run_cli("export", "claims", "--format", "jsonl", "--site", "coastaldigest", db=db).stdout.splitlines()
+    lines = invoke("export", "claims", "--format", "jsonl", "--site", "coastaldigest", db=db).stdout.splitlines()
     assert {json.loads(x)["doc_site"] for x in lines} == {"coastaldigest"} and len(lines) == 2
-    csv_out = run_cli("export", "documents", "--relation", "duplicate", db=db).stdout
+    csv_out = invoke("export", "documents", "--relation", "duplicate", db=db).stdout
     assert csv_out.splitlines()[0].startswith("id,url,site,") and known["urls"]["dup"] in csv_out and csv_out.count("\nhttp") == 0
     for bad, message in ((["--since", "yesterday"], "not a date"), (["--format", "parquet"], "-o FILE")):
-        result = run_cli("export", "documents", *bad, db=db, check=False)
+        result = invoke("export", "documents", *bad, db=db, check=False)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-    result = run_cli("export", "claims", "--relation", "copy", db=db, check=False)
+    result = invoke("export", "claims", "--relation", "copy", db=db, check=False)
     assert result.returncode == 2 and "--relation applies to documents and lineage" in result.stderr
 
 
@@ -105,22 +119,22 @@ def test_parquet_without_pyarrow_says_how_to_get_it(known, tmp_path):
 
 @pytest.mark.parametrize("typed", ["Trump's", "covid-19", "U.S.", "e-mail", "AND", '"plan for the', "NOT"])
 def test_search_cli_takes_what_people_type(known, typed):
-    found = json.loads(run_cli("search", typed, "--json", db=known["db"]).stdout)
+    found = json.loads(invoke("search", typed, "--json", db=known["db"]).stdout)
     assert found["total"] == 1 and found["results"][0]["url"] == known["urls"]["typed"]
     assert "[" in found["results"][0]["snippet"]
 
 
 def test_search_cli_site_filter_paging_and_text(known):
     db = known["db"]
-    everywhere = json.loads(run_cli("search", "thousand", "--json", "--limit", "2", db=db).stdout)
+    everywhere = json.loads(invoke("search", "thousand", "--json", "--limit", "2", db=db).stdout)
     assert everywhere["total"] == 7 and len(everywhere["results"]) == 2
-    second = json.loads(run_cli("search", "thousand", "--json", "--limit", "2", "--offset", "2", db=db).stdout)
+    second = json.loads(invoke("search", "thousand", "--json", "--limit", "2", "--offset", "2", db=db).stdout)
     assert not {r["id"] for r in second["results"]} & {r["id"] for r in everywhere["results"]}
-    on_site = json.loads(run_cli("search", "thousand", "--site", "morningwire", "--json", db=db).stdout)
+    on_site = json.loads(invoke("search", "thousand", "--site", "morningwire", "--json", db=db).stdout)
     assert on_site["total"] == 2 and {r["site"] for r in on_site["results"]} == {"morningwire"}
-    text = run_cli("search", "e-mail", "inbox", db=db).stdout
+    text = invoke("search", "e-mail", "inbox", db=db).stdout
     assert text.startswith("1 found for 'e-mail inbox'") and known["urls"]["typed"] in text
-    assert "0 found" in run_cli("search", "-", db=db).stdout
+    assert "0 found" in invoke("search", "-", db=db).stdout
 
 
 def test_sites_lists_configured_sites_with_documents_and_last_crawl(known, tmp_path):
@@ -130,19 +144,19 @@ def test_sites_lists_configured_sites_with_documents_and_last_crawl(known, tmp_p
     conn.close()
     (known["config"] / "sites" / "quietpost.yaml").write_text("name: Quiet Post\ndomains: [quietpost.example]\nfeeds: [https://quietpost.example/feed.xml]\n")
     try:
-        data = {s["site"]: s for s in json.loads(run_cli("sites", "--json", db=known["db"], config=known["config"]).stdout)}
+        data = {s["site"]: s for s in json.loads(invoke("sites", "--json", db=known["db"], config=known["config"]).stdout)}
     finally:
         (known["config"] / "sites" / "quietpost.yaml").unlink()
     assert data["dailyledger"]["documents"] == 2 and data["dailyledger"]["last_crawl"]["status"] == "ok"
     assert data["quietpost"]["documents"] == 0 and data["quietpost"]["feeds"] == ["https://quietpost.example/feed.xml"]
     assert data["morningwire"]["configured"] is True
-    text = run_cli("sites", db=known["db"], config=known["config"]).stdout
+    text = invoke("sites", db=known["db"], config=known["config"]).stdout
     assert "dailyledger" in text and "2026-03-02T00:00:00+00:00 ok" in text
 
 
 def test_report_is_one_self_contained_file(known, tmp_path):
     out = tmp_path / "report.html"
-    run_cli("report", "--out", out, db=known["db"])
+    invoke("report", "--out", out, db=known["db"])
     page = out.read_text()
     assert not re.search(r"src=['\"]", page) and "<link" not in page and "<script" not in page and "url(" not in page
     heat = page[page.index("class='heat'"):page.index("id='copies-over-time'")]
@@ -152,7 +166,7 @@ def test_report_is_one_self_contained_file(known, tmp_path):
     assert page.count("<section class='group'") == 1  # one group has copies (duplicates aside)
     assert "median time from origin to copy</th><td>+3 h" in page
     filtered = tmp_path / "since.html"
-    run_cli("report", "--out", filtered, "--since", "2026-03-01T12:00:00+00:00", db=known["db"])
+    invoke("report", "--out", filtered, "--since", "2026-03-01T12:00:00+00:00", db=known["db"])
     assert "1 of 1 origins, 1 site pairs" in filtered.read_text()
-    bad = run_cli("report", "--out", tmp_path / "x.html", "--since", "soon", db=known["db"], check=False)
+    bad = invoke("report", "--out", tmp_path / "x.html", "--since", "soon", db=known["db"], check=False)
     assert bad.returncode == 2 and "not a date" in bad.stderr
