@@ -55,7 +55,8 @@ def test_metadata_describes_every_table_view_and_column(tmp_path):
     names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
              if not n.startswith("documents_fts")]  # the FTS index: Datasette hides it itself
     for name in names:
-        assert meta.get(name, {}).get("description"), f"{name}: no description in collector/web/metadata.yaml"
+        table = meta.get(name, {})
+        assert table.get("description") or table.get("description_html"), f"{name}: no description in collector/web/metadata.yaml"
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({name})")]
         missing = [c for c in columns if c not in meta[name].get("columns", {})]
         assert not missing, f"{name}: columns without a description: {missing}"
@@ -92,7 +93,10 @@ def test_facets_on_site_relation_and_published(known):
     facets = docs["facet_results"]
     assert {r["value"]: r["count"] for r in facets["site"]["results"]} == {
         "dailyledger": 2, "harbourwatch": 1, "coastaldigest": 2, "morningwire": 2}
-    assert any(k.startswith("published") for k in facets)
+    dated = get(known["db"], "/known/documents.json?_facet=site&_facet_date=published").json()["facet_results"]
+    assert {r["value"]: r["count"] for r in dated["published"]["results"]} == {"2026-03-01": 6, "2026-03-02": 1}
+    page = get(known["db"], "/known/documents").text
+    assert "_facet_date=published" in page  # offered as a link under the table's description
     lineage = get(known["db"], "/known/lineage.json").json()["facet_results"]
     assert {r["value"]: r["count"] for r in lineage["relation"]["results"]} == {"copy": 2, "excerpt": 1, "duplicate": 1}
 
