@@ -94,6 +94,12 @@ def settle_published(item) -> None:
         logger.warning("%s: published %r is not a date collector can read; stored as NULL, the value kept in"
                        " published_raw", item.get("source") or item.get("url"), raw)
     item["published"] = value or normalize_date(iso_date(page) or page, item.get("language"))
+    fetched = normalize_date(item.get("fetched"))  # a JSONL field or a WARC-Date, as written
+    if fetched is None:
+        fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    elif len(fetched) == 10:  # a day: its start, the earliest it can mean
+        fetched += "T00:00:00+00:00"
+    item["fetched"] = fetched
 
 
 def content_hash(*parts: str | None) -> str:
