@@ -320,22 +320,155 @@ def refingerprint(obj):
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on (0: any free one).")
 @click.pass_obj
 def serve(obj, host, port):
-    """Browse the lineage in a web browser (read-only): groups, search, documents."""
-    from .serve import make_server
+    """Browse the database in Datasette (read-only), with a lineage page per group (/-/lineage)."""
+    from .serve import ServeError, serve as run
 
     _read_db(obj)
-    server = make_server(obj["db"], host, port)
-    err.print(f"serving {obj['db']} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     try:
-        server.serve_forever()
+        run(obj["db"], host, port, on_ready=lambda url: err.print(f"serving {obj['db']} (read-only) at {url} (Ctrl-C stops)"))
+    except ServeError as exc:
+        _fail(str(exc), 2)
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
+
+
+def _read_conn(obj):
+    """The database opened read-only (these commands never write to it)."""
+    import sqlite3
+    from pathlib import Path
+
+    _read_db(obj)
+    try:
+        conn = sqlite3.connect(Path(obj["db"]).resolve().as_uri() + "?mode=ro", uri=True)
+        conn.execute("SELECT count(*) FROM documents").fetchone()
+    except sqlite3.DatabaseError as exc:
+        _fail(f"{obj['db']}: not a usable collector database: {exc}", 2)
+    return conn
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--site", help="Only documents of this site key.")
+@click.option("--limit", default=20, show_default=True, help="Results shown.")
+@click.option("--offset", default=0, show_default=True, help="Results skipped (the next page: --offset 20).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_obj
+def search(obj, words, site, limit, offset, as_json):
+    """Full-text search over titles and text, as you would type it: words (all must occur),
+    "a phrase", prefix*; apostrophes, hyphens, dots and AND/OR/NOT are searched as words."""
+    from sqlite_utils import Database
+
+    from .search import search as run_search
+
+    found = run_search(Database(_read_conn(obj)), " ".join(words), site=site, limit=limit, offset=offset)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    out = _stdout()
+    shown = f"{offset + 1}-{offset + len(found['results'])}" if found["results"] else "none"
+    out.print(f"{found['total']} found for {escape(found['query'])!r} (showing {shown})")
+    for r in found["results"]:
+        out.print(f"\n[bold]#{r['id']}[/] [cyan]{escape(r['site'])}[/] {escape(r['published'] or r['fetched'] or '')}"
+                  f"\n  {escape(r['title'] or '(untitled)')}\n  {escape(r['url'])}\n  {_highlight(r['snippet'])}")
+
+
+def _highlight(snippet: str) -> str:
+    """FTS5's snippet with its [match] marks shown in bold."""
+    import re
+
+    text = escape(" ".join(snippet.split()))
+    return re.sub(r"\\\[(.*?)\]", lambda m: f"[bold yellow]{m.group(1)}[/]", text)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["documents", "lineage", "claims"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True)
+@click.option("--site", help="Only this site key (lineage: as origin or copy).")
+@click.option("--since", help="Only rows dated (published, else fetched) on or after this date (YYYY-MM-DD).")
+@click.option("--relation", type=click.Choice(["duplicate", "copy", "excerpt"]), help="Only copies of this relation (documents, lineage).")
+@click.option("-o", "--out", "out", help="File to write (default: standard output; parquet needs a file).")
+@click.pass_obj
+def export(obj, kind, fmt, site, since, relation, out):
+    """Export documents, lineage or claims as CSV, JSON Lines or Parquet (needs pyarrow)."""
+    from .export import ExportError, export as run_export
+
+    try:
+        count = run_export(_read_conn(obj), kind, fmt, out, site=site, since=since, relation=relation)
+    except ExportError as exc:
+        _fail(str(exc), 2)
+    err.print(f"exported {count} {kind} rows" + (f" to {out}" if out and out != "-" else ""))
+
+
+@main.command()
+@click.option("--out", "out", default="report.html", show_default=True, help="HTML file to write.")
+@click.option("--site", help="Only copies whose origin or copy is on this site key.")
+@click.option("--since", help="Only copies dated on or after this date (YYYY-MM-DD).")
+@click.pass_obj
+def report(obj, out, site, since):
+    """Write one self-contained HTML report (opens offline): heat map, time line, top groups, chrome, figures."""
+    import time
+    from pathlib import Path
+
+    from .export import ExportError
+    from .report import build_report
+
+    started = time.perf_counter()
+    try:
+        page = build_report(_read_conn(obj), site=site, since=since)
+    except ExportError as exc:
+        _fail(str(exc), 2)
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    err.print(f"wrote {out} ({len(page.encode()) // 1024} KB) in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the sites as JSON.")
+@click.pass_obj
+def sites(obj, as_json):
+    """Sites: configured ones and hosts seen, their sources, documents, and last crawl."""
+    from .sites import Sites
+
+    try:
+        configured = Sites.load(obj["config"]) if os.path.isdir(obj["config"]) else Sites([])
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    counts, names, runs = {}, {}, {}
+    if os.path.exists(obj["db"]):
+        conn = _read_conn(obj)
+        counts = dict(conn.execute("SELECT site, count(*) FROM documents GROUP BY site"))
+        names = dict(conn.execute("SELECT key, name FROM sites"))
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+            for site, started, status in conn.execute(
+                    "SELECT site, started, status FROM runs r WHERE id = (SELECT max(id) FROM runs WHERE site = r.site)"):
+                runs[site] = {"started": started, "status": status}
+    rows = []
+    for key in sorted(set(configured.by_key) | set(counts) | set(names)):
+        s = configured.get(key)
+        rows.append({
+            "site": key, "name": s.name if s else names.get(key, key), "configured": s is not None,
+            "feeds": list(s.feeds) if s else [], "sitemaps": list(s.sitemaps) if s else [],
+            "start_urls": list(s.start_urls) if s else [], "schedule": s.schedule if s else None,
+            "documents": counts.get(key, 0), "last_crawl": runs.get(key),
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} sites")
+    for col in ("site", "name", "sources", "schedule", "documents", "last crawl"):
+        table.add_column(col)
+    for r in rows:
+        sources = ", ".join(f"{len(r[k])} {k.replace('_', ' ')}" for k in ("feeds", "sitemaps", "start_urls") if r[k])
+        sources = sources or ("none configured" if r["configured"] else "not configured")
+        crawl = f"{r['last_crawl']['started']} {r['last_crawl']['status']}" if r["last_crawl"] else "never"
+        table.add_row(r["site"], r["name"], sources, r["schedule"] or "", str(r["documents"]), crawl)
+    _stdout().print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -107,6 +107,12 @@ def settle_published(item) -> None:
         value, origin = normalize_date(listed, item.get("language")), item.get("listed_from") or "feed"
     item["published"] = value
     item["published_from"] = origin if value else None
+    fetched = normalize_date(item.get("fetched"))  # a JSONL field or a WARC-Date, as written
+    if fetched is None:
+        fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    elif len(fetched) == 10:  # a day: its start, the earliest it can mean
+        fetched += "T00:00:00+00:00"
+    item["fetched"] = fetched
 
 
 def content_hash(*parts: str | None) -> str:

@@ -101,9 +101,9 @@ def corpus(tmp_path_factory, html_page, write_warc):
         {"url": f"{HW}/w/two", "html": html_page(t2, p2, meta(published="2026-02-11T17:30:00+01:00")), "date": "2026-02-11T18:00:00Z"},
         {"type": "metadata", "url": f"{HW}/w/two", "html": "via: a crawler"},
     ])
-    expect["archive/crawl.warc record 2"] = {"title": t1, "site": "dailyledger", "url": f"{DL}/w/one", "first": p1[0], "fetched": "2026-02-10T08:00:00Z"}
+    expect["archive/crawl.warc record 2"] = {"title": t1, "site": "dailyledger", "url": f"{DL}/w/one", "first": p1[0], "fetched": "2026-02-10T08:00:00+00:00"}
     expect["archive/crawl.warc record 6"] = {"title": t2, "site": "harbourwatch", "url": f"{HW}/w/two", "first": p2[0],
-                                             "published": "2026-02-11T17:30:00+01:00", "fetched": "2026-02-11T18:00:00Z"}
+                                             "published": "2026-02-11T17:30:00+01:00", "fetched": "2026-02-11T18:00:00+00:00"}
     # .warc.gz, one gzip member per record (the usual layout)...
     t3, p3 = article(210)
     t4, p4 = article(211)
@@ -217,8 +217,8 @@ def test_warc_keeps_html_200_responses_only(imported):
     assert sorted(d["url"] for d in warc.values()) == sorted(
         [f"{DL}/w/one", f"{HW}/w/two", f"{MW}/w/three", f"{MW}/w/four", f"{CD}/w/five"]
     )  # no request, image, 404, redirect, stylesheet or metadata record
-    assert docs["archive/crawl.warc record 2"]["fetched"] == "2026-02-10T08:00:00Z"  # WARC-Date
-    assert docs["archive/crawl.warc record 6"]["fetched"] == "2026-02-11T18:00:00Z"
+    assert docs["archive/crawl.warc record 2"]["fetched"] == "2026-02-10T08:00:00+00:00"  # WARC-Date, normalised
+    assert docs["archive/crawl.warc record 6"]["fetched"] == "2026-02-11T18:00:00+00:00"
 
 
 def test_jsonl_fields(imported):

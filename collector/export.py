@@ -1,0 +1,180 @@
+"""`collector export`: documents, lineage or claims as CSV, JSON Lines or Parquet.
+
+Rows stream from SQLite to the output, so a corpus of any size exports in constant memory.
+A file named with ``-o`` is written beside itself and renamed when complete: an interrupted
+export never leaves a half file under the name. Parquet needs pyarrow (``pip install
+'collector[parquet]'``). Documents are exported with every column but ``signature`` (the
+MinHash values, binary); ``chrome`` stays the JSON list it is in the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import sys
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+KINDS = ("documents", "lineage", "claims")
+FORMATS = ("csv", "jsonl", "parquet")
+BATCH = 5000
+
+
+class ExportError(ValueError):
+    """An export that cannot be made; the message is one line."""
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    return [(r[1], (r[2] or "").upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def check_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ExportError(f"--since {value!r}: not a date (use YYYY-MM-DD or an ISO-8601 time)") from None
+    return value
+
+
+def export_query(conn: sqlite3.Connection, kind: str, site: str | None = None, since: str | None = None,
+                 relation: str | None = None) -> tuple[str, list, list[tuple[str, str]]]:
+    """(SQL, parameters, [(column, declared type)]) of an export."""
+    check_date(since)
+    where, params = [], []
+    if kind == "documents":
+        columns = [c for c in _columns(conn, "documents") if c[0] != "signature"]
+        sql = "SELECT " + ", ".join(f"d.{c}" for c, _ in columns) + " FROM documents d"
+        time = "coalesce(d.published, d.fetched)"
+        if site:
+            where.append("d.site = ?"), params.append(site)
+        if relation:
+            where.append("d.id IN (SELECT copy_id FROM links WHERE relation = ?)"), params.append(relation)
+        order = "d.id"
+    elif kind == "lineage":
+        columns = _columns(conn, "lineage")
+        sql = "SELECT " + ", ".join(f"v.{c}" for c, _ in columns) + " FROM lineage v"
+        time = "coalesce(v.copy_published, (SELECT fetched FROM documents WHERE id = v.copy_id))"
+        if site:
+            where.append("(v.copy_site = ? OR v.origin_site = ?)"), params.extend([site, site])
+        if relation:
+            where.append("v.relation = ?"), params.append(relation)
+        order = "v.copy_id"
+    elif kind == "claims":
+        if relation:
+            raise ExportError("--relation applies to documents and lineage, not claims")
+        columns = _columns(conn, "claims") + [("doc_url", "TEXT"), ("doc_site", "TEXT")]
+        sql = ("SELECT " + ", ".join(f"c.{c}" for c, _ in columns[:-2])
+               + ", d.url AS doc_url, d.site AS doc_site FROM claims c JOIN documents d ON d.id = c.doc_id")
+        time = "coalesce(d.published, d.fetched)"
+        if site:
+            where.append("d.site = ?"), params.append(site)
+        order = "c.id"
+    else:
+        raise ExportError(f"{kind}: not one of {', '.join(KINDS)}")
+    if since:
+        where.append(f"julianday({time}) >= julianday(?)"), params.append(since)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + f" ORDER BY {order}", params, columns
+
+
+@contextmanager
+def _output(path: str | None, binary: bool):
+    """The file to write (its temporary name until complete), or stdout."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+            yield out
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_csv(cursor, names, out) -> int:
+    writer = csv.writer(out)
+    writer.writerow(names)
+    n = 0
+    while rows := cursor.fetchmany(BATCH):
+        writer.writerows(rows)
+        n += len(rows)
+    return n
+
+
+def _write_jsonl(cursor, names, out) -> int:
+    n = 0
+    while rows := cursor.fetchmany(BATCH):
+        out.write("".join(json.dumps(dict(zip(names, r)), ensure_ascii=False) + "\n" for r in rows))
+        n += len(rows)
+    return n
+
+
+def _arrow_schema(pa, columns):
+    def kind(declared: str):
+        if "INT" in declared:
+            return pa.int64()
+        if any(t in declared for t in ("REAL", "FLOA", "DOUB")):
+            return pa.float64()
+        return pa.string()
+
+    return pa.schema([(name, kind(declared)) for name, declared in columns])
+
+
+def _write_parquet(cursor, columns, out) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ExportError("--format parquet needs pyarrow: pip install 'collector[parquet]'") from None
+    schema = _arrow_schema(pa, columns)
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        while rows := cursor.fetchmany(BATCH):
+            arrays = [pa.array([r[i] for r in rows], type=field.type) for i, field in enumerate(schema)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            n += len(rows)
+    return n
+
+
+def export(conn: sqlite3.Connection, kind: str, fmt: str = "csv", out: str | None = None, site: str | None = None,
+           since: str | None = None, relation: str | None = None) -> int:
+    """Write the rows of ``kind`` to ``out`` (a path; None or '-' for stdout). Returns the row count."""
+    if fmt not in FORMATS:
+        raise ExportError(f"--format {fmt}: not one of {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        if out in (None, "-"):
+            raise ExportError("--format parquet writes a binary file: name it with -o FILE")
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ExportError("--format parquet needs pyarrow: pip install 'collector[parquet]'") from None
+    sql, params, columns = export_query(conn, kind, site, since, relation)
+    cursor = conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    with _output(out, binary=fmt == "parquet") as stream:
+        if fmt == "csv":
+            return _write_csv(cursor, names, stream)
+        if fmt == "jsonl":
+            return _write_jsonl(cursor, names, stream)
+        return _write_parquet(cursor, columns, stream)
+
+
+def read_back(path: str | Path, fmt: str) -> list[dict]:
+    """The rows of an exported file (for tests and scripts); CSV values come back as text."""
+    if fmt == "csv":
+        with open(path, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    if fmt == "jsonl":
+        return [json.loads(line) for line in io.open(path, encoding="utf-8")]
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pylist()

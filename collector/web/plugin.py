@@ -1,0 +1,146 @@
+"""collector's Datasette plugin: the lineage page, links between tables, and search.
+
+- ``/-/lineage/ID`` (or ``?url=``): the lineage page of a document (``lineage_page``);
+  ``/-/lineage/ID.json`` the same group as JSON; ``/-/lineage`` the largest groups.
+- Site keys link to the ``sites`` row, URLs link out, document ids and ``lineage`` columns
+  link to the lineage page, search snippets show their matches.
+- ``fts_query(text)`` in SQL: what a person types as an FTS5 query (``collector.search``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from datasette import hookimpl
+from datasette.utils import tilde_encode
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from ..search import fts_query
+from . import lineage_page
+from .group import load_group
+
+SITE_COLUMNS = {"site", "copy_site", "origin_site", "claimed_site"}
+DOC_COLUMNS = {"doc_id", "copy_id", "origin_id", "copies_from"}
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.create_function("fts_query", 1, lambda text: fts_query(text) or '""', deterministic=True)
+
+
+def _database(datasette):
+    """The collector database: the first one with a documents table."""
+    for name, db in datasette.databases.items():
+        if name != "_internal" and not db.is_memory:
+            return db
+    return datasette.get_database()
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if value is None or value == "":
+        return None
+    if column in SITE_COLUMNS and isinstance(value, str):
+        url = datasette.urls.row(database, "sites", tilde_encode(value))
+        return Markup(f"<a href='{html.escape(url)}'>{html.escape(value)}</a>")
+    if column == "lineage" and isinstance(value, str) and value.startswith("/-/lineage/"):
+        return Markup(f"<a href='{html.escape(value)}'>lineage</a>")
+    if column in DOC_COLUMNS and isinstance(value, int) and table != "lsh_buckets":
+        return Markup(f"<a href='/-/lineage/{value}'>{value}</a>")
+    if column == "snippet" and isinstance(value, str):
+        text = html.escape(value).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+        return Markup(text)
+    if table == "documents" and column == "url" and isinstance(value, str) and row is not None:
+        doc_id = row["id"] if "id" in row.keys() else None
+        link = f" <a href='/-/lineage/{doc_id}' class='lineage-link'>[lineage]</a>" if doc_id else ""
+        return Markup(f"<a href='{html.escape(value)}'>{html.escape(value)}</a>{link}")
+    return None
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": "/-/lineage", "label": "Largest lineage groups"}]
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/lineage/?$", lineage_index),
+        (r"^/-/lineage/(?P<key>\d+)(?P<format>\.json)?$", lineage_view),
+    ]
+
+
+def _links(datasette, db_name: str, doc_id, request) -> lineage_page.Links:
+    from urllib.parse import urlencode
+
+    return lineage_page.Links(
+        doc=lambda i: f"/-/lineage/{i}",
+        site=lambda key: datasette.urls.row(db_name, "sites", tilde_encode(key)),
+        page=lambda params: f"/-/lineage/{doc_id}" + ("?" + urlencode(params) if params else ""),
+    )
+
+
+async def _page(datasette, request, title: str, body: str, status: int = 200) -> Response:
+    page = await datasette.render_template(
+        "collector_page.html", {"title": title, "body": Markup(body), "style": Markup(lineage_page.STYLE)}, request=request)
+    return Response.html(page, status=status)
+
+
+async def lineage_view(datasette, request):
+    db = _database(datasette)
+    key = request.url_vars["key"]
+    if request.url_vars.get("format"):
+        group = await db.execute_fn(lambda conn: load_group(conn, key))
+        if group is None:
+            return Response.json({"error": f"{key}: no such document"}, status=404)
+        return Response.json(_group_json(group))
+    site = request.args.get("site") or None
+    page = request.args.get("page")
+    page = int(page) if page and page.isdigit() else None
+    links = _links(datasette, db.name, key, request)
+    result = await db.execute_fn(lambda conn: lineage_page.render(conn, key, links, site=site, page=page))
+    if result is None:
+        return await _page(datasette, request, "No such document", f"<p>No document {html.escape(key)}.</p>", 404)
+    return await _page(datasette, request, *result)
+
+
+def _group_json(group) -> dict:
+    def member(m):
+        return {k: getattr(m, k) for k in ("id", "url", "site", "title", "published", "fetched", "origin_id",
+                                          "relation", "similarity", "containment", "evidence", "delay")}
+    return {"query": group.query, "origin": {**member(group.origin), "evidence": group.origin_evidence},
+            "copies": [member(c) for c in group.copies]}
+
+
+INDEX_SQL = """
+SELECT o.id, o.site, o.title, o.published, count(*) AS copies, count(DISTINCT c.site) AS sites
+FROM links l JOIN documents o ON o.id = l.origin_id JOIN documents c ON c.id = l.copy_id
+WHERE l.relation != 'duplicate' GROUP BY l.origin_id ORDER BY copies DESC, o.id LIMIT 100"""
+
+
+async def lineage_index(datasette, request):
+    db = _database(datasette)
+    url = request.args.get("url") or request.args.get("q")
+    if url:
+        found = await db.execute_fn(lambda conn: load_group(conn, url))
+        if found is None:
+            return await _page(datasette, request, "No such document", f"<p>No document at {html.escape(url)}.</p>", 404)
+        return Response.redirect(f"/-/lineage/{found.query}")
+    rows = (await db.execute(INDEX_SQL)).rows
+    items = "".join(
+        f"<tr><td><a href='/-/lineage/{r['id']}'>{html.escape(r['title'] or '(untitled)')}</a></td>"
+        f"<td>{html.escape(r['site'])}</td><td>{html.escape(r['published'] or '')}</td><td>{r['copies']}</td><td>{r['sites']}</td></tr>"
+        for r in rows)
+    body = (
+        "<div class='lg'><h1>Largest lineage groups</h1><form action='/-/lineage'><label>Lineage of a URL: "
+        "<input name='url' size='60' placeholder='https://...'></label> <button>Show</button></form>"
+        "<table class='data'><tr><th>origin</th><th>site</th><th>published</th><th>copies</th><th>sites</th></tr>"
+        f"{items}</table></div>"
+    )
+    return await _page(datasette, request, "Largest lineage groups", body)
+
+
+def group_json_text(group) -> str:
+    return json.dumps(_group_json(group), ensure_ascii=False)
