@@ -353,7 +353,10 @@ def _join_sql(n: int) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _big_sql(n: int) -> str:
-    return (f"{_values(n)} SELECT band, bucket FROM k JOIN lsh_index USING (band, bucket)"
+    # The two tables joined one by one: through the lsh_index view SQLite would materialise
+    # the whole index on every call.
+    return (f"{_values(n)} SELECT band, bucket FROM (SELECT band, bucket FROM k JOIN lsh_buckets USING (band, bucket)"
+            " UNION ALL SELECT band, bucket FROM k JOIN lsh_recent USING (band, bucket))"
             f" GROUP BY band, bucket HAVING count(*) > {BUCKET_READ_MAX}")
 
 

@@ -217,7 +217,7 @@ class Linker:
         singles = [self._member(d) for d in matched if isinstance(d, int)]
         if current is not None:  # a stored document changed: decide its group again
             current.members[doc_id] = member
-            return self._rebuild([current, *groups], singles)
+            return self._rebuild([current, *groups], singles, changed=doc_id)
         if len(groups) == 1 and not singles:
             return self._join(groups[0], member)
         return self._rebuild(groups, [member, *singles])
@@ -316,8 +316,11 @@ class Linker:
         return 0  # no link is new: the relations are as they were
 
     # --- many members: merges, late originals ---------------------------------------------
-    def _rebuild(self, groups: list[Group], newcomers: list[Member] = ()) -> int:
-        """Merge ``groups`` and ``newcomers`` into one group, decide it, relate every member."""
+    def _rebuild(self, groups: list[Group], newcomers: list[Member] = (), changed: int | None = None) -> int:
+        """Merge ``groups`` and ``newcomers`` into one group and decide it; relate the members
+        whose link may have changed (``changed``: a member whose text changed): all of them
+        when the origin is new; else those of the other groups and the newcomers, and the
+        members of the sites they share with the origin's group (whose first copy may change)."""
         members: dict[int, Member] = {}
         links: dict[int, dict] = {}
         for group in groups:
@@ -328,7 +331,16 @@ class Linker:
         merged = Group(list(members.values()), links, self.sites)
         for member_id in merged.members:
             self._groups[member_id] = merged
-        return self._write(merged, list(merged.members))
+        kept = next((g for g in groups if g.decision.origin == merged.decision.origin), None)
+        if kept is None or changed == merged.decision.origin:
+            return self._write(merged, list(merged.members))
+        moved = [m for m in merged.members.values() if m.id not in kept.members or m.id == changed]
+        sites = {m.site for m in moved}
+        ids = [m.id for m in moved] + [i for i, m in kept.members.items() if m.site in sites and i != changed]
+        written = self._write(merged, ids)
+        if merged.decision.evidence != kept.decision.evidence:
+            written += self._restate(merged, kept.decision.evidence)
+        return written
 
     # --- writing the links -------------------------------------------------------------------
     def _primary(self, group: Group, site: str) -> Member:
