@@ -1,26 +1,40 @@
-"""Scale benchmark: a generated corpus of a million documents, and what it costs to link into it.
+"""Scale benchmark: a generated corpus of a million documents with Zipf-sized lineage groups,
+and what it costs to link into it.
 
     .venv/bin/python bench/scale.py [--docs 1000000] [--new 1000] [--keep] [--workers 2]
+                                    [--group-share 0.15] [--largest 1250]
 
 1. **Build** (once; cached as ``bench/out/scale-<docs>.db``, with ``scale-<docs>.json`` beside
-   it) a database of ``--docs`` generated articles (``bench/corpusgen.py``: Zipf vocabulary of
-   invented words, 200-1,200 words; nobody's text) spread over 50 sites (``site17``,
-   ``https://site17.example/N``), through the real schema (``collector.store.Store`` creates it)
-   but with a bulk loader: a process pool generates each article and runs the genuine extract,
-   clean, attribute and fingerprint stages on it; the main process writes the rows the store
-   and learn stages would write (``documents``, ``lsh_buckets`` with the keys of
+   it) a database of ``--docs`` documents. Most are generated articles (``bench/corpusgen.py``:
+   Zipf vocabulary of invented words, 200-1,200 words; nobody's text) spread over 50 sites
+   (``site17``, ``https://site17.example/N``), through the real schema (``collector.store.Store``
+   creates it) but with a bulk loader: a process pool generates each article and runs the
+   genuine extract, clean, attribute and fingerprint stages on it; the main process writes the
+   rows the store and learn stages would write (``documents``, ``lsh_buckets`` with the keys of
    ``SQLiteLSH.band_keys``, ``line_sightings``, ``sites``) in big transactions, the LSH rows
    sorted by (band, bucket, doc_id), the full-text index with one FTS5 'rebuild' (its triggers
    dropped during the load and recreated from their own SQL). A sample of 100 documents is
    then imported with the real ``collector import`` into a scratch database and compared
    column by column, bucket by bucket: the loader must store what the pipeline stores.
+   Then **lineage groups** (``--group-share`` of the corpus, 15%): sizes follow a Zipf law,
+   rank r has ``--largest / r**a`` members (1,250 for the largest; ``a`` chosen for the
+   share), each around a corpus document, its reposts on 2,000 other sites (lightly edited
+   copies, half crediting their source, excerpts with "Read more at", some copies and
+   duplicates of other reposts), all groups interleaved at random in one JSONL file imported
+   with the real ``collector import``: groups, links, claims and LSH rows are the pipeline's
+   own. The link stage's cost per repost, by the size of the group it joined, is reported.
 2. **Link 1,000 new documents** (``--new``; 80% fresh articles, 20% copies, excerpts and
-   same-site duplicates of stored ones) with the real ``collector import --json``, into
-   (a) a database holding only the originals those copies refer to, built by the same loader,
-   and (b) the big database (a scratch copy of it; with ``--keep``, the cached one itself).
-   Same JSONL file, so both runs make the same links. Wall time, documents/s, CPU time and
-   peak RSS of the process (``os.wait4``), and where the time goes (a ``sitecustomize`` hook
-   times every stage and the store's calls; it changes no behaviour).
+   same-site duplicates: three quarters of them of members of stored groups, as many into
+   groups of 2-9, 10-99, 100-999 and 1,000+ members, half of those copying the origin and half
+   a repost; the rest of stored singletons) with the real ``collector import --json``, into
+   (a) a database holding what those copies need: the singletons' originals (by the same
+   loader) and every group they join, its reposts imported from the same JSONL lines as in
+   (b) (the groups' links are compared: identical, ids aside), and (b) the big database (a
+   scratch copy of it; with ``--keep``, the cached one itself). Same JSONL file, so both runs
+   make the same links. Wall time, documents/s, CPU time and peak RSS of the process
+   (``os.wait4``), where the time goes (a ``sitecustomize`` hook times every stage and the
+   store's calls, and each document's linking; it changes no behaviour), and the link stage's
+   cost per new document by the size of the group it joins, in (a) and in (b).
 3. **First link in a new process**: the wall time of importing one copy into the big database,
    and when linking starts; ``Store(path)`` opened alone in a new process.
 4. **LSH query latency** at N: ``SQLiteLSH.query`` over 1,000 signatures (half of stored
@@ -43,6 +57,7 @@ import multiprocessing
 import os
 import platform
 import queue
+import re
 import shutil
 import statistics
 import sqlite3
@@ -387,6 +402,10 @@ def _fts_writer(path: str, create_sql: str, batches, done) -> None:
     done.put(time.process_time())
 
 
+FTS_TRIGGERS_SQL = ("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' "
+                    "AND sql LIKE '%documents_fts%' ORDER BY name")
+
+
 class Loader:
     """Writes prepared batches into a database the real ``Store`` created.
 
@@ -414,8 +433,8 @@ class Loader:
         self.conn.execute("PRAGMA journal_mode=OFF")  # a failed build is deleted, never resumed
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.execute("PRAGMA cache_size=-1048576")
-        self.triggers = self.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
+        # The full-text index's triggers only; the others (chrome_counts) fire as on any insert.
+        self.triggers = self.conn.execute(FTS_TRIGGERS_SQL).fetchall()
         assert [t[0] for t in self.triggers] == ["documents_ad", "documents_au"], self.triggers
         for name, _ in self.triggers:
             self.conn.execute(f'DROP TRIGGER "{name}"')
@@ -506,26 +525,29 @@ class Loader:
         conn.execute("DETACH fts")
         self.fts_path.unlink()
         self.times["fts_copy"] = time.perf_counter() - started
-        after = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents' ORDER BY name").fetchall()
+        after = conn.execute(FTS_TRIGGERS_SQL).fetchall()
         assert after == self.triggers, "FTS triggers differ from the ones sqlite-utils made"
         conn.execute("PRAGMA journal_mode=WAL")
         conn.close()
         return self.times
 
 
-def build_big(path: Path, docs: int, seed: int, workers: int) -> dict:
+def build_big(path: Path, docs: int, seed: int, workers: int, share: float, largest: int) -> dict:
+    """``docs`` documents: the loader's corpus, then the reposts that make its lineage groups
+    (``group_sizes``), imported with the real CLI."""
     global _GEN
     tmp = path.with_name(path.name + ".building")
+    sizes, exponent = group_sizes(docs, share, largest)
+    corpus = docs - (sum(sizes) - len(sizes))  # the rest are reposts
     started = time.perf_counter()
     _GEN = make_generator()  # the vocabulary; inherited by the forked workers
     check_generator(_GEN)
     vocab_crc(_GEN.vocab)
     _stages()
-    chunks = math.ceil(docs / CHUNK)
+    chunks = math.ceil(corpus / CHUNK)
     cpu = {"generate": 0.0, "stages": 0.0}
     ctx = multiprocessing.get_context("fork")
-    tasks = [(c, docs, seed) for c in range(chunks)]
+    tasks = [(c, corpus, seed) for c in range(chunks)]
     main_cpu = time.process_time()
     with ctx.Pool(workers) as pool:
         loader = Loader(tmp)
@@ -551,12 +573,33 @@ def build_big(path: Path, docs: int, seed: int, workers: int) -> dict:
     times = loader.finish()
     total = time.perf_counter() - started
     main_cpu = {"main_cpu_load": main_cpu, "main_cpu_finish": time.process_time() - finish_cpu}
+    print(f"  loaded {corpus:,} documents in {total:,.0f} s; making {len(sizes):,} groups of {sum(sizes):,} documents",
+          file=sys.stderr, flush=True)
+    groups_started = time.perf_counter()
+    groups, ranks = make_groups(tmp, sizes, corpus, seed, groups_path(docs, ".jsonl"))
+    made = time.perf_counter() - groups_started
+    imported = import_groups(tmp, groups_path(docs, ".jsonl"), ranks, OUT / "scale-timings-groups.json")
+    groups_path(docs, ".json").write_text(json.dumps(groups), encoding="utf-8")
+    store = Store(tmp)  # the LSH rows of the reposts into the big index: the corpus starts with lsh_recent empty
+    store.merge_index(force=True)
+    store.close()
+    group_meta = {"params": [share, largest], "exponent": exponent, "sizes": len(sizes), "members": sum(sizes),
+                  "largest": sizes[0], "reposts": len(ranks), "make_seconds": made, "import": imported,
+                  "stored": stored_groups(tmp), "kinds": dict(sum((collections.Counter(g["kinds"]) for g in groups), collections.Counter()))}
+    if imported["summary"]["new"] != len(ranks):
+        raise SystemExit(f"the groups' import stored {imported['summary']['new']} of {len(ranks)} reposts")
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    total = time.perf_counter() - started
     tmp.rename(path)
-    return {"docs": docs, "seed": seed, "workers": workers, "seconds": total, "generate_and_insert_seconds": generated,
+    return {"docs": docs, "corpus": corpus, "groups": group_meta, "seed": seed, "workers": workers, "seconds": total,
+            "load_seconds": total - made - imported["wall"], "generate_and_insert_seconds": generated,
             "cpu_generate": cpu["generate"], "cpu_stages": cpu["stages"], **main_cpu, **{f"{k}_seconds": v for k, v in times.items()},
             "bytes": path.stat().st_size, "text_bytes": loader.text_bytes, "built": iso(datetime.now(timezone.utc))}
+
+
+def groups_path(docs: int, suffix: str) -> Path:
+    return OUT / f"scale-{docs}-groups{suffix}"
 
 
 def build_from_records(path: Path, records: list[dict]) -> float:
@@ -689,8 +732,11 @@ if _target:
         try:
             return _process_item(self, item)
         finally:
-            _add("stage:" + name, time.perf_counter() - started, time.thread_time() - cpu)
+            wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+            _add("stage:" + name, wall, cpu)
             _event(name + "_first_end")
+            if name == "LinkPipeline":  # each document's linking, for the cost by group size
+                _data.setdefault("items", []).append([item.get("url"), wall, cpu, item.get("new_links")])
 
     _Stage.process_item = _timed_process_item
     _wrap(_store.Store, "__init__", "store:open", first="store_open")
@@ -911,26 +957,204 @@ def diagnose(db: Path, variants: list, seed: int, per_variant: int) -> list[dict
     return out
 
 
+# --- lineage groups in the stored corpus --------------------------------------------------------
+# A wire story is reposted by hundreds of sites: the stored corpus holds groups whose sizes
+# follow a Zipf law. Their origins are corpus documents (written by the loader); every other
+# member is imported with the real `collector import` into the loaded corpus, so the links,
+# claims and LSH rows of the groups are the pipeline's own, nothing imitated.
+
+GROUP_SHARE = 0.15        # of --docs: members of lineage groups (origins included)
+LARGEST = 1250            # members of the largest group
+REPOST_SITES = 2000       # sites that repost (repost17, https://repost17.example/N)
+EXCERPT_SHARE = 0.25      # of reposts: the first third and "read more"
+CHAIN_SHARE = 0.05        # of reposts: copies of another repost, not of the origin
+DUPLICATE_SHARE = 0.03    # of reposts: the same text at another URL of a reposting site
+#: Sizes of the groups the new documents join, for the per-copy cost: (smallest, largest, label).
+STRATA = [(1, 1, "none (copies of a stored singleton)"), (2, 9, "2-9"), (10, 99, "10-99"), (100, 999, "100-999"),
+          (1000, 10**9, "1,000 and more")]
+
+
+def stratum(size: int) -> str:
+    return next(label for lo, hi, label in STRATA if lo <= size <= hi)
+
+
+def repost_text(gen: Generator, rec: dict, kind: str) -> str:
+    """The text of a repost of ``rec``: ``copy``, one word in fifty replaced and half the time a
+    line crediting ``rec``'s URL; ``excerpt``, the first third and "Read more at" its URL;
+    ``duplicate``, the same text."""
+    paragraphs = rec["text"].split("\n")
+    if kind == "copy":
+        words = [p.split(" ") for p in paragraphs]
+        where = [(i, j) for i, p in enumerate(words) for j in range(1, len(p) - 1)]
+        for k in gen.rng.choice(len(where), size=max(1, len(where) // 50), replace=False):
+            i, j = where[k]
+            words[i][j] = gen.words(1)[0]
+        paragraphs = [" ".join(p) for p in words]
+        if gen.rng.random() < 0.5:
+            paragraphs.append(f"This article originally appeared at {rec['url']}")
+    elif kind == "excerpt":
+        paragraphs = paragraphs[: max(1, len(paragraphs) // 3)] + [f"Read more at {rec['url']}"]
+    return "\n".join(paragraphs)
+
+
+def group_sizes(docs: int, share: float, largest: int) -> tuple[list[int], float]:
+    """Members (origin included) of each group, largest first: rank r has ``largest / r**a``,
+    down to groups of two, with the exponent ``a`` that puts ``share`` of ``docs`` in groups
+    (with a = 1 the groups would hold only ~12,000 documents whatever the corpus size)."""
+    largest = max(2, min(largest, int(share * docs) // 4))
+
+    def sizes(a: float) -> np.ndarray:
+        ranks = np.arange(1, int((largest / 1.5) ** (1 / a)) + 1, dtype=float)
+        out = np.rint(largest / ranks ** a).astype(np.int64)
+        return out[out >= 2]
+
+    lo, hi = 0.5, 6.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if sizes(mid).sum() > share * docs else (lo, mid)
+    return sizes(hi).tolist(), hi
+
+
+def rows_where(conn: sqlite3.Connection, column: str, values) -> dict:
+    cols = ("id", "url", "site", "title", "published", "fetched", "text", "content_hash")
+    values, found = list(values), {}
+    for lo in range(0, len(values), 500):
+        part = values[lo:lo + 500]
+        for row in conn.execute(f"SELECT {', '.join(cols)} FROM documents WHERE {column} IN ({','.join('?' * len(part))})", part):
+            rec = dict(zip(cols, row))
+            found[rec[column]] = rec
+    return found
+
+
+def make_groups(db: Path, sizes: list[int], corpus: int, seed: int, jsonl: Path) -> tuple[list[dict], list[int]]:
+    """Reposts making each of ``sizes`` a group around a corpus document (JSONL, the groups
+    interleaved at random, as reposts of many stories arrive); returns the groups: rank, size,
+    origin, members' URLs in the JSONL's order, and each line's group (``lines``)."""
+    rng = np.random.default_rng([seed, 20])
+    origin_ids = [int(i) for i in rng.choice(np.arange(1, corpus + 1), size=len(sizes), replace=False)]
+    conn = sqlite3.connect(db)
+    origins = rows_where(conn, "id", origin_ids)
+    conn.close()
+    gen = _GEN or make_generator()
+    gen.rng = np.random.default_rng([seed, 21])
+    number = itertools.count(10**9)
+    groups, lines = [], []
+    for rank, (size, origin_id) in enumerate(zip(sizes, origin_ids), 1):
+        origin = origins[origin_id]
+        members, sites = [origin], itertools.cycle(gen.rng.permutation(REPOST_SITES).tolist())
+        kinds = collections.Counter()
+        for _ in range(size - 1):
+            roll = gen.rng.random()
+            if len(members) > 1 and roll < DUPLICATE_SHARE + CHAIN_SHARE:
+                source = members[1 + int(gen.rng.integers(len(members) - 1))]
+                kind = "duplicate" if roll < DUPLICATE_SHARE else "copy"
+                label, hours = f"{kind} of a repost", 12
+            else:
+                source, kind = origin, "excerpt" if gen.rng.random() < EXCERPT_SHARE else "copy"
+                label, hours = f"{kind} of the origin", 48
+            site = source["site"] if kind == "duplicate" else f"repost{next(sites)}"
+            published = datetime.fromisoformat(source["published"]) + timedelta(minutes=int(gen.rng.integers(5, 60 * hours)))
+            rec = {"url": f"https://{site}.example/{next(number)}", "site": site, "title": source["title"],
+                   "published": iso(published), "fetched": iso(published + timedelta(hours=1)),
+                   "text": repost_text(gen, source, kind)}
+            members.append(rec)
+            lines.append((rank, rec["url"], jsonl_line(rec)))
+            kinds[label] += 1
+        groups.append({"rank": rank, "size": size, "origin_id": origin_id, "origin_url": origin["url"],
+                       "urls": [m["url"] for m in members[1:]], "kinds": dict(kinds)})
+    order = rng.permutation(len(lines)).tolist()
+    with jsonl.open("w", encoding="utf-8") as fh:
+        for i in order:
+            fh.write(lines[i][2] + "\n")
+    by_rank = {g["rank"]: g for g in groups}
+    for g in groups:
+        g["urls"] = []
+    for i in order:  # reposts in the order they are imported
+        by_rank[lines[i][0]]["urls"].append(lines[i][1])
+    return groups, [lines[i][0] for i in order]
+
+
+def import_groups(db: Path, jsonl: Path, ranks: list[int], timings: Path | None = None) -> dict:
+    """``collector import`` of the groups' reposts into ``db``; the link stage's cost for each,
+    by the size of the group it joined (the reposts of its group imported before it, and the
+    origin)."""
+    run = run_cli(db, jsonl, timings)
+    if timings is None:
+        return {"summary": run["summary"], "wall": run["wall"], "cpu": run["cpu"]}
+    seen, size_at = collections.Counter(), []
+    for rank in ranks:
+        seen[rank] += 1
+        size_at.append(seen[rank])  # joins a group of the origin and seen[rank] - 1 reposts
+    costs = collections.defaultdict(list)
+    items = run["timings"].get("items", [])
+    for (url, wall, cpu, _), size in zip(items, size_at):
+        costs[stratum(size)].append((wall, cpu))
+    return {"summary": run["summary"], "wall": run["wall"], "cpu": run["cpu"], "items": len(items),
+            "by_size": {k: {"n": len(v), "wall_median": statistics.median(w for w, _ in v),
+                            "cpu_median": statistics.median(c for _, c in v),
+                            "wall_p90": float(np.percentile([w for w, _ in v], 90)), "wall_max": max(w for w, _ in v)}
+                        for k, v in costs.items()}}
+
+
+def stored_groups(db: Path) -> dict:
+    """Groups as the links table holds them: count, largest, members (origins included)."""
+    conn = sqlite3.connect(db)
+    sizes = [r[0] + 1 for r in conn.execute(
+        "SELECT count(*) FROM links l1 LEFT JOIN links l2 ON l2.copy_id = l1.origin_id "
+        "GROUP BY coalesce(l2.origin_id, l1.origin_id)")]
+    relations = dict(conn.execute("SELECT relation, count(*) FROM links GROUP BY relation"))
+    evidence = collections.Counter()
+    for text, count in conn.execute("SELECT evidence, count(*) FROM links GROUP BY 1"):
+        evidence[re.sub(r" of \S+$", " of a site", text.split(":", 1)[0])] += count
+    conn.close()
+    return {"groups": len(sizes), "largest": max(sizes, default=0), "members": sum(sizes), "relations": relations,
+            "evidence": evidence, "at_least_100": sum(1 for s in sizes if s >= 100)}
+
+
+def group_links(db: Path, urls: list[str]) -> dict[str, tuple]:
+    """The links of these documents by URL: origin URL, relation, figures, evidence (with the
+    ids it quotes blanked: they differ between databases)."""
+    conn = sqlite3.connect(db)
+    out = {}
+    for lo in range(0, len(urls), 500):
+        part = urls[lo:lo + 500]
+        for row in conn.execute(
+                "SELECT c.url, o.url, l.relation, l.similarity, l.containment, l.evidence FROM links l "
+                "JOIN documents c ON c.id = l.copy_id JOIN documents o ON o.id = l.origin_id "
+                f"WHERE c.url IN ({','.join('?' * len(part))})", part):
+            out[row[0]] = (*row[1:5], re.sub(r"#\d+", "#", row[5]))
+    conn.close()
+    return out
+
+
 # --- the new documents ----------------------------------------------------------------------------
 
-def make_new(big: Path, new: int, seed: int, jsonl: Path, extra: int = 4) -> dict:
-    """--new documents (JSONL), and ``extra`` single copies for the first-link runs."""
+def make_new(big: Path, new: int, seed: int, jsonl: Path, groups: list[dict], corpus: int, extra: int = 4) -> dict:
+    """--new documents (JSONL): fresh articles, and copies (``COPY_SHARE``), a quarter of them of
+    stored singletons, the rest of members of stored groups, as many into each size of group
+    (``STRATA``); and ``extra`` single copies of singletons for the first-link runs."""
     conn = sqlite3.connect(big)
     n_docs, base = conn.execute("SELECT count(*), max(id) FROM documents").fetchone()
     rng = np.random.default_rng([seed, 9, base])
     copies = int(round(new * COPY_SHARE))
-    originals = [int(i) for i in rng.choice(np.arange(1, base + 1), size=copies + extra, replace=False)]
-    found = {}
-    for lo in range(0, len(originals), 500):
-        part = originals[lo:lo + 500]
-        for row in conn.execute(
-                f"SELECT id, url, site, title, published, fetched, text, content_hash FROM documents WHERE id IN ({','.join('?' * len(part))})",
-                part):
-            found[row[0]] = dict(zip(("id", "url", "site", "title", "published", "fetched", "text", "content_hash"), row))
+    strata = [(lo, hi) for lo, hi, _ in STRATA[1:] if any(lo <= g["size"] <= hi for g in groups)]
+    per_stratum = copies * 3 // 4 // len(strata) if strata else 0
+    joins = []  # (group, URL of the member copied: the origin half the time, else a repost)
+    for lo, hi in strata:
+        pool = [g for g in groups if lo <= g["size"] <= hi]
+        for _ in range(per_stratum):
+            g = pool[int(rng.integers(len(pool)))]
+            copied = g["origin_url"] if rng.random() < 0.5 else g["urls"][int(rng.integers(len(g["urls"])))]
+            joins.append((g, copied))
+    in_groups = {g["origin_id"] for g in groups}
+    candidates = [int(i) for i in rng.choice(np.arange(1, corpus + 1), size=2 * (copies + extra), replace=False)]
+    originals = [i for i in candidates if i not in in_groups][: copies - len(joins) + extra]
+    found = rows_where(conn, "id", originals)
+    by_url = rows_where(conn, "url", {u for _, u in joins})
+    joined = sorted({g["rank"] for g, _ in joins})
+    group_origins = rows_where(conn, "id", [g["origin_id"] for g in groups if g["rank"] in joined])
     conn.close()
-    originals = [o for o in originals if o in found]
-    for o in originals:
-        rec = found[o]
+    for rec in [*found.values(), *group_origins.values()]:  # (reposts are stored as the clean stage left them)
         assert content_hash(rec["url"], rec["text"], rec["title"]) == rec["content_hash"], "stored text is not the input text"
     gen = _GEN or make_generator()
     gen.rng = np.random.default_rng([seed, 10, base])
@@ -943,44 +1167,96 @@ def make_new(big: Path, new: int, seed: int, jsonl: Path, extra: int = 4) -> dic
         n = next(number)
         return {"url": f"https://site{site}.example/{n}", "site": f"site{site}", "title": title,
                 "published": iso(start + timedelta(minutes=i)), "fetched": iso(start + timedelta(minutes=i, hours=1)),
-                "text": "\n".join(paragraphs), "kind": "fresh"}
+                "text": "\n".join(paragraphs), "kind": "fresh", "joins": 0}
 
-    def copy_of(rec, kind):
-        paragraphs = rec["text"].split("\n")
+    def copy_of(rec, kind, joins=1):
         site = rec["site"]
         if kind != "duplicate":
             others = [s for s in range(SITES) if f"site{s}" != site]
             site = f"site{int(gen.rng.choice(others))}"
-        if kind == "copy":  # light edits: one word in fifty replaced
-            words = [p.split(" ") for p in paragraphs]
-            where = [(i, j) for i, p in enumerate(words) for j in range(1, len(p) - 1)]
-            for k in gen.rng.choice(len(where), size=max(1, len(where) // 50), replace=False):
-                i, j = where[k]
-                words[i][j] = gen.words(1)[0]
-            paragraphs = [" ".join(p) for p in words]
-            if gen.rng.random() < 0.5:
-                paragraphs.append(f"This article originally appeared at {rec['url']}")
-        elif kind == "excerpt":
-            paragraphs = paragraphs[: max(1, len(paragraphs) // 3)] + [f"Read more at {rec['url']}"]
         published = datetime.fromisoformat(rec["published"]) + timedelta(hours=3)
         n = next(number)
         return {"url": f"https://{site}.example/{n}", "site": site, "title": rec["title"], "published": iso(published),
-                "fetched": iso(published + timedelta(hours=1)), "text": "\n".join(paragraphs), "kind": kind,
-                "original": rec["id"]}
+                "fetched": iso(published + timedelta(hours=1)), "text": repost_text(gen, rec, kind), "kind": kind,
+                "original": rec["id"], "joins": joins}
 
     kinds = ["copy", "excerpt", "copy", "excerpt", "duplicate"]
-    items = [copy_of(found[o], kinds[i % len(kinds)]) for i, o in enumerate(originals[:copies])]
+    items = []
+    for i, (g, url) in enumerate(joins):
+        item = copy_of(by_url[url], kinds[i % len(kinds)], g["size"])
+        credits = item["text"].rsplit("\n", 1)[-1].endswith(url)  # "originally appeared at" / "Read more at" it
+        item["how"] = (f"{item['kind']} of {'the origin' if url == g['origin_url'] else 'a repost'}"
+                       + (", crediting it" if credits else ""))
+        items.append(item)
+    items += [copy_of(found[o], kinds[i % len(kinds)]) for i, o in enumerate(originals[: copies - len(joins)])]
     items += [fresh(i) for i in range(new - len(items))]
     order = rng.permutation(len(items))
     items = [items[i] for i in order]
     jsonl.write_text("".join(jsonl_line(r) + "\n" for r in items), encoding="utf-8")
     singles = []
-    for i, o in enumerate(originals[copies:]):
+    for i, o in enumerate(originals[copies - len(joins):]):
         single = jsonl.with_name(f"{jsonl.stem}-single{i}.jsonl")
         single.write_text(jsonl_line(copy_of(found[o], "copy")) + "\n", encoding="utf-8")
         singles.append(single)
-    return {"docs_in_db": n_docs, "originals": [found[o] for o in originals[:copies]], "singles": singles,
-            "kinds": {k: sum(1 for r in items if r["kind"] == k) for k in ("fresh", "copy", "excerpt", "duplicate")}}
+    return {"docs_in_db": n_docs, "singles": singles, "items": {r["url"]: r for r in items},
+            # what (a) holds: the originals of the singletons copied, and the groups joined
+            "originals": [found[o] for o in originals[: copies - len(joins)]] + list(group_origins.values()),
+            "joined": [g for g in groups if g["rank"] in joined],
+            "kinds": {k: sum(1 for r in items if r["kind"] == k) for k in ("fresh", "copy", "excerpt", "duplicate")},
+            "joining": len(joins)}
+
+
+def build_small(path: Path, new: dict, groups_jsonl: Path) -> dict:
+    """(a): the originals of the singletons the new documents copy, and every group they join,
+    its reposts imported with the real CLI as into the big database (same lines, same order)."""
+    started = time.perf_counter()
+    build_from_records(path, new["originals"])
+    urls = {u for g in new["joined"] for u in g["urls"]}
+    part = path.with_name(path.stem + "-groups.jsonl")
+    with groups_jsonl.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
+        for line in src:
+            if json.loads(line)["url"] in urls:
+                dst.write(line)
+    run = run_cli(path, part)
+    return {"seconds": time.perf_counter() - started, "reposts": run["summary"]["new"], "docs": len(new["originals"]) + run["summary"]["new"]}
+
+
+def cost_by_group(new: dict, runs: dict) -> tuple[list, list, tuple | None]:
+    """Rows of the link stage's cost per new document by the size of the group it joins, and
+    by what it copies (groups of 100 or more); and (b)'s median ratio, wall and CPU, of
+    joining a group of 1,000 or more to joining one of 2-9."""
+    def per_doc(key):
+        times = collections.defaultdict(list)
+        for r in runs[key]:
+            for url, wall, cpu, _ in r["timings"].get("items", []):
+                times[url].append((wall, cpu))
+        return {u: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for u, v in times.items()}
+
+    a, b = per_doc("small"), per_doc("big")
+    median = statistics.median
+    classes, hows = collections.defaultdict(list), collections.defaultdict(list)
+    for url, item in new["items"].items():
+        if url not in a or url not in b:
+            continue
+        classes["fresh (nothing like it stored)" if item["kind"] == "fresh" else stratum(item["joins"])].append(url)
+        if item["joins"] >= 100:
+            hows[item["how"]].append(url)
+    rows, medians = [], {}
+    for label in ["fresh (nothing like it stored)", *[label for _, _, label in STRATA]]:
+        urls = classes.get(label)
+        if not urls:
+            continue
+        wa, wb = median(a[u][0] for u in urls), median(b[u][0] for u in urls)
+        ca, cb = median(a[u][1] for u in urls), median(b[u][1] for u in urls)
+        medians[label] = (wb, cb)
+        rows.append([label, len(urls), ms(wa), ms(wb), f"{wb / wa:.2f}×", ms(ca), ms(cb), f"{cb / ca:.2f}×",
+                     ms(max(b[u][0] for u in urls))])
+    how_rows = [[how, len(urls), ms(median(a[u][0] for u in urls)), ms(median(b[u][0] for u in urls)),
+                 ms(median(a[u][1] for u in urls)), ms(median(b[u][1] for u in urls)), ms(max(b[u][0] for u in urls))]
+                for how, urls in sorted(hows.items())]
+    big, small = medians.get(STRATA[-1][2]), medians.get(STRATA[1][2])
+    ratio = (big[0] / small[0], big[1] / small[1]) if big and small else None
+    return rows, how_rows, ratio
 
 
 def copy_db(src: Path, dst: Path) -> float:
@@ -1011,7 +1287,7 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
         passes.append(("≥ 1 band (documents that claim an origin)", {"min_hits": 1}, "first"))
     for label, sigs in (("stored", stored), ("fresh", fresh)):
         for rule, kwargs, attempt in passes:
-            times, cands, others = [], [], 0
+            times, cands, others, missed = [], [], 0, 0
             for own, mh in sigs:
                 started = time.perf_counter()
                 found = store.lsh.query(mh, **kwargs)
@@ -1019,18 +1295,32 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
                 extra = [d for d in found if d != own]
                 cands.append(len(extra))
                 others += bool(extra)
-                if own is not None:
-                    assert own in found, f"a stored document does not find itself ({own})"
+                if own is not None and own not in found:
+                    # A bucket is read up to 16 rows, earliest stored first: a later member of a
+                    # big group of near-identical reposts finds the group's first members instead.
+                    assert extra, f"a stored document finds neither itself nor a copy ({own})"
+                    missed += 1
             out["rows"].append({"label": f"{label} signatures, {rule}, {attempt} pass", "n": len(sigs),
                                 "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
                                 "max": max(times), "mean_candidates": float(np.mean(cands)), "max_candidates": max(cands),
-                                "with_candidates": others})
+                                "with_candidates": others, "not_itself": missed})
     # The index lookups themselves: how the planner runs the query.
     params = [v for pair in store.lsh.band_keys(stored[0][1]) for v in pair]
-    params += [2] * (store.lsh._query_sql.count("?") - len(params))  # min_hits, where the query takes it
-    out["plan"] = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + store.lsh._query_sql, params)]
+    out["plan"] = {}
+    for name, sql in lsh_statements().items():
+        needed = len(set(re.findall(r"\?\d+", sql))) or sql.count("?")  # (min_hits last, where the query takes it)
+        out["plan"][name] = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params + [2] * (needed - len(params)))]
     store.close()
     return out
+
+
+def lsh_statements() -> dict[str, str]:
+    """The SQL ``SQLiteLSH.query_hits`` issues for 64 keys, by what it does (as the module has it)."""
+    import collector.lsh as lsh
+    if hasattr(lsh, "_join_sql"):
+        return {"the join over all keys": lsh._join_sql(BANDS), "the search for big buckets": lsh._big_sql(BANDS),
+                "the row-limited read of big buckets": lsh._capped_sql(BANDS)}
+    return {"the query": SQLiteLSH(sqlite3.connect(":memory:"))._query_sql}
 
 
 def store_open(db: Path) -> dict:
@@ -1110,6 +1400,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="pairs of imports, (a) and (b) at the same time (the median ratio is reported)")
     parser.add_argument("--diagnose", type=int, default=1000,
                         help="new documents per variant in the statement-level measurements (0: skip them)")
+    parser.add_argument("--group-share", type=float, default=GROUP_SHARE,
+                        help="share of --docs in lineage groups (Zipf-sized; reposts imported with the real CLI)")
+    parser.add_argument("--largest", type=int, default=LARGEST, help="members of the largest lineage group")
     parser.add_argument("--fts-check-max", type=int, default=200_000,
                         help="run FTS5 'integrity-check' on the built corpus up to this many documents")
     args = parser.parse_args()
@@ -1127,9 +1420,10 @@ def main() -> None:
 
     # 1. the corpus (rebuilt when the code no longer stores what the cache holds)
     built_now, check = False, None
-    if big.exists() and meta_path.exists():
+    if big.exists() and meta_path.exists() and groups_path(args.docs, ".json").exists():
         meta = json.loads(meta_path.read_text())
-        check = verify(big, args.docs, args.seed, OUT, integrity=False)
+        if meta.get("groups", {}).get("params") == [args.group_share, args.largest]:
+            check = verify(big, meta["corpus"], args.seed, OUT, integrity=False)
         if check["mismatches"]:
             print(f"{big}: the pipeline now stores something else ({check['mismatches'][:3]}): rebuilding",
                   file=sys.stderr, flush=True)
@@ -1137,8 +1431,8 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{big}{suffix}").unlink(missing_ok=True)
         print(f"building {big} ({args.docs:,} documents, {args.workers} workers)...", file=sys.stderr, flush=True)
-        meta = build_big(big, args.docs, args.seed, args.workers)
-        check = verify(big, args.docs, args.seed, OUT, integrity=args.docs <= args.fts_check_max)
+        meta = build_big(big, args.docs, args.seed, args.workers, args.group_share, args.largest)
+        check = verify(big, meta["corpus"], args.seed, OUT, integrity=args.docs <= args.fts_check_max)
         if check["mismatches"]:
             raise SystemExit(f"the loader stores what the pipeline does not: {check['mismatches'][:5]}")
         meta["verified"] = check
@@ -1147,7 +1441,14 @@ def main() -> None:
     say(f"# Scale: {args.docs:,} generated documents\n")
     say(f"Machine: {machine}; load average at start {os.getloadavg()[0]:.1f} (other work shares the CPU).\n")
     say(f"## 1. Building the corpus ({'this run' if built_now else 'cached, built ' + meta['built']})\n")
-    n = meta["docs"]
+    n, gm = meta["corpus"], meta["groups"]
+    imp = gm["import"]
+    say(f"{n:,} documents written by the loader, then {gm['reposts']:,} reposts that make {gm['sizes']:,} lineage groups of "
+        f"{gm['members']:,} documents ({gm['members'] / meta['docs']:.1%} of the corpus) whose sizes follow a Zipf law: rank r has "
+        f"{gm['largest']:,} / r^{gm['exponent']:.2f} members (the exponent that puts {args.group_share:.0%} of the corpus in groups), "
+        f"imported with the real `collector import` into the loaded corpus. Their origins are corpus documents; the reposts are on "
+        f"{REPOST_SITES:,} other sites, the groups interleaved at random: "
+        + ", ".join(f"{v:,} {k}" for k, v in sorted(gm["kinds"].items(), key=lambda kv: -kv[1])) + ".\n")
     say(table(["phase", "wall", "per document"], [
         [f"pool of {meta['workers']}: generate, extract/clean/attribute, batched signatures (CPU: "
          f"generate {meta['cpu_generate']:,.0f} s, the rest {meta['cpu_stages']:,.0f} s); main process: insert "
@@ -1160,8 +1461,23 @@ def main() -> None:
          f"{meta['lsh_buckets_seconds']:,.0f} s", ms(meta["lsh_buckets_seconds"] / n)],
         ["line_sightings", f"{meta['line_sightings_seconds']:,.0f} s", ms(meta["line_sightings_seconds"] / n)],
         ["FTS5 shadow tables copied in, triggers recreated", f"{meta['fts_copy_seconds']:,.0f} s", ms(meta["fts_copy_seconds"] / n)],
-        ["**total**", f"**{meta['seconds']:,.0f} s**", ms(meta["seconds"] / n)],
+        [f"reposts generated ({gm['reposts']:,})", f"{gm['make_seconds']:,.0f} s", ms(gm["make_seconds"] / gm["reposts"])],
+        [f"reposts imported: `collector import` (CPU {imp['cpu']:,.0f} s; {imp['summary']['new_links']:,} links made or changed)",
+         f"{imp['wall']:,.0f} s", ms(imp["wall"] / gm["reposts"])],
+        ["**total**", f"**{meta['seconds']:,.0f} s**", ms(meta["seconds"] / meta["docs"])],
     ]))
+    st = gm["stored"]
+    say(f"\nStored, as the links table has them: {st['groups']:,} groups of {st['members']:,} documents, the largest "
+        f"{st['largest']:,} members, {st['at_least_100']} of 100 or more; links by relation "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(st["relations"].items())) + "; by evidence "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(st["evidence"].items(), key=lambda kv: -kv[1])) + ".\n")
+    say("The link stage while the reposts were imported, by the size of the group each joined (its origin and the reposts "
+        "of its story imported before it; the hook's timer around each `LinkPipeline` call; one process, "
+        "the corpus growing from the loader's size):\n")
+    say(table(["group joined", "reposts", "median wall", "p90 wall", "max wall", "median CPU"],
+              [[label, imp["by_size"][label]["n"], ms(imp["by_size"][label]["wall_median"]), ms(imp["by_size"][label]["wall_p90"]),
+                ms(imp["by_size"][label]["wall_max"]), ms(imp["by_size"][label]["cpu_median"])]
+               for _, _, label in STRATA if label in imp["by_size"]]))
     v = meta["verified"]
     integrity = (f"; FTS5 'integrity-check' of the whole index passed ({v['fts_integrity_seconds']:.0f} s)"
                  if v.get("fts_integrity_seconds") is not None else "")
@@ -1172,13 +1488,18 @@ def main() -> None:
     # 2. linking new documents
     repeats = 1 if args.keep else max(1, args.repeat)
     jsonl = OUT / f"scale-{args.docs}-new.jsonl"
-    new = make_new(big, args.new, args.seed, jsonl)
+    groups = json.loads(groups_path(args.docs, ".json").read_text())
+    new = make_new(big, args.new, args.seed, jsonl, groups, meta["corpus"])
     small = OUT / f"scale-{args.docs}-small.db"
+    small_base = OUT / f"scale-{args.docs}-small-base.db"
+    small_made = build_small(small_base, new, groups_path(args.docs, ".jsonl"))
+    joined_urls = [u for g in new["joined"] for u in g["urls"]]
+    same_groups = group_links(small_base, joined_urls) == group_links(big, joined_urls)
     target = big if args.keep else OUT / f"scale-{args.docs}-scratch.db"
     runs: dict[str, list[dict]] = {"small": [], "big": []}
     copy_seconds, small_build = [], []
     for r in range(repeats):  # (a) and (b) at the same time, so both see the same load (run_pair)
-        small_build.append(build_from_records(small, new["originals"]))
+        small_build.append(copy_db(small_base, small))
         if not args.keep:
             copy_seconds.append(copy_db(big, target))
         a, b = run_pair((small, jsonl, OUT / f"scale-timings-small-{r}.json"),
@@ -1193,7 +1514,7 @@ def main() -> None:
     if not args.keep and pending:
         copy_db(big, target)
         filled = fill_recent(target, pending, args.seed)
-        build_from_records(small, new["originals"])
+        copy_db(small_base, small)
         full_small, full = run_pair((small, jsonl, OUT / "scale-timings-small-full.json"),
                                     (target, jsonl, OUT / "scale-timings-full.json"), swap=False)
         full["filled"] = filled
@@ -1206,13 +1527,17 @@ def main() -> None:
         f"{new['kinds']['excerpt']} excerpts, {new['kinds']['duplicate']} same-site duplicates)\n")
     say(f"`collector --db DB --config configs import {jsonl.name} --json`, a new process each time, same file; (a) and (b) "
         f"run at the same time, one on each core (swapped every other pair), {repeats} pairs; ratios are taken within each "
-        f"pair, and their median reported. (a) a database of the {len(new['originals'])} originals the copies come from "
-        f"(loaded in {min(small_build):.1f} s); (b) {new['docs_in_db']:,} documents "
+        f"pair, and their median reported. {new['joining']} of the copies are of members of stored groups, as many into each size of "
+        f"group, the rest of stored singletons. (a) a database of what the copies need: the {len(new['originals'])} originals "
+        f"they come from or that lead the {len(new['joined'])} groups they join, and those groups' {small_made['reposts']:,} reposts "
+        f"imported from the same lines as in (b) ({small_made['docs']:,} documents, built in {small_made['seconds']:.0f} s, copied "
+        f"for each run in {min(small_build):.1f} s; the groups' links "
+        f"{'identical in (a) and (b)' if same_groups else '**differ between (a) and (b)**'}, ids aside); (b) {new['docs_in_db']:,} documents "
         f"({'in place, --keep' if args.keep else f'a scratch copy, cp --reflink=auto and sync in {min(copy_seconds):.0f} s'}). "
         "\"import loop\" is the CLI's own `seconds` (reading, stages, commits); the process also starts Python and "
         "closes the database.\n")
     rows = []
-    for key, label in (("small", "(a) originals only"), ("big", f"(b) {new['docs_in_db']:,} documents")):
+    for key, label in (("small", "(a) originals and joined groups"), ("big", f"(b) {new['docs_in_db']:,} documents")):
         for i, r in enumerate(runs[key]):
             sm = r["summary"]
             rows.append([f"{label}, run {i + 1}", f"{r['wall']:.2f} s", f"{sm['seconds']:.2f} s", f"{sm['documents_per_second']:.0f}",
@@ -1228,6 +1553,14 @@ def main() -> None:
                  "", "", "", "", "", ""])
     say(table(["database", "process wall", "import loop", "documents/s", "CPU (user+sys)", "new", "new links", "peak RSS",
                "read", "written", "load avg"], rows))
+    costs, by_how, ratio_groups = cost_by_group(new, runs)
+    say("\nThe link stage per new document (the hook's timer around each `LinkPipeline` call; per document the median over "
+        "the pairs, then the median over the documents of a class), by the size of the stored group it joins:\n")
+    say(table(["joins a group of", "documents", "wall (a)", "wall (b)", "(b) / (a)", "CPU (a)", "CPU (b)", "(b) / (a)",
+               "max wall (b)"], costs))
+    say("\nThe copies that join groups of 100 or more, by what they copy (a document crediting a repost, not the origin, "
+        "makes the linker decide the group again from all its members and relate every member again, `Linker._rebuild`):\n")
+    say(table(["copy", "documents", "wall (a)", "wall (b)", "CPU (a)", "CPU (b)", "max wall (b)"], by_how))
     ta, tb = best_small["timings"], best_big["timings"]
     keys = sorted(set(ta["wall"]) | set(tb["wall"]), key=lambda k: -tb["wall"].get(k, 0))
     rows = []
@@ -1291,9 +1624,11 @@ def main() -> None:
     q = query_latency(target, args.seed, args.queries)
     say(f"## 4. LSH query at {q['docs']:,} documents (`SQLiteLSH.query`, {BANDS} bands × {ROWS} rows)\n")
     rows = [[d["label"], d["n"], ms(d["p50"]), ms(d["p99"]), ms(d["max"]), f"{d['mean_candidates']:.3f}", d["max_candidates"],
-             d["with_candidates"]] for d in q["rows"]]
-    say(table(["queries", "n", "p50", "p99", "max", "candidates/query (other than itself)", "max", "queries with any"], rows))
-    say(f"\nQuery plan: {'; '.join(sorted(set(q['plan'])))}\n")
+             d["with_candidates"], d["not_itself"] if d["label"].startswith("stored") else ""] for d in q["rows"]]
+    say(table(["queries", "n", "p50", "p99", "max", "candidates/query (other than itself)", "max", "queries with any",
+               "stored, not finding itself (a later member of a big group: buckets are read 16 rows deep)"], rows))
+    for name, plan in q["plan"].items():
+        say(f"\nQuery plan of {name}: {'; '.join(sorted(set(plan)))}" + ("\n" if name == list(q["plan"])[-1] else ""))
 
     # 4b. statement-level costs
     if args.diagnose and not args.keep:  # (it writes thousands of documents: not into the cached corpus)
@@ -1331,6 +1666,11 @@ def main() -> None:
          "yes" if ratio_run <= 1.5 else "**no**"],
         ["  the same, process wall / process CPU", f"{ratio_wall:.2f}× / {ratio_cpu:.2f}×",
          "yes" if max(ratio_wall, ratio_cpu) <= 1.5 else "**no**"],
+        *([["per-copy link stage: joining a group of 1,000+ / of 2-9, (b) wall / CPU",
+            f"{ratio_groups[0]:.2f}× / {ratio_groups[1]:.2f}×", "yes" if max(ratio_groups) <= 1.5 else "**no**"]]
+          if ratio_groups else []),
+        ["  (a) holds the groups (b) holds: their links identical, ids aside", "yes" if same_groups else "no",
+         "yes" if same_groups else "**no**"],
         ["  the same links made both ways", " / ".join(str(r["summary"]["new_links"]) for r in [*runs["small"], *runs["big"]]),
          "yes" if len(same_links) == 1 else "**no**"],
         *([["  (c) with the recent table nearly full (import loop without its merge)",
