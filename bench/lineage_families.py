@@ -44,6 +44,7 @@ SHARED = ROOT.parent / "shared" / "corpus"
 from collector.context import Context  # noqa: E402
 from collector.ingest import run_items  # noqa: E402
 from collector.items import Article  # noqa: E402
+from collector.urls import canonical_url  # noqa: E402
 from pipelines.fingerprint import _HAS_SPACELESS  # noqa: E402
 
 
@@ -113,6 +114,7 @@ class Case:
         self.truth: dict[str, tuple[str, bool]] = {}
 
     def add(self, url, text, group, is_origin, published=None, fetched=None, title=None):
+        url = canonical_url(url)  # the identity collector stores it under
         self.items.append(Article(url=url, source=url, text=text, title=title or text.split("\n")[0][:80],
                                   published=published, fetched=fetched or "2026-03-20T00:00:00+00:00"))
         self.truth[url] = (group, is_origin)
@@ -163,7 +165,7 @@ def family_merge(rng, copies: int) -> Case:
     story(case, rng, b, "mb", copies, datetime(2026, 3, 4, 6, tzinfo=timezone.utc), excerpt_share=0.0, credit_share=0.0)
     case.add("https://roundup.example/both", a + "\n" + b, "merged", False, published="2026-03-06T00:00:00+00:00")
     for url, (key, is_origin) in list(case.truth.items()):  # one group, its origin the earlier story's
-        case.truth[url] = ("merged", url == "https://origin-mb.example/story")
+        case.truth[url] = ("merged", url == canonical_url("https://origin-mb.example/story"))
     return case
 
 
