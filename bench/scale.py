@@ -101,7 +101,8 @@ SAMPLE = 100                 # documents checked against the real pipeline
 COPY_SHARE = 0.2             # of --new: copies of stored documents
 EPOCH = datetime(2016, 1, 1, tzinfo=timezone.utc)
 DOC_COLUMNS = ("id", "url", "site", "title", "author", "published", "fetched", "source", "text", "chrome",
-               "canonical_url", "sitename", "language", "content_hash", "words", "shingles", "signature")
+               "canonical_url", "sitename", "language", "content_hash", "words", "shingles", "signature",
+               "published_from")
 #: Compared between the loader's rows and the pipeline's ("source" names the input file).
 COMPARED = [c for c in DOC_COLUMNS if c not in ("id", "source")]
 
@@ -326,7 +327,8 @@ def _direct(rec: dict, source: str) -> dict:
     return {"url": rec["url"], "source": f"{source} doc {rec['id']}", "site": rec["site"], "title": rec["title"],
             "published": iso_date(rec["published"]) or rec["published"], "fetched": rec["fetched"],
             "first_line_is_title": False, "text": rec["text"], "chrome": [], "claims": [],
-            "content_hash": content_hash(rec["url"], rec["text"], rec["title"])}
+            "content_hash": content_hash(rec["url"], rec["text"], rec["title"]),
+            "published_from": "source" if rec["published"] else None}
 
 
 def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
@@ -359,6 +361,7 @@ def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
             "canonical_url": item.get("canonical_url"), "sitename": item.get("sitename"), "language": item.get("language"),
             "content_hash": item["content_hash"], "words": len(text.split()), "shingles": int(count),
             "signature": sig.tobytes(),  # = signature_bytes(minhash): the uint32 values, native order
+            "published_from": item.get("published_from"),
         }
         rows.append(tuple(row[c] for c in DOC_COLUMNS))
         for c in item.get("claims") or []:
