@@ -11,8 +11,10 @@ Files: ``<COLLECTOR_ARCHIVE>/<site>-<UTC start>-<pid>-<nnnnn>.warc.gz``, one ser
 run and site, a new file once one reaches ``COLLECTOR_ARCHIVE_MAX_SIZE``. The folder defaults
 to the database's name with ``.warc`` (``corpus.db`` -> ``corpus.warc/``).
 
-What Scrapy hands a spider is the decoded body: its ``Content-Encoding`` (gzip, br) and
-``Transfer-Encoding`` are undone. The record says so: those headers are kept renamed
+What Scrapy hands a spider is the decoded body: its ``Content-Encoding`` (gzip, br) is
+undone and the header removed by ``HttpCompressionMiddleware``, chunked transfer is undone
+by the download handler. So the record holds the page as the spider read it:
+``Transfer-Encoding`` (and a ``Content-Length`` that no longer matches) is kept renamed
 ``X-Archive-Orig-*``, and ``Content-Length`` is the stored body's, so warcio and other WARC
 tools read the body as it is stored.
 
