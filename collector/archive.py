@@ -310,36 +310,65 @@ def raw_bytes(ref: RawRef) -> tuple[bytes, str]:
     return item["text"].encode("utf-8"), "text/plain; charset=utf-8"
 
 
-_file_cache: dict[str, dict] = {}
+class _Cursor:
+    """The importer reading one file, kept open between documents: a file's documents are
+    reprocessed in the order they were imported, so each file is read once, as a stream."""
+
+    def __init__(self, path: Path):
+        from .importers import read_file
+
+        self.path = path
+        self.items = iter(read_file(path))
+        self.ahead = None  # the next (anchor, item): read, not yet asked for
+        self.last = 0      # the last record or line number asked for
+
+    def find(self, wanted: tuple[str, int] | None):
+        """The item (or ``Problem``) at ``wanted`` ("record" or "line", N), the file's one
+        item if None; None if the file has nothing there."""
+        from .importers import Problem
+
+        while True:
+            if self.ahead is None:
+                item = next(self.items, None)
+                if item is None:
+                    return None
+                where = item.where if isinstance(item, Problem) else item["source"]
+                match = re.search(r" (record|line) (\d+)$", where)
+                self.ahead = ((match.group(1), int(match.group(2))) if match else None, item)
+            anchor, item = self.ahead
+            if anchor is None or wanted is None or anchor == wanted:
+                self.ahead = None  # the one item of a file, the one asked for, or the whole file's Problem
+                return item if (anchor == wanted or isinstance(item, Problem)) else None
+            if anchor[1] > wanted[1]:
+                return None  # kept: a later document may ask for it
+            self.ahead = None
+
+
+_cursor: _Cursor | None = None
 
 
 def imported_article(ref: RawRef) -> Article:
-    """The item the importer makes of the referenced file, WARC record or JSONL line. A file
-    is read once for all its records (the last file read is kept)."""
-    from .importers import Problem, read_file
+    """The item the importer makes of the referenced file, WARC record or JSONL line."""
+    global _cursor
+    from .importers import Problem
 
-    key = str(ref.path)
-    if key not in _file_cache:
-        if not ref.path.is_file():
-            raise RawMissing(f"{ref.path}: imported file missing")
-        found: dict = {}
-        for item in read_file(ref.path):
-            where = item.where if isinstance(item, Problem) else item["source"]
-            match = re.search(r" (record|line) (\d+)$", where)
-            found[(match.group(1), int(match.group(2))) if match else None] = item
-        _file_cache.clear()
-        _file_cache[key] = found
-    anchor = ("record", ref.record) if ref.record is not None else ("line", ref.line) if ref.line is not None else None
-    item = _file_cache[key].get(anchor)
+    wanted = ("record", ref.record) if ref.record is not None else ("line", ref.line) if ref.line is not None else None
+    if not ref.path.is_file():
+        raise RawMissing(f"{ref.path}: imported file missing")
+    if _cursor is None or _cursor.path != ref.path or wanted is None or wanted[1] <= _cursor.last:
+        _cursor = _Cursor(ref.path)
+    item = _cursor.find(wanted)
+    _cursor.last = wanted[1] if wanted else 0
     if item is None:
-        raise RawMissing(f"{ref.path}{'' if anchor is None else f' {anchor[0]} {anchor[1]}'}: not found in the file")
-    if not isinstance(item, Article):
+        raise RawMissing(f"{ref.path}{'' if wanted is None else f' {wanted[0]} {wanted[1]}'}: not found in the file")
+    if isinstance(item, Problem):
         raise RawMissing(str(item))
     return Article(**dict(item))
 
 
 def forget_files() -> None:
-    _file_cache.clear()
+    global _cursor
+    _cursor = None
 
 
 def raw_document(db: str, id_or_url: str) -> tuple[dict, bytes, str, bytes | None]:
