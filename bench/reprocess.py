@@ -1,6 +1,6 @@
 """Re-processing and the raw archive, on the real pages of ../shared/corpus.
 
-    .venv/bin/python bench/reprocess.py [--pages N] [--crawl-pages N] [--rounds 2] [--workers 2] [--out bench/out/reprocess]
+    .venv/bin/python bench/reprocess.py [--pages N] [--crawl-pages N] [--rounds 2] [--workers 2] [--only reprocess|archive]
 
 1. Reprocess against a fresh import: the 990 trafilatura-evaluation pages and the 181 Zyte
    pages (``--pages`` caps them) are imported with rules R1; the rules change (R2: an XPath
@@ -159,13 +159,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "reprocess")
+    parser.add_argument("--only", choices=("reprocess", "archive"), help="Run one of the two parts.")
     args = parser.parse_args()
     if not CORPUS.exists():
         print(f"{CORPUS} is absent: the shared corpus is not beside the repo", file=sys.stderr)
         return 2
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
-    report = bench_reprocess(args.out, args.pages, args.rounds, args.workers) + [""] + bench_archive(args.out, args.crawl_pages, args.rounds)
+    report = []
+    if args.only != "archive":
+        report += bench_reprocess(args.out, args.pages, args.rounds, args.workers) + [""]
+    if args.only != "reprocess":
+        report += bench_archive(args.out, args.crawl_pages, args.rounds)
     text = "\n".join(report) + "\n"
     print(text)
     (args.out / "report.md").write_text(text, encoding="utf-8")

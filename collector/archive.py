@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,8 +77,9 @@ def db_folder(settings) -> Path:
 class ArchiveWriter:
     """One crawl run's WARC files for one site: gzip per record, rotated at ``max_size``."""
 
-    def __init__(self, folder: Path, site: str, max_size: int, base: Path):
+    def __init__(self, folder: Path, site: str, max_size: int, base: Path, level: int = 6):
         self.folder = folder
+        self.level = level
         self.prefix = f"{_safe(site)}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
         self.max_size = max(1, max_size)
         self.base = base  # raw refs are relative to the database's folder when they can be
@@ -92,7 +94,7 @@ class ArchiveWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / f"{self.prefix}-{self.number:05d}.warc.gz"
         self.fh = open(self.path, "ab")
-        self.writer = WARCWriter(self.fh, gzip=True)
+        self.writer = _GzipMemberWriter(self.fh, self.level)
         info = self.writer.create_warcinfo_record(self.path.name, {"software": "collector (Scrapy, warcio)", "format": "WARC File Format 1.1"})
         self.writer.write_record(info)
         self.fh.flush()
@@ -128,6 +130,21 @@ class ArchiveWriter:
         if self.fh is not None:
             self.fh.close()
             self.fh = None
+
+
+class _GzipMemberWriter(WARCWriter):
+    """warcio's writer, each record one gzip member at ``level``: warcio's own is level 9,
+    which costs 2-3x the time of 6 for a file about 2% smaller (HTML, measured)."""
+
+    def __init__(self, fh, level: int):
+        super().__init__(fh, gzip=False)
+        self.level = level
+
+    def _write_warc_record(self, out, record):
+        member = io.BytesIO()
+        super()._write_warc_record(member, record)
+        compressor = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        out.write(compressor.compress(member.getbuffer()) + compressor.flush())
 
 
 def _safe(name: str) -> str:
@@ -187,6 +204,7 @@ class ArchiveMiddleware(BaseSpiderMiddleware):
         self.folder = folder
         self.kinds = set(settings.getlist("COLLECTOR_ARCHIVE_KINDS"))
         self.max_size = settings.getint("COLLECTOR_ARCHIVE_MAX_SIZE")
+        self.level = settings.getint("COLLECTOR_ARCHIVE_GZIP_LEVEL")
         self.base = db_folder(settings)
         self.writer: ArchiveWriter | None = None
         self.seconds = 0.0
@@ -208,7 +226,7 @@ class ArchiveMiddleware(BaseSpiderMiddleware):
         if self.writer is None:
             spider = self.crawler.spider
             site = getattr(spider, "site_key", None) or spider.name
-            self.writer = ArchiveWriter(self.folder, site, self.max_size, self.base)
+            self.writer = ArchiveWriter(self.folder, site, self.max_size, self.base, self.level)
         response.meta[RAW_REF] = self.writer.write(response)
         self.seconds += time.perf_counter() - started
         self.crawler.stats.inc_value("collector/archived")
@@ -304,6 +322,18 @@ def raw_bytes(ref: RawRef) -> tuple[bytes, str]:
     if ref.offset is not None:
         _, http_headers, body = read_record(ref.path, ref.offset)
         return body, (http_headers.get_header("Content-Type") if http_headers else None) or "text/html"
+    if ref.record is None and ref.line is None:  # a whole file: its bytes, inflated if gzip
+        import gzip
+
+        if not ref.path.is_file():
+            raise RawMissing(f"{ref.path}: imported file missing")
+        try:
+            data = ref.path.read_bytes()
+            data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        except (OSError, EOFError) as exc:
+            raise RawMissing(f"{ref.path}: cannot read: {exc}") from None
+        html = ".htm" in ref.path.name.lower() or imported_article(ref).get("html")
+        return data, "text/html" if html else "text/plain"
     item = imported_article(ref)
     if item.get("html"):
         return item["html"].encode("utf-8"), "text/html; charset=utf-8"

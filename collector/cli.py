@@ -295,6 +295,8 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         err.print(escape(summary.text(dry_run)), soft_wrap=True)
+    if not dry_run and summary.selected and summary.changed + summary.unchanged == 0:
+        sys.exit(1)  # every chosen document failed
 
 
 def _rules_changed(obj) -> list[dict]:

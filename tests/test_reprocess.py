@@ -85,7 +85,7 @@ class Corpus:
         self.r2 = write_configs(root, self.real, self.echo, revised=True)
         self.db = root / "crawl" / "r1.db"
         self.db.parent.mkdir()
-        self.summary = crawl(self.db, self.r1, "-s", "COLLECTOR_ARCHIVE_MAX_SIZE=300000")
+        self.summary = crawl(self.db, self.r1, "-s", "COLLECTOR_ARCHIVE_MAX_SIZE=300000", "-s", "COLLECTOR_ARCHIVE_KINDS=article,sitemap")
         self._fresh = None
 
     def copy(self, name: str, with_archive: bool = False) -> Path:
@@ -142,7 +142,7 @@ def lineage(db: Path) -> set[tuple]:
 
 def reprocess(db: Path, config: Path, *args, check=True):
     result = run_cli("reprocess", "--json", *args, db=db, config=config, check=check, timeout=300)
-    return json.loads(result.stdout) if result.returncode == 0 else None, result
+    return json.loads(result.stdout) if result.stdout.strip() else None, result
 
 
 # --- the archive ---------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_every_crawled_page_is_archived_and_referenced(corpus):
 
     from warcio.archiveiterator import ArchiveIterator
 
-    kinds, encodings = [], 0
+    kinds, encodings, sitemaps = [], 0, 0
     for path in files:
         with open(path, "rb") as fh:
             for record in ArchiveIterator(fh):
@@ -168,8 +168,9 @@ def test_every_crawled_page_is_archived_and_referenced(corpus):
                 if record.rec_type == "response":
                     encodings += record.http_headers.get_header("Content-Encoding") is not None
                     assert record.rec_headers.get_header("WARC-Target-URI").startswith("http://127.0.0.1:")
-    assert kinds.count("response") == kinds.count("request") == REAL_PAGES + 2
-    assert kinds.count("warcinfo") == len(files)
+                    sitemaps += record.rec_headers.get_header("WARC-Target-URI").endswith("/sitemap.xml")
+    assert kinds.count("response") == kinds.count("request") == REAL_PAGES + 2 + 2  # and the two sitemaps
+    assert kinds.count("warcinfo") == len(files) and sitemaps == 2
     assert encodings == 0  # half came gzipped: stored inflated, as Scrapy hands them over, and said so
 
 
@@ -327,10 +328,17 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
     refs = {r["raw_ref"].rsplit("/", 1)[-1] for r in rows(db, "SELECT raw_ref FROM raw_inputs")}
     assert {"dumps.jsonl#line=1", "more.warc.gz#record=1", pages[0].name} <= refs
 
+    # `raw` of an imported file: the file as it is (inflated); of a JSONL line: its text.
+    first = rows(db, "SELECT doc_id FROM raw_inputs WHERE raw_ref LIKE ?", (f"%{pages[0].name}",))[0]["doc_id"]
+    result = subprocess.run([sys.executable, "-m", "collector", "--db", str(db), "raw", str(first)], cwd=REPO, capture_output=True)
+    assert result.returncode == 0 and result.stdout == gzip.decompress(pages[0].read_bytes())
+    dump = run_cli("raw", "https://tidewater.example/0", db=db).stdout
+    assert dump.startswith(banner) and json.loads(lines[0])["text"] == dump
+
     # An input that changed since: reported, the document kept.
     (inputs / "dumps.jsonl").write_text(lines[0].replace("tidewater.example/0", "tidewater.example/zero") + "\n", encoding="utf-8")
-    summary, result = reprocess(db, revised, "--all", "--site", "tidewater")
-    assert summary["failed"] == 4 and summary["changed"] + summary["unchanged"] == 0
+    summary, result = reprocess(db, revised, "--all", "--site", "tidewater", check=False)
+    assert result.returncode == 1 and summary["failed"] == 4 and summary["changed"] + summary["unchanged"] == 0
     assert "not the input the document was made from" in result.stderr
     assert "not found in the file" in result.stderr
 
