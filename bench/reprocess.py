@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -45,10 +46,14 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CON
 
 
 def cli(*args, db: Path, config: Path) -> tuple[float, subprocess.CompletedProcess]:
+    """Run the real command; its wall time (and its CPU time in ``result.cpu``)."""
     cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), *map(str, args)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr[-3000:]}")
     return seconds, result
@@ -127,26 +132,32 @@ def bench_archive(out: Path, limit: int, rounds: int) -> list[str]:
         config = out / "configs-crawl"
         shutil.copytree(REPO / "configs", config)
         site_config(config, "bench", name="Bench", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
-        times: dict[bool, list[float]] = {True: [], False: []}
+        runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}  # (wall, cpu)
         archive_seconds, size = [], 0
         for n in range(rounds):
-            for on in (True, False):
+            # Alternating which goes first: a run's neighbour on a shared machine is noise.
+            for on in ((True, False) if n % 2 == 0 else (False, True)):
                 db = out / f"crawl-{n}-{'on' if on else 'off'}.db"
                 seconds, result = cli("crawl", "--json", *FAST, "-s", f"COLLECTOR_ARCHIVE_ENABLED={on}", db=db, config=config)
-                times[on].append(seconds)
+                runs[on].append((seconds, result.cpu))
                 if on:
                     found = re.search(r"'collector/archive_seconds': ([\d.]+)", result.stderr)
                     archive_seconds.append(float(found.group(1)) if found else float("nan"))
                     size = sum(f.stat().st_size for f in db.with_name(db.stem + ".warc").glob("*.warc.gz"))
-                print(f"crawl round {n + 1}, archive {'on' if on else 'off'}: {seconds:.1f} s", file=sys.stderr)
+                print(f"crawl round {n + 1}, archive {'on' if on else 'off'}: {seconds:.1f} s, CPU {result.cpu:.1f} s", file=sys.stderr)
     finally:
         server.stop()
-    on, off = statistics.median(times[True]), statistics.median(times[False])
+    wall = [on[0] / off[0] for on, off in zip(runs[True], runs[False])]
+    cpu = [on[1] / off[1] for on, off in zip(runs[True], runs[False])]
+    on_cpu = statistics.median(r[1] for r in runs[True])
     spent = statistics.median(archive_seconds)
     return [
-        f"### The archive's cost ({len(chosen)} real pages crawled from a local server, {rounds} rounds each, medians)", "",
-        "| crawl, archive off s | crawl, archive on s | ratio | archive's own time s | share of the crawl |", "|---|---|---|---|---|",
-        f"| {off:.1f} | {on:.1f} | {on / off:.2f} | {spent:.2f} | {spent / on:.1%} |", "",
+        f"### The archive's cost ({len(chosen)} real pages crawled from a local server, {rounds} rounds of on/off pairs, medians)", "",
+        "| crawl wall s, off / on | wall ratio | crawl CPU s, off / on | CPU ratio | archive's own time s | its share of the crawl's CPU |",
+        "|---|---|---|---|---|---|",
+        f"| {statistics.median(r[0] for r in runs[False]):.1f} / {statistics.median(r[0] for r in runs[True]):.1f}"
+        f" | {statistics.median(wall):.2f} | {statistics.median(r[1] for r in runs[False]):.1f} / {on_cpu:.1f}"
+        f" | {statistics.median(cpu):.2f} | {spent:.2f} | {spent / on_cpu:.1%} |", "",
         "| pages raw MB | pages gzip MB (each alone) | archive MB (request + response records) | archive / gzip pages |", "|---|---|---|---|",
         f"| {raw / 1e6:.1f} | {packed / 1e6:.1f} | {size / 1e6:.1f} | {size / packed:.2f} |",
     ]

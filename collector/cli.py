@@ -212,9 +212,12 @@ def stats(obj, as_json, top):
             line = entry["line"] if len(entry["line"]) <= 80 else entry["line"][:77] + "..."
             chrome.add_row(site, line, str(entry["documents"]))
     out.print(chrome)
-    for site in data.get("rules_changed", []):
-        out.print(f"rules changed since processed: {escape(site['site'])}: {site['stale']} of {site['documents']} documents"
-                  f" ({escape('; '.join(site['changed']))}); `collector reprocess` applies them")
+    if data.get("rules_changed"):
+        from .reprocess import rules_lines
+
+        for line in rules_lines(data["rules_changed"]):
+            out.print(escape(line.replace("rules changed:", "rules changed since processed:", 1)))
+        out.print("`collector reprocess` applies them")
     if data.get("runs"):
         runs = Table(title="recent crawl runs")
         cols = [c for c in data["runs"][0].keys()]
@@ -232,7 +235,7 @@ def stats(obj, as_json, top):
 @click.pass_obj
 def raw(obj, id_or_url, to_file, headers):
     """Print the document's raw input: the page as fetched (archive) or the imported record."""
-    from .archive import RawMissing, raw_document
+    from .raw import RawMissing, raw_document
 
     _read_db(obj)
     try:
@@ -245,7 +248,7 @@ def raw(obj, id_or_url, to_file, headers):
         import tempfile
         from pathlib import Path
 
-        from .archive import browsable
+        from .raw import browsable
 
         suffix = ".html" if "html" in content_type else ".txt"
         path = Path(tempfile.gettempdir()) / f"collector-raw-{doc['id']}{suffix}"

@@ -35,7 +35,8 @@ from pipelines.fingerprint import signature_bytes
 from pipelines.link import LinkPipeline
 from pipelines.stage import Stage
 
-from .archive import RawMissing, RawRef, archived_article, db_folder, forget_files, imported_article, source_ref
+from .archive import db_folder
+from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article, source_ref
 from .context import Context
 from .importers import Problem
 from .items import Article
@@ -187,6 +188,23 @@ def rules_report(conn, rules: Rules, sites=()) -> list[dict]:
     return out
 
 
+def rules_lines(report: list[dict], each: int = 5) -> list[str]:
+    """The rules report in a few lines: sites with the same change together (a new alias
+    changes every site's rules at once)."""
+    by_change: dict[tuple, list[dict]] = {}
+    for entry in report:
+        by_change.setdefault(tuple(entry["changed"]), []).append(entry)
+    lines = []
+    for changed, entries in by_change.items():
+        why = "; ".join(changed)
+        if len(entries) <= each:
+            lines += [f"rules changed: {e['site']}: {e['stale']} of {e['documents']} documents ({why})" for e in entries]
+        else:
+            named = ", ".join(e["site"] for e in entries[:each])
+            lines.append(f"rules changed: {len(entries)} sites ({named}, ...): {sum(e['stale'] for e in entries)} documents ({why})")
+    return lines
+
+
 def select_documents(conn, rules: Rules, sites=(), since: str | None = None, everything: bool = False) -> list[int]:
     """Ids of the documents to reprocess, in id order (the order they were first stored)."""
     clauses, params = [], []
@@ -286,11 +304,7 @@ class ReprocessSummary:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
     def text(self, dry_run: bool = False) -> str:
-        lines = []
-        for s in self.rules_changed:
-            lines.append(f"rules changed: {s['site']}: {s['stale']} of {s['documents']} documents ({'; '.join(s['changed'])})")
-        if not self.rules_changed:
-            lines.append("rules changed: none (every document was processed with today's rules)")
+        lines = rules_lines(self.rules_changed) or ["rules changed: none (every document was processed with today's rules)"]
         if dry_run:
             lines.append(f"would reprocess {self.selected} documents (dry run: nothing written)")
             return "\n".join(lines)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from collector.archive import source_ref
+from collector.raw import source_ref
 from collector.rules import Rules
 from collector.store import utcnow
 

@@ -346,7 +346,7 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
 # --- a crawl killed midway --------------------------------------------------------------------
 
 def test_crawl_killed_midway_leaves_a_readable_archive_and_no_document_without_it(tmp_path):
-    from collector.archive import RawRef, read_record
+    from collector.raw import RawRef, read_record
 
     server = SiteServer("slow").start()
     try:
