@@ -10,8 +10,9 @@
    the same ``--workers``. The target: reprocess within 1.2x of the fresh import. The
    reprocessed database is checked against the fresh one (documents that differ).
 2. The archive's cost: the Zyte pages (``--crawl-pages``) served by a local HTTP server and
-   crawled with the archive on and off, alternating (``--rounds`` each); crawl time, the
-   archive's own time (the middleware's ``collector/archive_seconds``), and the archive's size
+   crawled with the archive on and off, in pairs (``--rounds``), alternating which goes first;
+   wall and CPU time of the crawls, the archive's own CPU time (the middleware's
+   ``collector/archive_seconds``, its thread's CPU time), and the archive's size
    against the pages' size raw and gzip-compressed (each page alone). Targets: under 10% of
    the crawl time, about the compressed size of the pages.
 
@@ -153,7 +154,7 @@ def bench_archive(out: Path, limit: int, rounds: int) -> list[str]:
     spent = statistics.median(archive_seconds)
     return [
         f"### The archive's cost ({len(chosen)} real pages crawled from a local server, {rounds} rounds of on/off pairs, medians)", "",
-        "| crawl wall s, off / on | wall ratio | crawl CPU s, off / on | CPU ratio | archive's own time s | its share of the crawl's CPU |",
+        "| crawl wall s, off / on | wall ratio | crawl CPU s, off / on | CPU ratio | archive's own CPU s | its share of the crawl's CPU |",
         "|---|---|---|---|---|---|",
         f"| {statistics.median(r[0] for r in runs[False]):.1f} / {statistics.median(r[0] for r in runs[True]):.1f}"
         f" | {statistics.median(wall):.2f} | {statistics.median(r[1] for r in runs[False]):.1f} / {on_cpu:.1f}"

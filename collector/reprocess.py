@@ -164,28 +164,45 @@ class RelinkFormerGroup(Stage):
 
 # --- choosing documents -------------------------------------------------------------------
 
-def rules_report(conn, rules: Rules, sites=()) -> list[dict]:
-    """Per site with documents: how many were processed with other rules than today's, and
-    what differs. Sites whose documents are all current are left out."""
-    known = dict(conn.execute("SELECT hash, rules FROM rule_sets"))
+def _stale(conn, rules: Rules, sites=()) -> list[tuple[str, str, dict | None]]:
+    """(hash, site, its rules) of the rule sets that are not their site's today: a handful of
+    rows, whatever the corpus' size."""
     out = []
-    where = f"WHERE d.site IN ({','.join('?' * len(sites))})" if sites else ""
-    cur = conn.execute(f"SELECT d.site, r.rules_hash, count(*) FROM documents d LEFT JOIN raw_inputs r ON r.doc_id = d.id"
-                       f" {where} GROUP BY d.site, r.rules_hash ORDER BY d.site", list(sites))
-    by_site: dict[str, list] = {}
-    for site, digest, n in cur:
-        by_site.setdefault(site, []).append((digest, n))
-    for site, hashes in by_site.items():
-        current = rules.hash(site)
-        stale = [(d, n) for d, n in hashes if d != current]
-        if not stale:
-            continue
-        changes = []
-        for digest, _ in stale:
-            old = json.loads(known[digest]) if digest in known else None
-            changes.extend(c for c in what_changed(old, rules.of(site)) if c not in changes)
-        out.append({"site": site, "documents": sum(n for _, n in hashes), "stale": sum(n for _, n in stale), "changed": changes})
+    for digest, site, text in conn.execute("SELECT hash, site, rules FROM rule_sets ORDER BY site, first_used"):
+        if rules.hash(site) != digest and (not sites or site in sites):
+            out.append((digest, site, json.loads(text)))
     return out
+
+
+def _unrecorded(conn, sites=()) -> dict[str, int]:
+    """Documents per site with no rules recorded (stored before rule hashes were kept)."""
+    total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    if total == conn.execute("SELECT count(*) FROM raw_inputs").fetchone()[0]:
+        return {}  # the usual case, told by two counts of small indexes
+    where = f"AND site IN ({','.join('?' * len(sites))})" if sites else ""
+    return dict(conn.execute(
+        f"SELECT site, count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM raw_inputs r WHERE r.doc_id = d.id)"
+        f" {where} GROUP BY site", list(sites)))
+
+
+def rules_report(conn, rules: Rules, sites=()) -> list[dict]:
+    """Per site whose documents were processed with other rules than today's: how many of
+    its documents, and what differs. Read through ``rule_sets`` and the index on
+    ``raw_inputs.rules_hash``: its cost follows the documents concerned."""
+    found: dict[str, dict] = {}
+    for digest, site, old in _stale(conn, rules, sites):
+        n = conn.execute("SELECT count(*) FROM raw_inputs WHERE rules_hash = ?", (digest,)).fetchone()[0]
+        if n:
+            entry = found.setdefault(site, {"site": site, "stale": 0, "changed": []})
+            entry["stale"] += n
+            entry["changed"] += [c for c in what_changed(old, rules.of(site)) if c not in entry["changed"]]
+    for site, n in _unrecorded(conn, sites).items():
+        entry = found.setdefault(site, {"site": site, "stale": 0, "changed": []})
+        entry["stale"] += n
+        entry["changed"] += [c for c in what_changed(None, rules.of(site)) if c not in entry["changed"]]
+    for site, entry in found.items():
+        entry["documents"] = conn.execute("SELECT count(*) FROM documents WHERE site = ?", (site,)).fetchone()[0]
+    return [found[site] for site in sorted(found)]
 
 
 def rules_lines(report: list[dict], each: int = 5) -> list[str]:
@@ -218,22 +235,16 @@ def select_documents(conn, rules: Rules, sites=(), since: str | None = None, eve
     if everything:
         return [r[0] for r in conn.execute(f"SELECT d.id FROM documents d WHERE {where} ORDER BY d.id", params)]
     ids = []
-    # Documents processed with rules other than their site's today: found through the
-    # rule sets (a handful), not by reading every document.
-    current = {site: rules.hash(site) for site, in conn.execute("SELECT DISTINCT site FROM rule_sets")}
-    stale = [h for h, site in conn.execute("SELECT hash, site FROM rule_sets") if current.get(site) != h]
+    stale = [digest for digest, _, _ in _stale(conn, rules, sites)]
     for start in range(0, len(stale), 500):
         chunk = stale[start : start + 500]
         ids += [r[0] for r in conn.execute(
             f"SELECT d.id FROM raw_inputs r JOIN documents d ON d.id = r.doc_id WHERE r.rules_hash IN"
             f" ({','.join('?' * len(chunk))}) AND {where}", chunk + params)]
-    # A document whose site changed since: its rules hash is another site's.
-    ids += [r[0] for r in conn.execute(
-        f"SELECT d.id FROM documents d JOIN raw_inputs r ON r.doc_id = d.id JOIN rule_sets s ON s.hash = r.rules_hash"
-        f" WHERE s.site != d.site AND {where}", params)]
-    ids += [r[0] for r in conn.execute(  # processed before rules were recorded
-        f"SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM raw_inputs r WHERE r.doc_id = d.id) AND {where}",
-        params)]
+    if _unrecorded(conn, sites):
+        ids += [r[0] for r in conn.execute(
+            f"SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM raw_inputs r WHERE r.doc_id = d.id) AND {where}",
+            params)]
     return sorted(set(ids))
 
 
