@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from pipelines.extract import item_hash
-from pipelines.fingerprint import signature_bytes
+from pipelines.fingerprint import shingle_hashes, signature_bytes
 from pipelines.link import LinkPipeline
 from pipelines.stage import Stage
 
@@ -94,9 +94,10 @@ class ReprocessStore(Store):
 
     def _same(self, doc_id: int, item) -> bool:
         row = self.conn.execute(
-            "SELECT url, site, title, author, published, text, chrome, canonical_url, sitename, language, shingles,"
-            " signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        new = (item["url"], item["site"], item.get("title"), item.get("author"), item.get("published"), item["text"],
+            "SELECT url, site, title, author, published, published_raw, text, chrome, canonical_url, sitename, language,"
+            " shingles, signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        new = (item["url"], item["site"], item.get("title"), item.get("author"), item.get("published"),
+               item.get("published_raw"), item["text"],
                json.dumps(item.get("chrome") or [], ensure_ascii=False), item.get("canonical_url"), item.get("sitename"),
                item.get("language"), item["shingle_count"], signature_bytes(item["signature"]))
         if tuple(row) != new:
@@ -113,19 +114,30 @@ class ReprocessStore(Store):
         if len(members) > 1:
             marks = ",".join("?" * len(members))
             self.conn.execute(f"DELETE FROM links WHERE copy_id IN ({marks})", list(members))
+            self.generation += 1  # the linker forgets the groups it read: this one is gone
         return members - {doc_id}
 
     # --- links added, removed, changed ------------------------------------------------------
     def _track_links(self) -> None:
+        # Each copy's link as it was before the run first touched it, inserted only where none
+        # is recorded yet: not with "OR IGNORE", which an outer INSERT OR REPLACE overrides
+        # inside a trigger. Before an insert, since INSERT OR REPLACE deletes the old row
+        # without firing a DELETE trigger.
+        unseen = "NOT EXISTS (SELECT 1 FROM links_before WHERE copy_id = {})"
         self.conn.executescript(
-            """
+            f"""
             CREATE TEMP TABLE IF NOT EXISTS links_before (copy_id INTEGER PRIMARY KEY, origin_id INTEGER, relation TEXT);
             CREATE TEMP TRIGGER IF NOT EXISTS links_before_delete AFTER DELETE ON main.links BEGIN
-                INSERT OR IGNORE INTO links_before VALUES (old.copy_id, old.origin_id, old.relation); END;
+                INSERT INTO links_before SELECT old.copy_id, old.origin_id, old.relation WHERE {unseen.format("old.copy_id")};
+            END;
             CREATE TEMP TRIGGER IF NOT EXISTS links_before_update AFTER UPDATE ON main.links BEGIN
-                INSERT OR IGNORE INTO links_before VALUES (old.copy_id, old.origin_id, old.relation); END;
-            CREATE TEMP TRIGGER IF NOT EXISTS links_before_insert AFTER INSERT ON main.links BEGIN
-                INSERT OR IGNORE INTO links_before VALUES (new.copy_id, NULL, NULL); END;
+                INSERT INTO links_before SELECT old.copy_id, old.origin_id, old.relation WHERE {unseen.format("old.copy_id")};
+            END;
+            CREATE TEMP TRIGGER IF NOT EXISTS links_before_insert BEFORE INSERT ON main.links BEGIN
+                INSERT INTO links_before SELECT copy_id, origin_id, relation FROM main.links
+                    WHERE copy_id = new.copy_id AND {unseen.format("new.copy_id")};
+                INSERT INTO links_before SELECT new.copy_id, NULL, NULL WHERE {unseen.format("new.copy_id")};
+            END;
             """
         )
 
@@ -155,9 +167,11 @@ class RelinkFormerGroup(Stage):
     def process(self, item):
         store = self.context.store
         former = sorted(store.former.pop(item["doc_id"], ()))
-        claims = store.claims_of(former)
+        claims, docs = store.claims_of(former), store.documents(former)
         for member in former:
-            linked = self.link.process(Article(doc_id=member, signature=store.signature(member), claims=claims[member]))
+            text = docs[member]["text"]
+            linked = self.link.process(Article(doc_id=member, signature=store.signature(member), text=text,
+                                               shingles=shingle_hashes(text), claims=claims[member]))
             item["new_links"] = (item.get("new_links") or 0) + (linked.get("new_links") or 0)
         return item
 
