@@ -77,11 +77,13 @@ def read_record(path: Path, offset: int):
 
 
 def archived_article(ref: RawRef, **fields) -> Article:
-    """The item a spider made from the archived response: the page decoded as it did."""
+    """The item a spider made from the archived response: the URL it fetched, the page
+    decoded as it decoded it."""
     from .importers.decoding import NotText, decode
     from .spiders.site import _header_charset
 
-    _, http_headers, body = read_record(ref.path, ref.offset)
+    rec_headers, http_headers, body = read_record(ref.path, ref.offset)
+    fields.setdefault("url", (rec_headers.get_header("WARC-Target-URI") or "").strip("<> "))
     charset = _header_charset({b"Content-Type": (http_headers.get_header("Content-Type") or "").encode("latin-1")})
     try:
         html = decode(body, declared=charset, html=True)

@@ -38,6 +38,7 @@ from pipelines.stage import Stage
 from .archive import db_folder
 from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article, source_ref
 from .context import Context
+from .driver import prepare
 from .importers import Problem
 from .items import Article
 from .rules import Rules, what_changed
@@ -66,13 +67,16 @@ class ReprocessStore(Store):
     def find_url(self, url: str):
         return (self.forced, None) if self.forced is not None else super().find_url(url)
 
-    def save_document(self, item) -> tuple[int, str]:
+    def save_document(self, item, place=None) -> tuple[int, str]:
         doc_id = self.targets.pop(item["content_hash"], None)
         if doc_id is None:
-            return super().save_document(item)
+            return super().save_document(item, place)
+        # The document is known: where to place it (``place``, for new input) is not asked.
         self.current = doc_id
         self._next_document()
         try:
+            # The document keeps its URL: which URL names it is not decided again.
+            item["url"] = self.conn.execute("SELECT url FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
             if self._same(doc_id, item):
                 self.on_unchanged(doc_id, item)
                 return doc_id, "unchanged"
@@ -94,10 +98,10 @@ class ReprocessStore(Store):
 
     def _same(self, doc_id: int, item) -> bool:
         row = self.conn.execute(
-            "SELECT url, site, title, author, published, published_raw, text, chrome, canonical_url, sitename, language,"
-            " shingles, signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            "SELECT url, site, title, author, published, published_raw, published_from, text, chrome, canonical_url,"
+            " sitename, language, shingles, signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
         new = (item["url"], item["site"], item.get("title"), item.get("author"), item.get("published"),
-               item.get("published_raw"), item["text"],
+               item.get("published_raw"), item.get("published_from") if item.get("published") else None, item["text"],
                json.dumps(item.get("chrome") or [], ensure_ascii=False), item.get("canonical_url"), item.get("sitename"),
                item.get("language"), item["shingle_count"], signature_bytes(item["signature"]))
         if tuple(row) != new:
@@ -273,13 +277,14 @@ def raw_article(row: dict, sites, base: Path) -> Article:
     ref = RawRef.parse(ref_text, base)
     site = row["site"] if sites.get(row["site"]) else None
     if ref.offset is not None:
-        item = archived_article(ref, url=row["url"], source=row["source"], site=site)
+        item = archived_article(ref, source=row["source"], site=site)
     else:
         item = imported_article(ref)
         item["source"] = row["source"]
         item["site"] = item.get("site") or site
     item["fetched"] = row["fetched"]
     item["raw_ref"] = ref_text
+    item = prepare(item)  # as the import path does before the stages (URL, HTML)
     item["content_hash"] = item_hash(item)
     if item["content_hash"] != row["content_hash"]:
         raise RawMissing(f"{ref_text}: not the input the document was made from (its content hash differs)")

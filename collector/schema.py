@@ -262,6 +262,7 @@ def m014a_chrome_counts(db: Database) -> None:
         """
         CREATE VIEW site_chrome AS         -- what each site had stripped, most frequent first
         SELECT site, line, documents FROM chrome_counts ORDER BY site, documents DESC, line"""
+    )
 
 
 @migrations()
