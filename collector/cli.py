@@ -186,6 +186,7 @@ def stats(obj, as_json, top):
     from .lineage import stats as stats_of
 
     data = stats_of(_read_db(obj), top=top)
+    data["rules_changed"] = _rules_changed(obj)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -211,6 +212,12 @@ def stats(obj, as_json, top):
             line = entry["line"] if len(entry["line"]) <= 80 else entry["line"][:77] + "..."
             chrome.add_row(site, line, str(entry["documents"]))
     out.print(chrome)
+    if data.get("rules_changed"):
+        from .reprocess import rules_lines
+
+        for line in rules_lines(data["rules_changed"]):
+            out.print(escape(line.replace("rules changed:", "rules changed since processed:", 1)))
+        out.print("`collector reprocess` applies them")
     if data.get("runs"):
         runs = Table(title="recent crawl runs")
         cols = [c for c in data["runs"][0].keys()]
@@ -219,6 +226,101 @@ def stats(obj, as_json, top):
         for run in data["runs"]:
             runs.add_row(*(str(run[c]) for c in cols))
         out.print(runs)
+
+
+@main.command()
+@click.argument("id_or_url")
+@click.option("--open", "to_file", is_flag=True, help="Write the page to a file a browser can open, and print its path.")
+@click.option("--headers", is_flag=True, help="Print the archived HTTP response headers first.")
+@click.pass_obj
+def raw(obj, id_or_url, to_file, headers):
+    """Print the document's raw input: the page as fetched (archive) or the imported record."""
+    from .raw import RawMissing, raw_document
+
+    _read_db(obj)
+    try:
+        doc, body, content_type, head = raw_document(obj["db"], id_or_url)
+    except LookupError as exc:
+        _fail(str(exc), 1)
+    except RawMissing as exc:
+        _fail(f"{id_or_url}: raw input unreadable: {exc}", 1)
+    if to_file:
+        import tempfile
+        from pathlib import Path
+
+        from .raw import browsable
+
+        suffix = ".html" if "html" in content_type else ".txt"
+        path = Path(tempfile.gettempdir()) / f"collector-raw-{doc['id']}{suffix}"
+        path.write_bytes(browsable(body, doc["url"]) if suffix == ".html" else body)
+        click.echo(path.resolve().as_uri())
+        return
+    if headers and head:
+        sys.stdout.buffer.write(head)
+    sys.stdout.buffer.write(body)
+    sys.stdout.flush()
+
+
+@main.command()
+@click.option("--site", "sites", multiple=True, metavar="KEY", help="Only this site's documents (repeatable).")
+@click.option("--since", metavar="DATE", help="Only documents fetched on or after DATE (ISO-8601, e.g. 2026-03-01).")
+@click.option("--all", "everything", is_flag=True, help="Every chosen document, not only those whose rules changed.")
+@click.option("--dry-run", is_flag=True, help="Say which sites' rules changed and how many documents would be reprocessed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--workers", type=int, default=lambda: os.cpu_count() or 1, show_default="the number of cores",
+              help="Processes extracting HTML in parallel (1: all in this process).")
+@click.pass_obj
+def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
+    """Run the stages again from each document's raw input with today's configs; update what changed."""
+    from .ingest import Interrupted
+    from .reprocess import reprocess as run
+
+    if since:
+        from datetime import date
+
+        try:
+            date.fromisoformat(since[:10])
+        except ValueError:
+            _fail(f"--since {since!r}: not a date (YYYY-MM-DD)", 2)
+    _read_db(obj)
+    context = _context(obj)
+    try:
+        summary = run(context, sites, since, everything, dry_run, workers=max(1, workers),
+                      on_problem=lambda message: err.print(escape(message), soft_wrap=True))
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        code = 143 if isinstance(exc, Interrupted) else 130
+        _fail("interrupted: finished documents are kept; run reprocess again to finish the rest", code)
+    finally:
+        context.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        err.print(escape(summary.text(dry_run)), soft_wrap=True)
+    if not dry_run and summary.selected and summary.changed + summary.unchanged == 0:
+        sys.exit(1)  # every chosen document failed
+
+
+def _rules_changed(obj) -> list[dict]:
+    """Sites whose rules changed since their documents were processed (collector.rules)."""
+    import sqlite3
+
+    from .reprocess import rules_report
+    from .rules import Rules
+    from .sites import Sites
+
+    try:
+        sites = Sites.load(obj["config"])
+    except ConfigError:
+        return []
+    conn = sqlite3.connect(f"file:{obj['db']}?mode=ro", uri=True)
+    try:
+        return rules_report(conn, Rules(sites, Context().settings))
+    except sqlite3.OperationalError:  # a database from before rule hashes were kept
+        return []
+    finally:
+        conn.close()
 
 
 @main.command()

@@ -31,6 +31,7 @@ class Article(scrapy.Item):
     listed_from = scrapy.Field()      # crawls: "feed" or "sitemap", where listed_published comes from
     followed = scrapy.Field()     # crawls: a page reached by link-following (stored only if an article)
     first_line_is_title = scrapy.Field()  # plain-text dumps: title is the first non-chrome line
+    raw_ref = scrapy.Field()      # where the raw input is kept (collector.archive): archive record or file
     # Filled by the stages.
     canonical_url = scrapy.Field()  # the page's canonical link, else its og:url
     published_from = scrapy.Field() # where ``published`` came from: page, source, feed or sitemap

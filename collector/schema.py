@@ -265,5 +265,33 @@ def m014a_chrome_counts(db: Database) -> None:
     )
 
 
+@migrations()
+def m013a_raw_inputs(db: Database) -> None:
+    """Raw inputs and rules: where each document's raw page is, the rules that made it, and
+    the queue of an unfinished ``reprocess`` (collector.archive, collector.reprocess)."""
+    db.execute(
+        """
+        CREATE TABLE raw_inputs (         -- one row per document
+            doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            raw_ref TEXT,                   -- archive file#offset=N, or imported path[#record=N|#line=N]
+            rules_hash TEXT NOT NULL,       -- rule_sets.hash of the rules it was processed with
+            processed TEXT NOT NULL         -- ISO-8601 UTC
+        )"""
+    )
+    db.execute("CREATE INDEX raw_inputs_rules ON raw_inputs(rules_hash)")
+    db.execute(
+        """
+        CREATE TABLE rule_sets (          -- the rules behind each rules_hash (collector.rules)
+            hash TEXT PRIMARY KEY, site TEXT NOT NULL, rules TEXT NOT NULL, first_used TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE reprocess_queue (    -- documents an unfinished reprocess has still to do
+            doc_id INTEGER PRIMARY KEY
+        )"""
+    )
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

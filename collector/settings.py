@@ -64,6 +64,20 @@ COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
 COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
 
+# --- the raw archive (collector.archive) -------------------------------------------------
+#: Keep every page a crawl fetches as it came, in WARC files (warcio, gzip per record).
+COLLECTOR_ARCHIVE_ENABLED = os.environ.get("COLLECTOR_ARCHIVE_ENABLED", "1") not in ("0", "false", "False", "off")
+#: The archive's folder; empty: beside the database, named after it (corpus.db -> corpus.warc/).
+COLLECTOR_ARCHIVE = os.environ.get("COLLECTOR_ARCHIVE", "")
+#: A new WARC file is started once one reaches this size (the usual 1 GB of web archives).
+COLLECTOR_ARCHIVE_MAX_SIZE = _env_int("COLLECTOR_ARCHIVE_MAX_SIZE", 1024 * 1024 * 1024)
+#: gzip level of each record: 6 compresses HTML nearly as well as 9 (about 2% larger) in a
+#: third of the time (bench/reprocess.py measures the archive's share of a crawl).
+COLLECTOR_ARCHIVE_GZIP_LEVEL = 6
+#: Which responses are archived, by request kind: "article" pages; add "page" (pages followed
+#: for links), "feed", "sitemap" to keep those too.
+COLLECTOR_ARCHIVE_KINDS = ["article"]
+
 # The data's path: the same stages, in the same order, for crawls and imports. They are the
 # base, as Scrapy's own components are in DOWNLOADER_MIDDLEWARES_BASE: ITEM_PIPELINES adds a
 # stage or, with the value None, turns one off, for `collector import` (-s) and any crawl alike:
@@ -75,6 +89,7 @@ ITEM_PIPELINES_BASE = {
     "pipelines.attribute.AttributePipeline": 300,
     "pipelines.fingerprint.FingerprintPipeline": 400,
     "pipelines.store.StorePipeline": 500,
+    "pipelines.provenance.ProvenancePipeline": 550,
     "pipelines.link.LinkPipeline": 600,
     "pipelines.learn.LearnChromePipeline": 700,
 }
@@ -92,6 +107,8 @@ CONCURRENT_ITEMS = 1
 SPIDER_MIDDLEWARES = {
     # Before anything is scheduled: an article URL already stored is not requested again.
     "collector.middlewares.SkipStoredMiddleware": 950,
+    # Before the callback: the response is archived (WARC), its items get the record's raw_ref.
+    "collector.archive.ArchiveMiddleware": 60,
 }
 DOWNLOADER_MIDDLEWARES = {
     "collector.middlewares.ConditionalRequestsMiddleware": 560,

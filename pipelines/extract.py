@@ -254,7 +254,11 @@ class ExtractPipeline(Stage):
         tree = load_html(html)
         if tree is None:
             raise DropItem(f"{item.get('source') or item.get('url')}: not parseable as HTML")
-        site = self.context.sites.get(item.get("site")) or self.context.sites.for_url(item.get("url"))
+        sites = self.context.sites
+        site = sites.get(item.get("site")) or sites.for_url(item.get("url"))
+        if site is None and not host_of(item.get("url")):
+            # A saved page: its og:url names the page itself, so its site's XPaths apply too.
+            site = sites.for_url(_first_url(tree, "meta[@property='og:url']/@content"))
         if site and site.chrome.xpaths:
             for xpath in site.chrome.xpaths:
                 try:

@@ -239,4 +239,5 @@ def test_a_stage_set_to_none_is_off_for_an_import_as_for_a_crawl(tmp_path, harbo
     from collector.driver import stage_classes
 
     names = [c.__name__ for c in stage_classes(Context({"ITEM_PIPELINES": {"pipelines.learn.LearnChromePipeline": None}}).settings)]
-    assert names == ["ExtractPipeline", "CleanPipeline", "AttributePipeline", "FingerprintPipeline", "StorePipeline", "LinkPipeline"]
+    assert names == ["ExtractPipeline", "CleanPipeline", "AttributePipeline", "FingerprintPipeline", "StorePipeline",
+                     "ProvenancePipeline", "LinkPipeline"]
