@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 
 import click
@@ -15,7 +16,7 @@ from sqlite_utils import Database
 
 from .context import Context
 from .sites import ConfigError
-from .store import StoreError
+from .dbfile import StoreError, explain, open_for_reading
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -25,7 +26,24 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command: a database that cannot be used (damaged, not a database, read-only,
+    locked too long) is one line naming the file and what to do, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            _fail(str(exc), exc.exit_status)
+        except sqlite3.Error as exc:
+            path = (ctx.obj or {}).get("db", "the database")
+            problem = explain(path, exc)
+            if problem is None:
+                raise
+            _fail(str(problem), problem.exit_status)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", default=lambda: os.environ.get("COLLECTOR_DB", "collector.db"), show_default="collector.db or $COLLECTOR_DB", help="SQLite database file.")
 @click.option("--config", "config_dir", default=lambda: os.environ.get("COLLECTOR_CONFIG", "configs"), show_default="configs/ or $COLLECTOR_CONFIG", help="Folder of site configs.")
 @click.version_option(package_name="collector")
@@ -41,14 +59,13 @@ def _context(obj, overrides: dict | None = None) -> Context:
         context.sites  # fail early on a broken config
         context.store
         return context
-    except (ConfigError, StoreError) as exc:
+    except ConfigError as exc:
         _fail(str(exc), 2)
 
 
 def _read_db(obj) -> Database:
-    if not os.path.exists(obj["db"]):
-        _fail(f"{obj['db']}: no such database (import or crawl something first)", 2)
-    return Database(obj["db"])
+    """The database, opened read-only and checked: read commands work on read-only files."""
+    return Database(open_for_reading(obj["db"]))
 
 
 @main.command("import")
@@ -342,7 +359,7 @@ def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
         given.setdefault("LOG_LEVEL", (log_level or ("DEBUG" if verbose > 1 else "INFO" if verbose else "ERROR")).upper())
         live = err if sys.stderr.isatty() and not as_json and given["LOG_LEVEL"] in ("ERROR", "CRITICAL") else None
         summary = run_crawl(sites, db=obj["db"], config=obj["config"], refresh=refresh, overrides=given, progress=live)
-    except (ValueError, ConfigError, StoreError) as exc:
+    except (ValueError, ConfigError) as exc:
         _fail(str(exc), 2)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
@@ -403,7 +420,7 @@ def schedule(obj, sites, overrides, max_crawls):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:
         run_schedule(obj["db"], obj["config"], sites, overrides, max_crawls)
-    except (ScheduleError, ValueError, ConfigError, StoreError) as exc:
+    except (ScheduleError, ValueError, ConfigError) as exc:
         _fail(str(exc), 2)
 
 

@@ -44,8 +44,13 @@ class Context:
     def store(self):
         from .store import Store
 
-        store = Store(self.settings.get("COLLECTOR_DB"), batch_size=self.settings.getint("COLLECTOR_BATCH_SIZE"),
-                      recent_documents=self.settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"))
+        get = self.settings
+        store = Store(get.get("COLLECTOR_DB"), batch_size=get.getint("COLLECTOR_BATCH_SIZE"),
+                      recent_documents=get.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"),
+                      hold_seconds=get.getfloat("COLLECTOR_COMMIT_INTERVAL"),
+                      lock_timeout=get.getfloat("COLLECTOR_LOCK_TIMEOUT"),
+                      quick_check_seconds=get.getfloat("COLLECTOR_QUICK_CHECK_SECONDS"),
+                      lock_log=get.get("COLLECTOR_LOCK_WAIT_LOG"))
         store.sync_sites(self.sites)
         return store
 

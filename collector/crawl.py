@@ -404,18 +404,22 @@ class RunRecord:
 
 
 class PeriodicCommit:
-    """Extension: commit the store every COLLECTOR_COMMIT_INTERVAL seconds of a crawl.
+    """Extension: keep a crawl's hold on SQLite's write lock short.
 
-    Batches (COLLECTOR_BATCH_SIZE) bound the work a kill loses in documents; this bounds it
-    in time, and keeps SQLite's write lock free for other writers (another site's crawl,
-    the scheduler) most of the time. Items pass through the stages in one synchronous call,
-    so a commit between reactor events never splits a document.
+    Every ``TICK`` seconds the open batch is committed if no document entered the store since
+    the last tick (the crawl is waiting for responses: it has nothing to write, so it must
+    not keep other writers waiting), or if it has held the lock COLLECTOR_COMMIT_INTERVAL
+    seconds. Items pass through the stages in one synchronous call, so a commit between
+    reactor events never splits a document.
     """
+
+    TICK = 0.1
 
     def __init__(self, crawler, interval: float):
         self.context = Context.for_crawler(crawler)
         self.interval = interval
         self.loop = None
+        self.seen = 0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -427,20 +431,24 @@ class PeriodicCommit:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def commit(self):
+    def tick(self):
         if "store" in self.context.__dict__:  # never open the store just to commit nothing
-            self.context.store.commit()
+            store = self.context.store
+            idle = store.documents_started == self.seen
+            self.seen = store.documents_started
+            store.commit_if_due(idle=idle)
 
     def spider_opened(self, spider):
         from scrapy.utils.asyncio import create_looping_call
 
-        self.loop = create_looping_call(self.commit)
-        self.loop.start(self.interval, now=False)
+        self.loop = create_looping_call(self.tick)
+        self.loop.start(min(self.TICK, self.interval), now=False)
 
     def spider_closed(self, spider, reason):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        self.commit()
+        if "store" in self.context.__dict__:
+            self.context.store.commit()
 
 
 # --- running a crawl --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 from pipelines.extract import item_hash
 
 from .context import Context
+from .dbfile import explain
 from .driver import build_stages, prepare, remember_urls
 from .importers import Problem, read_paths
 from .items import Article
@@ -120,6 +121,8 @@ def run_items(
     With ``workers`` > 1, HTML is extracted in that many processes (``extracted_in_workers``).
     Interrupted (Ctrl-C, SIGTERM), the open batch is rolled back and the interruption
     re-raised: what was committed is complete, and running the same input again finishes it.
+    A problem of the database itself (locked past COLLECTOR_LOCK_TIMEOUT, damaged, read-only)
+    stops the run the same way, as a ``StoreError`` naming the document not stored.
     """
     if workers > 1:
         items = extracted_in_workers(items, context, workers)
@@ -165,7 +168,10 @@ def run_items(
                 problem(str(exc))
             except (KeyboardInterrupt, Interrupted):
                 raise
-            except Exception as exc:  # one bad document must not stop the import
+            except Exception as exc:  # one bad document must not stop the import...
+                fatal = explain(store.path, exc)
+                if fatal is not None:  # ...but a locked, damaged or read-only database does
+                    raise type(fatal)(f"{item.get('source') or item.get('url')}: not stored: {fatal}") from exc
                 if item.get("doc_id") is not None:
                     store.abort_document()
                 problem(f"{item.get('source') or item.get('url')}: {type(exc).__name__}: {exc}")

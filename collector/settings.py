@@ -10,6 +10,17 @@ SPIDER_MODULES = ["collector.spiders"]
 NEWSPIDER_MODULE = "collector.spiders"
 
 
+def _env_float(name: str, default: float) -> float:
+    """A number setting from the environment; a bad value stops with one line."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: not a number") from None
+
+
 def _env_int(name: str, default: int) -> int:
     """A whole-number setting from the environment; a bad value stops with one line."""
     value = os.environ.get(name)
@@ -24,10 +35,10 @@ def _env_int(name: str, default: int) -> int:
 # --- collector's own settings -------------------------------------------------------
 COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
-#: Documents per SQLite transaction: a kill loses at most this many, and a re-run redoes them
-#: (about a second of an import). Larger batches write each page of the LSH and full-text
-#: indexes fewer times: 1,000 costs 10-15% less per document than 200 (bench/stages.py).
-#: A crawl also commits every COLLECTOR_COMMIT_INTERVAL seconds.
+#: Documents per SQLite transaction at most: a kill loses at most this many, and a re-run
+#: redoes them. Larger batches write each page of the LSH and full-text indexes fewer times:
+#: 1,000 costs 10-15% less per document than 200 (bench/stages.py). A batch also ends after
+#: COLLECTOR_COMMIT_INTERVAL seconds, whatever its size.
 COLLECTOR_BATCH_SIZE = _env_int("COLLECTOR_BATCH_SIZE", 1000)
 #: How trafilatura extracts articles: "precision-unless-short" (default), "precision" or
 #: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
@@ -48,10 +59,18 @@ COLLECTOR_SITEMAP_MAXSIZE = 50 * 1024 * 1024
 #: room to recover instead of three requests in the same second.
 COLLECTOR_RETRY_BACKOFF = 1.0
 COLLECTOR_RETRY_BACKOFF_MAX = 60.0
-#: Seconds between commits during a crawl, whatever the batch size: a slow crawl does not
-#: hold SQLite's write lock for long (other crawls and the scheduler write to the same file),
-#: and a kill loses at most this long's work.
-COLLECTOR_COMMIT_INTERVAL = 5.0
+#: Seconds a batch may hold SQLite's write lock, whatever its size (imports and crawls): other
+#: writers of the file (crawls, imports, the scheduler) wait at most about this long, and a
+#: kill loses at most this long's work. A crawl with no document to write commits at once.
+COLLECTOR_COMMIT_INTERVAL = _env_float("COLLECTOR_COMMIT_INTERVAL", 1.0)
+#: Seconds a writer waits for another's lock before it stops with exit status 75 (nothing
+#: is lost; the same command run again finishes the work). Waits are normally under a second.
+COLLECTOR_LOCK_TIMEOUT = _env_float("COLLECTOR_LOCK_TIMEOUT", 600.0)
+#: Seconds ``PRAGMA quick_check`` may spend on a database when it is opened (a damaged page is
+#: then refused with one line before anything is written); 0 turns the check off.
+COLLECTOR_QUICK_CHECK_SECONDS = _env_float("COLLECTOR_QUICK_CHECK_SECONDS", 1.0)
+#: A file every writer appends its lock waits to, one line of seconds per batch (bench/soak.py).
+COLLECTOR_LOCK_WAIT_LOG = os.environ.get("COLLECTOR_LOCK_WAIT_LOG") or None
 #: Crawls: processes that extract article text (trafilatura, CPU-bound) beside the one that
 #: downloads, so extraction does not stall the downloader and a second core is used. 0: in
 #: the crawl's own process. See bench/crawl.py for what it gains.

@@ -15,7 +15,10 @@ rows are likewise held back and written in key order before COMMIT (``SQLiteLSH.
 from __future__ import annotations
 
 import json
+import os
+import random
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,63 +27,140 @@ from sqlite_utils import Database
 
 from pipelines.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
 
+from .dbfile import QUICK_CHECK_SECONDS, StoreBusy, StoreError, check_writable, explain, is_busy, quick_check
 from .lsh import RECENT_DOCUMENTS, SQLiteLSH
-from .schema import migrate
+from .schema import migrate, migrations
 
-
-class StoreError(RuntimeError):
-    pass
+__all__ = ["Store", "StoreBusy", "StoreError", "utcnow"]
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: Seconds a batch may hold the write lock (COLLECTOR_COMMIT_INTERVAL): other writers wait
+#: at most about this long, and a kill loses at most this long's work.
+HOLD_SECONDS = 1.0
+#: Seconds a writer waits for the lock before giving up with ``StoreBusy`` (COLLECTOR_LOCK_TIMEOUT).
+LOCK_TIMEOUT = 600.0
+#: Waiting for the lock, ``BEGIN IMMEDIATE`` is tried again after at most this long...
+_POLL_MAX = 0.01
+#: ...and a writer that just held the lock lets a tenth of that time (``_GAP`` at most) pass
+#: before taking it again, so a waiter polling every ``_POLL_MAX`` gets its turn: SQLite's
+#: lock is not fair, and an import would otherwise retake it at once, batch after batch.
+_GAP = 0.02
+#: Busy timeout (ms) of every other statement: reads wait only for a WAL recovery.
+_BUSY_MS = 30_000
+
+
 class Store:
     def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS,
-                 old_tokens: bool = False):
+                 old_tokens: bool = False, hold_seconds: float = HOLD_SECONDS, lock_timeout: float = LOCK_TIMEOUT,
+                 quick_check_seconds: float = QUICK_CHECK_SECONDS, lock_log: str | None = None):
         self.path = str(path)
-        try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable SQLite database: {exc}") from exc
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        # Reads of the first GB come straight from the memory map; the page cache holds the
-        # batch's dirty pages and the pages read beyond the map (the upper levels of the LSH
-        # index at a million documents). Larger costs more than it saves: every page of it is
-        # a page fault the first time, 65,000 of them for 256 MB (bench/scale.py).
-        self.conn.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB at most, used as needed
-        self.conn.execute("PRAGMA mmap_size=1073741824")
-        self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.db = Database(self.conn)
-        migrate(self.db)
-        self._check_fingerprint(old_tokens)
-        self.lsh = SQLiteLSH(self.conn)
         self.batch_size = max(1, batch_size)
+        self.hold_seconds = hold_seconds
+        self.lock_timeout = lock_timeout
+        self.lock_log = lock_log
+        self.lock_waits: list[float] = []  # seconds each BEGIN IMMEDIATE waited
+        self._begun = self._released = 0.0  # monotonic times of the last BEGIN and COMMIT
+        self._held = 0.0
         self.recent_documents = max(0, recent_documents)
         self._pending = 0
+        self.documents_started = 0  # documents begun in this process (a crawl's commit timer watches it)
         self._in_document = False
         self._unindexed: list[int] = []  # new documents of the open batch, not yet in the FTS index
         self._unindexed_at_savepoint: list[int] = []
-        self._learned: dict[str, set[str]] = {}
+        self._learned: dict[str, set[str]] = {}  # per batch: other writers commit between batches
         self._site_counts: dict[str, int] = {}
         #: Changes whenever a transaction ends or a document is rolled back: what a reader
         #: of the database holds from before (the linker's groups) may be stale then.
         self.generation = 0
+        check_writable(self.path)
+        existed = os.path.exists(self.path) and os.path.getsize(self.path) > 0
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_MS / 1000)
+            if existed:
+                quick_check(self.conn, self.path, quick_check_seconds)
+            self._when_free(lambda: self.conn.execute("PRAGMA journal_mode=WAL").fetchone())
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            # Reads of the first GB come straight from the memory map; the page cache holds the
+            # batch's dirty pages and the pages read beyond the map (the upper levels of the LSH
+            # index at a million documents). Larger costs more than it saves: every page of it is
+            # a page fault the first time, 65,000 of them for 256 MB (bench/scale.py).
+            self.conn.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB at most, used as needed
+            self.conn.execute("PRAGMA mmap_size=1073741824")
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.db = Database(self.conn)
+            self._set_up(old_tokens)
+        except sqlite3.Error as exc:
+            raise explain(self.path, exc) or StoreError(f"{self.path}: not a usable SQLite database: {exc}") from exc
+        self.lsh = SQLiteLSH(self.conn)
 
     # --- transactions -------------------------------------------------------------
+    # A writer holds SQLite's one write lock from BEGIN IMMEDIATE to COMMIT: never a read
+    # transaction upgraded to a write (that fails at once when another writer committed
+    # meanwhile), and never for long (``hold_seconds``), so other writers wait little.
     def begin(self) -> None:
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
+        if self.conn.in_transaction:
+            return
+        pause = self._released + min(_GAP, self._held / 10) - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._when_free(lambda: self.conn.execute("BEGIN IMMEDIATE"), record=True)
+        self._begun = time.monotonic()
+        # what other writers committed since the last batch is seen from now on
+        self._learned.clear()
+        self._site_counts.clear()
+
+    def _when_free(self, statement, record: bool = False):
+        """Run ``statement`` (one that takes the write lock), retrying while another writer
+        holds it, polling with a growing pause, until ``lock_timeout``: then ``StoreBusy``."""
+        started = time.monotonic()
+        pause = 0.001
+        self.conn.execute("PRAGMA busy_timeout = 0")  # polled here: SQLite's own waits grow to 100 ms
+        try:
+            while True:
+                try:
+                    result = statement()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if not is_busy(exc):
+                        raise
+                    if time.monotonic() - started > self.lock_timeout:
+                        raise StoreBusy(
+                            f"{self.path}: another writer held the database's lock for over {self.lock_timeout:g} s"
+                            " (COLLECTOR_LOCK_TIMEOUT); nothing was lost: run the same command again") from exc
+                time.sleep(random.uniform(0.5, 1.0) * pause)
+                pause = min(pause * 1.5, _POLL_MAX)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        if record:
+            self._record_wait(time.monotonic() - started)
+        return result
+
+    def _record_wait(self, seconds: float) -> None:
+        self.lock_waits.append(seconds)
+        if self.lock_log:  # bench/soak.py: every writer's waits, for percentiles
+            with open(self.lock_log, "a", encoding="utf-8") as log:
+                log.write(f"{seconds:.6f}\n")
+
+    def held_too_long(self) -> bool:
+        return self.conn.in_transaction and time.monotonic() - self._begun >= self.hold_seconds
+
+    def commit_if_due(self, idle: bool = False) -> None:
+        """Commit the open batch if it held the lock ``hold_seconds``, or at once when the
+        caller has nothing to write for now (a crawl waiting for responses)."""
+        if self.conn.in_transaction and (idle or self.held_too_long()):
+            self.commit()
 
     # Each document's writes sit in a savepoint inside the batch's transaction: a stage that
     # fails on one document rolls back that document alone (``abort_document``).
     def _next_document(self) -> None:
         """A new document starts, so the one before it is complete: commit a full batch."""
         self._release_document()
-        if self._pending >= self.batch_size:
+        if self._pending >= self.batch_size or self.held_too_long():
             self.commit()
         self.begin()
         self.conn.execute("SAVEPOINT document")
@@ -88,6 +168,7 @@ class Store:
         self._unindexed_at_savepoint = list(self._unindexed)
         self._in_document = True
         self._pending += 1
+        self.documents_started += 1
 
     def _release_document(self) -> None:
         if self._in_document:
@@ -116,6 +197,8 @@ class Store:
             self._index_new()
             self.conn.execute("COMMIT")
             self.generation += 1
+            self._released = time.monotonic()
+            self._held = self._released - self._begun
         self._pending = 0
 
     def _index_new(self) -> None:
@@ -136,7 +219,10 @@ class Store:
         """Drop the open batch (an interrupted run): the next run redoes it."""
         self._in_document = False
         if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # a damaged or vanished file: SQLite rolled back already, or never wrote
         self.generation += 1
         self.lsh.rollback()
         self._pending = 0
@@ -160,12 +246,40 @@ class Store:
             self.begin()
             moved += self.lsh.merge(band)
             self.commit()
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the merge's pages, back in the file
+        # The merge's pages, back in the file; skipped, not waited for, while others write.
+        self.conn.execute("PRAGMA busy_timeout = 100")
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
         return moved
 
     # --- set-up ---------------------------------------------------------------------
+    def _set_up(self, old_tokens: bool) -> None:
+        """Create or migrate the schema and record the fingerprint parameters, under the
+        write lock: processes opening one new file at once each see the others' work."""
+        if not migrations.pending(self.db) and self._fingerprint_params():
+            self._check_fingerprint(old_tokens)
+            return
+        self.begin()
+        try:
+            migrate(self.db)  # sqlite-utils nests each migration in a savepoint of this transaction
+            if not self._fingerprint_params():
+                self.save_fingerprint_params()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self._check_fingerprint(old_tokens)
+
+    def _fingerprint_params(self) -> dict:
+        if not self.db["fingerprint_params"].exists():
+            return {}
+        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM fingerprint_params")}
+
     def _check_fingerprint(self, old_tokens: bool = False) -> None:
-        stored = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM fingerprint_params")}
+        stored = self._fingerprint_params()
         wanted = {k: str(v) for k, v in FINGERPRINT.items()}
         if not stored:
             self.save_fingerprint_params()
@@ -186,10 +300,21 @@ class Store:
             )
 
     def save_fingerprint_params(self) -> None:
-        with self.db.atomic():
-            self.conn.execute("DELETE FROM fingerprint_params")
-            self.conn.executemany("INSERT INTO fingerprint_params VALUES (?, ?)",
-                                  [(k, str(v)) for k, v in FINGERPRINT.items()])
+        """Under the write lock, in the open transaction or in one of its own."""
+        own = not self.conn.in_transaction
+        if own:
+            self._when_free(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        try:
+            with self.db.atomic():
+                self.conn.execute("DELETE FROM fingerprint_params")
+                self.conn.executemany("INSERT INTO fingerprint_params VALUES (?, ?)",
+                                      [(k, str(v)) for k, v in FINGERPRINT.items()])
+        except BaseException:
+            if own and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        if own:
+            self.conn.execute("COMMIT")
 
     def spaceless_documents(self, limit: int | None = None) -> list[int]:
         """Documents whose text holds a character of a script written without spaces."""
@@ -204,6 +329,7 @@ class Store:
         return found
 
     def sync_sites(self, sites) -> None:
+        """The configured sites in the ``sites`` table; the lock is taken only if they changed."""
         rows = [
             {
                 "key": s.key,
@@ -214,9 +340,13 @@ class Store:
             }
             for s in sites
         ]
-        if rows:
-            with self.db.atomic():
-                self.db["sites"].upsert_all(rows, pk="key")
+        cols = ("key", "name", "domains", "aliases", "config")
+        stored = {r[0]: dict(zip(cols, r)) for r in self.conn.execute(f"SELECT {', '.join(cols)} FROM sites")}
+        changed = [r for r in rows if stored.get(r["key"]) != r]
+        if changed:
+            self.begin()
+            self.db["sites"].upsert_all(changed, pk="key")
+            self.commit()
 
     def ensure_site(self, key: str, name: str | None = None) -> None:
         self.conn.execute("INSERT OR IGNORE INTO sites (key, name) VALUES (?, ?)", (key, name or key))

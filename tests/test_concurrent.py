@@ -1,0 +1,179 @@
+"""Several writers on one database: imports and crawls at once, in either order, and two
+writers merging one lineage group; nothing is lost, nothing waits long, all exit 0.
+
+Every writer here is the real ``collector`` command in its own process: SQLite's locking
+between processes is the point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, assert_fts_matches_documents, rows
+from sites_server import SiteServer, article_page, prose, site_config, urlset
+from textgen import article
+
+#: Batches bounded by time only, long enough that the first writer holds the lock when the
+#: second starts.
+HOLD = {"COLLECTOR_COMMIT_INTERVAL": "0.15", "COLLECTOR_BATCH_SIZE": "100000", "COLLECTOR_LOCK_TIMEOUT": "120"}
+DOCS = 500
+
+
+def _texts(folder: Path, prefix: str, count: int, seed: int) -> set[str]:
+    """``count`` fictional articles as .txt files; returns their file names."""
+    folder.mkdir(parents=True)
+    for i in range(count):
+        title, paragraphs = article(seed + i, paragraphs=4)
+        (folder / f"{prefix}{i:03d}.txt").write_text("\n".join([title, *paragraphs]) + "\n", encoding="utf-8")
+    return {f"{prefix}{i:03d}.txt" for i in range(count)}
+
+
+def _start(db, *args, config=None, env=None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "collector", "--db", str(db)]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    return subprocess.Popen(cmd + [str(a) for a in args], cwd=REPO, env={**os.environ, **HOLD, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}:\n{err}"
+    assert "Traceback" not in err and "locked" not in err, err
+    return out, err
+
+
+def _committed(db) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_for_documents(db, proc, at_least: int = 1) -> None:
+    deadline = time.monotonic() + 60
+    while _committed(db) < at_least and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the first writer finished before the second started"
+
+
+def _stored_files(db) -> set[str]:
+    return {Path(r["source"]).name for r in rows(db, "SELECT source FROM documents")}
+
+
+@pytest.mark.parametrize("order", ["a_first", "b_first", "together_on_a_new_file"])
+def test_two_imports_store_everything(tmp_path, config_dir, order):
+    config = config_dir  # with site configs: each process records them at start-up
+    a = _texts(tmp_path / "a", "a", DOCS, 1000)
+    b = _texts(tmp_path / "b", "b", DOCS, 5000)
+    db = tmp_path / "shared.db"
+    first, second = (tmp_path / "a", tmp_path / "b") if order != "b_first" else (tmp_path / "b", tmp_path / "a")
+    p1 = _start(db, "import", "--json", "--workers", "1", first, config=config)
+    if order != "together_on_a_new_file":
+        _wait_for_documents(db, p1)  # the first writer is mid-import, holding or soon retaking the lock
+    p2 = _start(db, "import", "--json", "--workers", "1", second, config=config)
+    for proc in (p1, p2):
+        out, _ = _finish(proc)
+        assert json.loads(out)["new"] == DOCS
+    assert _stored_files(db) == a | b
+    # The lock changed hands while both ran: neither waited for the other's whole import.
+    ids = {name[0]: [] for name in "ab"}
+    for r in rows(db, "SELECT id, source FROM documents ORDER BY id"):
+        ids[Path(r["source"]).name[0]].append(r["id"])
+    assert min(ids["a"]) < max(ids["b"]) and min(ids["b"]) < max(ids["a"])
+    assert_fts_matches_documents(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_many_processes_create_one_new_database_at_once(tmp_path, config_dir):
+    config = config_dir
+    names = set()
+    procs = []
+    for n in range(4):
+        names |= _texts(tmp_path / f"in{n}", f"p{n}_", 3, 9000 + 10 * n)
+    db = tmp_path / "new.db"
+    procs = [_start(db, "import", "--workers", "1", tmp_path / f"in{n}", config=config) for n in range(4)]
+    for proc in procs:
+        _finish(proc)
+    assert _stored_files(db) == names
+    migrations = rows(db, "SELECT name, count(*) AS n FROM _sqlite_migrations GROUP BY name")
+    assert migrations and all(m["n"] == 1 for m in migrations)
+
+
+@pytest.mark.parametrize("import_first", [True, False])
+def test_an_import_and_a_crawl_store_everything(tmp_path, import_first):
+    server = SiteServer("slowcrawl").start()
+    try:
+        paths = [f"/a/{i}" for i in range(30)]
+        for i, path in enumerate(paths):
+            title, paragraphs = prose(3000 + i)
+            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"),
+                       delay=0.05)
+        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
+        config = tmp_path / "configs"
+        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
+        files = _texts(tmp_path / "saved", "s", 120, 7000)
+        db = tmp_path / "mixed.db"
+        crawl_args = ("crawl", "--json", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                      "-s", "REMOTE_CONTROL_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+        import_args = ("import", "--json", "--workers", "1", tmp_path / "saved")
+        first_args, second_args = (import_args, crawl_args) if import_first else (crawl_args, import_args)
+        p1 = _start(db, *first_args, config=config)
+        _wait_for_documents(db, p1)
+        p2 = _start(db, *second_args, config=config)
+        for proc in (p1, p2):
+            _finish(proc)
+        urls = {r["url"] for r in rows(db, "SELECT url FROM documents")}
+        assert {server.url(p) for p in paths} <= urls
+        assert {n for n in _stored_files(db) if n.endswith(".txt")} == files
+        assert_fts_matches_documents(db)
+    finally:
+        server.stop()
+
+
+def _jsonl(path: Path, docs: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+def test_two_writers_merging_one_group_see_each_others_links(tmp_path):
+    """Writer A brings the true originals (published earlier), writer B more copies, at
+    the same moment: whatever the interleaving, each group ends with one origin and every
+    other member linked straight to it (a merge re-read the group under the write lock)."""
+    config = tmp_path / "configs"
+    config.mkdir()
+    db = tmp_path / "groups.db"
+    groups = 6
+    texts = ["\n".join(article(400 + g, paragraphs=5)[1]) for g in range(groups)]
+
+    def doc(site, g, day, suffix=""):
+        return {"url": f"https://{site}.example/{g}{suffix}", "title": f"Story {g}", "text": texts[g],
+                "published": f"2026-03-{day:02d}T09:00:00+00:00"}
+
+    seed = _jsonl(tmp_path / "seed.jsonl", [doc("middle", g, 10) for g in range(groups)])
+    subprocess.run([sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), "import", str(seed)],
+                   cwd=REPO, check=True, capture_output=True)
+    originals = _jsonl(tmp_path / "a.jsonl", [doc("origin", g, 1) for g in range(groups)])
+    copies = _jsonl(tmp_path / "b.jsonl", [doc(f"copy{k}", g, 20) for g in range(groups) for k in range(2)])
+    env = {"COLLECTOR_COMMIT_INTERVAL": "0.05"}  # many small transactions: the writers interleave
+    procs = [_start(db, "import", "--workers", "1", f, config=config, env=env) for f in (originals, copies)]
+    for proc in procs:
+        _finish(proc)
+    links = rows(db, "SELECT c.url AS copy, o.url AS origin, l.relation FROM links l"
+                     " JOIN documents c ON c.id = l.copy_id JOIN documents o ON o.id = l.origin_id")
+    assert len(links) == groups * 3, links  # every document but the origins is linked
+    for link in links:
+        assert link["origin"].startswith("https://origin.example/"), link
+        assert link["copy"].rsplit("/", 1)[1] == link["origin"].rsplit("/", 1)[1]
