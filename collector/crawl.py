@@ -532,6 +532,7 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
         crawler.collector_context = context
         process.crawl(crawler, site=site.key)
         crawlers.append(crawler)
+    context.__dict__["crawlers"] = crawlers  # stopped together if the database fails
     display = None
     if progress is not None:
         from .progress import CrawlProgress
@@ -540,6 +541,8 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
         display.attach()
     try:
         process.start()
+        if "fatal" in context.__dict__:
+            raise context.__dict__["fatal"]
     finally:
         if display is not None:
             display.stop()

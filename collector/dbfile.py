@@ -23,7 +23,7 @@ _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB, _PERM = 
 _RESTORE = "restore it from a backup, or save what is left with: sqlite3 {path} .recover | sqlite3 recovered.db"
 _ADVICE = {
     _CORRUPT: ("the database is damaged ({detail})", _RESTORE),
-    _NOTADB: ("not an SQLite database ({detail})", "check the --db path, or " + _RESTORE),
+    _NOTADB: ("not an SQLite database ({detail})", "check the --db path, or restore the file from a backup"),
     _IOERR: ("cannot read or write the file ({detail}): a truncated or damaged file, or a failing disk",
              "check the disk, then " + _RESTORE),
     _FULL: ("the disk is full ({detail})", "free some space and run the same command again"),
@@ -93,7 +93,8 @@ def quick_check(conn: sqlite3.Connection, path: str, seconds: float = QUICK_CHEC
     finally:
         conn.set_progress_handler(None, 0)
     if rows and rows[0][0] != "ok":
-        raise StoreError(f"{path}: the database is damaged (quick_check: {rows[0][0]}): {_RESTORE.format(path=path)}")
+        found = " ".join(rows[0][0].replace("*** in database main ***", "").split())
+        raise StoreError(f"{path}: the database is damaged (quick_check: {found}): {_RESTORE.format(path=path)}")
 
 
 def check_writable(path: str) -> None:
@@ -101,9 +102,12 @@ def check_writable(path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise StoreError(f"{path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise StoreError(f"{path}: a folder, not a database file")
     needs_folder = not all(os.path.exists(path + suffix) for suffix in ("-wal", "-shm"))
     if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise explain(path, sqlite3.OperationalError("attempt to write a readonly database: the file is read-only"))
+        raise StoreError(f"{path}: cannot write: the file is read-only: check permissions"
+                         " (read commands work on a read-only database)")
     if (needs_folder or not os.path.exists(path)) and not os.access(folder, os.W_OK):
         raise StoreError(
             f"{path}: cannot write: its folder {folder} is read-only (SQLite creates the database's -wal and -shm files there):"

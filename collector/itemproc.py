@@ -28,10 +28,13 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from scrapy.exceptions import DropItem
 from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.asyncio import is_asyncio_available
 
 from .context import Context
+from .dbfile import explain
 from .driver import AlreadyStored, lineage_fields, prepare, remember_urls
 
 logger = logging.getLogger(__name__)
@@ -66,10 +69,26 @@ class DocumentPipelines(ItemPipelineManager):
             return item
         except AlreadyStored:
             raise
-        except Exception:
+        except Exception as exc:
+            context = Context.for_crawler(self.crawler)
+            fatal = explain(context.settings.get("COLLECTOR_DB"), exc)
+            if fatal is not None:
+                raise self._stop_crawling(context, fatal, item) from exc
             if hasattr(item, "get") and item.get("doc_id") is not None:
-                Context.for_crawler(self.crawler).store.abort_document()
+                context.store.abort_document()
             raise
+
+    def _stop_crawling(self, context: Context, fatal, item) -> DropItem:
+        """A database that cannot be written (damaged, read-only, locked past the deadline)
+        stops every crawl of the process; ``run_crawl`` raises the error once they closed."""
+        context.store.rollback()
+        if "fatal" not in context.__dict__:
+            context.__dict__["fatal"] = fatal
+            logger.error("%s", fatal)
+        for crawler in context.__dict__.setdefault("crawlers", [self.crawler]):
+            if crawler.crawling:
+                deferred_from_coro(crawler.stop_async())
+        return DropItem(f"{item.get('url') if hasattr(item, 'get') else item}: not stored: the database cannot be written")
 
     async def close_spider_async(self) -> None:
         try:
