@@ -64,7 +64,15 @@ def _context(obj, overrides: dict | None = None) -> Context:
 
 
 def _read_db(obj) -> Database:
-    """The database, opened read-only and checked: read commands work on read-only files."""
+    """The database, opened read-only and checked: read commands work on read-only files.
+    The site configs are not needed to read, but a broken one is said here too."""
+    if os.path.isdir(obj["config"]):
+        from .sites import Sites
+
+        try:
+            Sites.load(obj["config"])
+        except ConfigError as exc:
+            _fail(str(exc), 2)
     return Database(open_for_reading(obj["db"]))
 
 

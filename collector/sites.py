@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from croniter import croniter
 
 
 class ConfigError(ValueError):
@@ -77,8 +78,11 @@ def load_site(path: Path) -> Site:
     schedule = raw.get("schedule")
     if schedule is not None and not isinstance(schedule, str):
         raise ConfigError(f"{path}: schedule must be a cron expression string")
+    if schedule is not None and not croniter.is_valid(schedule):
+        raise ConfigError(f"{path}: schedule: {schedule!r} is not a cron expression (five fields, e.g. '*/30 * * * *')")
     lists = {k: _str_list(raw.get(k), f"{path}: {k}") for k in _LIST_KEYS}
     lists["domains"] = tuple(d.lower() for d in lists["domains"])
+    _check_feeds(path, lists["feeds"], lists["domains"])
     return Site(
         key=path.stem,
         name=str(raw.get("name") or path.stem),
@@ -87,6 +91,36 @@ def load_site(path: Path) -> Site:
         path=str(path),
         **lists,
     )
+
+
+def _check_feeds(path: Path, feeds: tuple[str, ...], domains: tuple[str, ...]) -> None:
+    """A feed must be on one of the site's domains: its article links are taken as the
+    site's, and a feed URL copied from another site's config would crawl that site."""
+    if not domains:
+        return
+    probe = Sites([Site(key=path.stem, name=path.stem, domains=domains)])
+    for feed in feeds:
+        if host_of(feed) is None:
+            raise ConfigError(f"{path}: feeds: {feed!r} is not an http(s) URL")
+        if probe.for_url(feed) is None:
+            raise ConfigError(f"{path}: feeds: {feed} is outside the site's domains ({', '.join(domains)}): add its host to domains, or fix the URL")
+
+
+def _domain_key(domain: str) -> str:
+    """Domains compared as ``Sites.for_url`` matches them: case and a leading www. ignored."""
+    domain = domain.lower().rstrip(".")
+    return domain[4:] if domain.startswith("www.") else domain
+
+
+def check_domains(sites: list[Site]) -> None:
+    """Two site configs claiming one domain: which site a URL belongs to would depend on
+    file names, and the other site's crawl would store nothing. A config error."""
+    owner: dict[str, Site] = {}
+    for site in sites:
+        for domain in site.domains:
+            other = owner.setdefault(_domain_key(domain), site)
+            if other is not site:
+                raise ConfigError(f"{other.path} and {site.path} both claim the domain {domain}: keep it in one of them")
 
 
 def load_chrome(raw, where: str, keys: set[str] = _CHROME_KEYS) -> Chrome:
@@ -167,8 +201,9 @@ class Sites:
         if not folder.is_dir():
             raise ConfigError(f"{directory}: config folder not found")
         generic = root / GENERIC_CHROME
-        return cls([load_site(p) for p in sorted(folder.glob("*.yaml")) if p != generic],
-                   load_generic_chrome(generic) if generic.is_file() else None)
+        sites = [load_site(p) for p in sorted(folder.glob("*.yaml")) if p != generic]
+        check_domains(sites)
+        return cls(sites, load_generic_chrome(generic) if generic.is_file() else None)
 
     def __iter__(self):
         return iter(self.by_key.values())
