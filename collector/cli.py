@@ -77,7 +77,7 @@ def _read_db(obj) -> Database:
 
 
 @main.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))  # reported per path, the run goes on
 @click.option("--site", help="Site config key of every imported document (else recognised from URL or chrome).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--workers", type=int, default=lambda: os.cpu_count() or 1, show_default="the number of cores",

@@ -358,6 +358,10 @@ class Store:
     def has_content(self, content_hash: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE content_hash = ?", (content_hash,)).fetchone() is not None
 
+    def url_with_content(self, content_hash: str) -> str | None:
+        row = self.conn.execute("SELECT url FROM documents WHERE content_hash = ?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
     def has_url(self, url: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE url = ?", (url,)).fetchone() is not None
 

@@ -1,7 +1,17 @@
 """Store: write the document, its LSH buckets and its claims (see ``collector.store``), under
-the URL it is (``collector.identity``: same-site canonical links, checked on the text)."""
+the URL it is (``collector.identity``: same-site canonical links, checked on the text).
+
+One run writes a URL once. Two inputs that name one URL (two saved copies of a page with
+one og:url, a JSON Lines record repeating another's url) would overwrite each other, and
+every re-run would report them "updated": the first is kept, each later one is dropped
+with both sources named.
+"""
 
 from __future__ import annotations
+
+import hashlib
+
+from scrapy.exceptions import DropItem
 
 from collector.identity import Identity
 
@@ -13,10 +23,31 @@ class StorePipeline(Stage):
         super().__init__(context)
         # Its notices (a site's wrong canonicals) end up in the import's or crawl's summary.
         self.identity = Identity(context.store, context.sites, context.notices)
+        self.sources: dict[bytes, str] = {}  # URL digest -> the input that brought it first
+
+    def process_item(self, item):
+        if item.get("status") == "unchanged":  # stored already: its URL is taken all the same
+            url = self.context.store.url_with_content(item["content_hash"])
+            if url:
+                self._first_with(url, item)
+            return item
+        return self.process(item)
 
     def process(self, item):
-        item["doc_id"], item["status"] = self.context.store.save_document(item, place=self.identity.place)
+        item["doc_id"], item["status"] = self.context.store.save_document(item, place=self._place)
         return item
+
+    def _place(self, item):
+        placed = self.identity.place(item)
+        if placed is None:  # to be stored under item["url"], decided now
+            self._first_with(item["url"], item)
+        return placed
+
+    def _first_with(self, url: str, item) -> None:
+        source = str(item.get("source") or url)
+        first = self.sources.setdefault(hashlib.blake2b(url.encode(), digest_size=12).digest(), source)
+        if first != source:
+            raise DropItem(f"{source}: not stored: {first} has the same URL ({url}) and was kept")
 
     def close_spider(self):
         # The end of a run: the time to merge the recent LSH rows, when there are enough.

@@ -75,8 +75,21 @@ def sniff(head: bytes) -> None:
         raise NotText("binary data (NUL bytes), not text")
 
 
+def no_nul(text: str) -> str:
+    """``text`` if it has no NUL character anywhere; ``sniff`` sees only the first bytes, and
+    a NUL further on (a damaged dump, a binary tail) must not reach the database."""
+    at = text.find("\0")
+    if at >= 0:
+        raise NotText(f"binary data (a NUL character at character {at + 1}), not text")
+    return text
+
+
 def decode(data: bytes, declared: str | None = None, html: bool = False) -> str:
     """Decode ``data``; raises ``NotText`` with the reason when it is not text."""
+    return no_nul(_decode(data, declared, html))
+
+
+def _decode(data: bytes, declared: str | None, html: bool) -> str:
     if not data.strip():
         raise NotText("empty")
     for bom, encoding in _BOMS:

@@ -24,7 +24,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from collector.items import Article
 
-from .decoding import SNIFF_BYTES, NotText, decode, detect, has_bom, sniff
+from .decoding import SNIFF_BYTES, NotText, decode, detect, has_bom, no_nul, sniff
 
 #: One document (a .txt or .html file, a WARC record, a JSONL line) larger than this is
 #: refused: a news article is well under a megabyte, even with inline images.
@@ -70,7 +70,8 @@ def discover(paths) -> Iterator[Path | Problem]:
 
     Inside folders, hidden files and folders (``.git``, editor swap files) and files of
     other types are passed over silently; a path named explicitly is reported if it cannot
-    be imported. Each file is read once, even if named twice or inside a named folder.
+    be imported, and so is a folder that cannot be listed (the rest is read all the same).
+    Each file is read once, even if named twice or inside a named folder.
     """
     seen: set[str] = set()
 
@@ -85,7 +86,12 @@ def discover(paths) -> Iterator[Path | Problem]:
         path = Path(raw)
         if path.is_dir():
             found = 0
-            for root, dirs, files in os.walk(path):  # symlinked folders are not followed
+            unreadable: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=unreadable.append):  # symlinked folders are not followed
+                while unreadable:
+                    exc = unreadable.pop(0)
+                    found += 1
+                    yield Problem(exc.filename or str(path), f"cannot read this folder: {exc.strerror or exc}")
                 dirs[:] = sorted(d for d in dirs if not _hidden(d))
                 for name in sorted(files):
                     child = Path(root, name)
@@ -94,6 +100,9 @@ def discover(paths) -> Iterator[Path | Problem]:
                     found += 1
                     if once(child):
                         yield child
+            for exc in unreadable:  # the last folder listed
+                found += 1
+                yield Problem(exc.filename or str(path), f"cannot read this folder: {exc.strerror or exc}")
             if not found:
                 yield Problem(str(path), f"no files to import in this folder (looked for: {_expected()})")
         elif path.is_file():
@@ -378,6 +387,12 @@ def _read_jsonl(path: Path, stream, site: str | None) -> Iterator[Article | Prob
         content = {k: obj[k] for k in ("html", "text") if isinstance(obj.get(k), str) and obj[k].strip()}
         if not content:
             yield from bad(number, "no 'html' or 'text' field with content")
+            continue
+        try:
+            for value in content.values():
+                no_nul(value)  # a \u0000 escape, or a NUL byte the line decoding let through
+        except NotText as exc:
+            yield from bad(number, f"{exc}")
             continue
         good += 1
         yield from held
