@@ -382,6 +382,12 @@ class Store:
         found = self.find_url(item["url"])
         if found and found[1] == item["content_hash"]:
             return found[0], "unchanged"
+        if not found:
+            # The extract stage's has-this-content check, again under the lock: another writer
+            # may have stored the same input (a page saved twice) since.
+            same = self.conn.execute("SELECT id FROM documents WHERE content_hash = ?", (item["content_hash"],)).fetchone()
+            if same:
+                return same[0], "unchanged"
         self.ensure_site(item["site"], item.get("sitename"))
         row = {
             "url": item["url"],
@@ -542,7 +548,11 @@ class Store:
 
         Links are at most two deep: a copy points at the origin, and a duplicate (the same
         article at another URL of one site) at that site's first copy.
+
+        Read under the write lock (``begin``): another writer may be linking into the same
+        group, and a merge must see its committed links, not an older snapshot of them.
         """
+        self.begin()
         root = doc_id
         for _ in range(3):
             row = self.conn.execute("SELECT origin_id FROM links WHERE copy_id = ?", (root,)).fetchone()
