@@ -232,15 +232,13 @@ def crawl_command(db: str, config: str, overrides=()) -> list[str]:
 def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int | None = None) -> None:
     """Run the scheduler until SIGTERM or Ctrl-C."""
     from .crawl import crawl_settings
-    from .sites import Sites
-    from .store import Store
-
+    from .context import Context
     from .crawl import parse_overrides
+    from .sites import Sites
 
     settings = crawl_settings(db, config, overrides=parse_overrides(overrides))
     jobs = jobs_for(Sites.load(config), keys)
-    store = Store(db, batch_size=settings.getint("COLLECTOR_BATCH_SIZE"),
-                  recent_documents=settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"))
+    store = Context(settings).store  # the store's settings as every writer has them (lock timeout, waits log)
     scheduler = Scheduler(
         store,
         jobs,

@@ -177,3 +177,33 @@ def test_two_writers_merging_one_group_see_each_others_links(tmp_path):
     for link in links:
         assert link["origin"].startswith("https://origin.example/"), link
         assert link["copy"].rsplit("/", 1)[1] == link["origin"].rsplit("/", 1)[1]
+
+
+def test_a_lock_held_past_the_deadline_stops_the_run_in_one_line_and_loses_nothing(tmp_path, config_dir):
+    """A writer that cannot get the lock in COLLECTOR_LOCK_TIMEOUT seconds skips nothing: it
+    names the document not stored and exits 75; the same command later finishes the work.
+    A shorter hold is simply waited for."""
+    names = _texts(tmp_path / "in", "d", 20, 3000)
+    db = tmp_path / "held.db"
+    _finish(_start(db, "import", "--workers", "1", tmp_path / "in", config=config_dir))  # schema and sites exist
+    for path in (tmp_path / "in").iterdir():
+        path.write_text(path.read_text() + "Updated later with one more sentence for the record.\n")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, holding the lock
+    try:
+        started = time.monotonic()
+        proc = _start(db, "import", "--workers", "1", tmp_path / "in", config=config_dir, env={"COLLECTOR_LOCK_TIMEOUT": "2"})
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 75, err
+        assert 2 <= time.monotonic() - started < 30
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "not stored" in lines[0] and "run the same command again" in lines[0], err
+        assert "d000.txt" in lines[0]
+        proc = _start(db, "import", "--json", "--workers", "1", tmp_path / "in", config=config_dir)
+        time.sleep(1.5)  # held a while longer, then released: waited for, not an error
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, _ = _finish(proc)
+    assert json.loads(out)["updated"] == 20
+    assert _stored_files(db) == names
