@@ -52,6 +52,8 @@ class DocumentPipelines(ItemPipelineManager):
                 logger.warning("COLLECTOR_EXTRACT_PROCESSES needs the asyncio reactor: extracting in process")
 
     async def process_item_async(self, item):
+        if "fatal" in Context.for_crawler(self.crawler).__dict__:  # the crawl is stopping: no more waits
+            raise DropItem(f"{item.get('url')}: not stored: the database cannot be written")
         try:
             item = prepare(item)
             if self.pool is not None and item.get("html") and not item.get("text"):

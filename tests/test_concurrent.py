@@ -46,7 +46,7 @@ def _start(db, *args, config=None, env=None) -> subprocess.Popen:
 def _finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[str, str]:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}:\n{err}"
-    assert "Traceback" not in err and "locked" not in err, err
+    assert "Traceback" not in err and "database is locked" not in err and "not stored" not in err, err
     return out, err
 
 
@@ -207,3 +207,41 @@ def test_a_lock_held_past_the_deadline_stops_the_run_in_one_line_and_loses_nothi
     out, _ = _finish(proc)
     assert json.loads(out)["updated"] == 20
     assert _stored_files(db) == names
+
+
+def test_a_crawl_that_cannot_get_the_lock_stops_and_says_so(tmp_path):
+    server = SiteServer("held").start()
+    try:
+        paths = [f"/p/{i}" for i in range(6)]
+        for i, path in enumerate(paths):
+            title, paragraphs = prose(4000 + i)
+            server.add(path, article_page(title, paragraphs, site_name="Held Times", published="2026-03-04T09:00:00+00:00"))
+        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
+        config = tmp_path / "configs"
+        site_config(config, "held", name="Held Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
+        db = tmp_path / "crawl.db"
+        crawl = ("crawl", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False",
+                 "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+        _finish(_start(db, "import", "--workers", "1", _write_one(tmp_path), config=config))  # the schema exists
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            proc = _start(db, *crawl, config=config, env={"COLLECTOR_LOCK_TIMEOUT": "2"})
+            _, err = proc.communicate(timeout=120)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert proc.returncode == 75, err
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert str(db) in last and "run the same command again" in last, last
+        _finish(_start(db, *crawl, config=config))
+        assert {server.url(p) for p in paths} <= {r["url"] for r in rows(db, "SELECT url FROM documents")}
+    finally:
+        server.stop()
+
+
+def _write_one(tmp_path: Path) -> Path:
+    folder = tmp_path / "one"
+    _texts(folder, "one", 1, 4500)
+    return folder
