@@ -112,8 +112,8 @@ def test_many_processes_create_one_new_database_at_once(tmp_path, config_dir):
     assert migrations and all(m["n"] == 1 for m in migrations)
 
 
-@pytest.mark.parametrize("import_first", [True, False])
-def test_an_import_and_a_crawl_store_everything(tmp_path, import_first):
+@pytest.mark.parametrize("order", ["import_first", "crawl_first", "together_on_a_new_file"])
+def test_an_import_and_a_crawl_store_everything(tmp_path, order):
     server = SiteServer("slowcrawl").start()
     try:
         paths = [f"/a/{i}" for i in range(30)]
@@ -129,9 +129,10 @@ def test_an_import_and_a_crawl_store_everything(tmp_path, import_first):
         crawl_args = ("crawl", "--json", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                       "-s", "REMOTE_CONTROL_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
         import_args = ("import", "--json", "--workers", "1", tmp_path / "saved")
-        first_args, second_args = (import_args, crawl_args) if import_first else (crawl_args, import_args)
+        first_args, second_args = (crawl_args, import_args) if order == "crawl_first" else (import_args, crawl_args)
         p1 = _start(db, *first_args, config=config)
-        _wait_for_documents(db, p1)
+        if order != "together_on_a_new_file":
+            _wait_for_documents(db, p1)
         p2 = _start(db, *second_args, config=config)
         for proc in (p1, p2):
             _finish(proc)
