@@ -157,12 +157,19 @@ class Soak:
             with open(self.work / "logs" / "readers.log", "a") as log:
                 log.write(why + "\n")
 
+    def writers(self) -> list[tuple[str, int]]:
+        with self.lock:
+            found = [("import", p.pid) for p in self.imports if p.poll() is None]
+        return found + [("crawl", pid) for pid in self.crawl_children()]
+
     def killer(self) -> None:
         while not self.stop.wait(self.args.kill_every):
-            with self.lock:
-                victims = [("import", p.pid) for p in self.imports if p.poll() is None]
-            victims += [("crawl", pid) for pid in self.crawl_children()]
-            victims.append(("scheduler", self.scheduler.pid))
+            # Imports and crawls run a few seconds at a time: wait for one (up to 15 s), so the
+            # kill lands mid-write; the scheduler is one of the candidates all the same.
+            deadline = time.monotonic() + 15
+            while not self.writers() and time.monotonic() < deadline and not self.stop.wait(0.1):
+                pass
+            victims = self.writers() + [("scheduler", self.scheduler.pid)]
             kind, pid = random.choice(victims)
             try:
                 os.kill(pid, signal.SIGKILL)
