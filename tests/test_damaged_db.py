@@ -154,7 +154,5 @@ def _serve_answers(db, config, prefix) -> None:
 
 def test_a_missing_folder_and_a_folder_as_database_are_one_line(good, tmp_path):
     _, inputs, config = good
-    for db in (tmp_path / "no" / "such" / "x.db", tmp_path):
-        for command in (("import", "--workers", "1", inputs), ("stats",)):
-            result = _cli(db, config, *command)
-            _one_line(result, db)
+    _one_line(_cli(tmp_path / "no" / "such" / "x.db", config, "import", "--workers", "1", inputs), tmp_path / "no")
+    _one_line(_cli(tmp_path, config, "stats"), tmp_path, "folder")
