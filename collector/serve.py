@@ -10,6 +10,7 @@ page, site links and ``fts_query``.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -55,8 +56,12 @@ def make_datasette(db_path: str | Path):
 
     register_plugin()
     path = Path(db_path)
+    # In a read-only folder SQLite cannot create a WAL database's -shm file, so even reading
+    # fails: the file is opened immutable there (nothing can write to it).
+    immutable = not os.access(path.resolve().parent, os.W_OK)
     return Datasette(
-        files=[str(path)],
+        files=[] if immutable else [str(path)],
+        immutables=[str(path)] if immutable else [],
         metadata=metadata(path.stem),
         settings=SETTINGS,
         template_dir=str(WEB / "templates"),

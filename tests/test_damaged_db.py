@@ -144,7 +144,7 @@ def _serve_answers(db, config, prefix) -> None:
         line = proc.stderr.readline()
         assert "serving" in line, line
         base = line.split(" at ", 1)[1].split()[0]
-        for path in ("", "doc/1"):
+        for path in ("", f"{Path(db).stem}/documents/1", "-/lineage/1"):
             with urllib.request.urlopen(base + path, timeout=10) as answer:
                 assert answer.status == 200
     finally:
