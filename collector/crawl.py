@@ -44,6 +44,7 @@ from scrapy.settings import Settings
 
 from .context import Context
 from .importers.decoding import META_CHARSET, codec_name
+from .itemproc import guarded
 from .sites import Site, Sites
 from .urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
 
@@ -391,16 +392,20 @@ class RunRecord:
 
     def spider_opened(self, spider):
         site = getattr(spider, "site_key", None) or spider.name
-        self.run_id = Context.for_crawler(self.crawler).store.start_run(site)
+
+        def start():
+            self.run_id = Context.for_crawler(self.crawler).store.start_run(site)
+
+        guarded(self.crawler, start)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
         report = next((m for m in self.crawler.extensions.middlewares if isinstance(m, CrawlReport)), None)
         s = report.summary if report is not None else CrawlSummary()
-        Context.for_crawler(self.crawler).store.finish_run(
+        guarded(self.crawler, lambda: Context.for_crawler(self.crawler).store.finish_run(
             self.run_id, self.STATUS.get(reason, "failed"), None, pages_fetched=s.pages_fetched,
-            new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind)
+            new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind))
 
 
 class PeriodicCommit:

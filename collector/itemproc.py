@@ -52,8 +52,9 @@ class DocumentPipelines(ItemPipelineManager):
                 logger.warning("COLLECTOR_EXTRACT_PROCESSES needs the asyncio reactor: extracting in process")
 
     async def process_item_async(self, item):
-        if "fatal" in Context.for_crawler(self.crawler).__dict__:  # the crawl is stopping: no more waits
-            raise DropItem(f"{item.get('url')}: not stored: the database cannot be written")
+        context = Context.for_crawler(self.crawler)
+        if "fatal" in context.__dict__:  # the crawl is stopping: no more waits
+            raise self._stop_crawling(context, context.__dict__["fatal"], item)
         try:
             item = prepare(item)
             if self.pool is not None and item.get("html") and not item.get("text"):
@@ -81,15 +82,7 @@ class DocumentPipelines(ItemPipelineManager):
             raise
 
     def _stop_crawling(self, context: Context, fatal, item) -> DropItem:
-        """A database that cannot be written (damaged, read-only, locked past the deadline)
-        stops every crawl of the process; ``run_crawl`` raises the error once they closed."""
-        context.store.rollback()
-        if "fatal" not in context.__dict__:
-            context.__dict__["fatal"] = fatal
-            logger.error("%s", fatal)
-        for crawler in context.__dict__.setdefault("crawlers", [self.crawler]):
-            if crawler.crawling:
-                deferred_from_coro(crawler.stop_async())
+        stop_for_database(context, fatal, self.crawler)
         return DropItem(f"{item.get('url') if hasattr(item, 'get') else item}: not stored: the database cannot be written")
 
     async def close_spider_async(self) -> None:
@@ -99,6 +92,36 @@ class DocumentPipelines(ItemPipelineManager):
             if self.pool is not None:
                 ExtractWorkers.leave(Context.for_crawler(self.crawler))
                 self.pool = None
+
+
+def stop_for_database(context: Context, fatal, crawler, stop: bool = True) -> None:
+    """A database that cannot be written (damaged, read-only, locked past the deadline)
+    stops every crawl of the process, said once; ``run_crawl`` raises the error when they closed."""
+    context.store.rollback()
+    if "fatal" not in context.__dict__:
+        context.__dict__["fatal"] = fatal
+        logger.error("%s", fatal)
+    if stop:
+        for each in context.__dict__.setdefault("crawlers", [crawler]):
+            if each.crawling:
+                deferred_from_coro(each.stop_async())
+
+
+def guarded(crawler, write) -> None:
+    """``write()`` to the store from a signal handler: a database failure stops the crawl in
+    one line instead of a traceback per handler."""
+    context = Context.for_crawler(crawler)
+    if "fatal" in context.__dict__:
+        return
+    try:
+        write()
+    except Exception as exc:
+        fatal = explain(context.settings.get("COLLECTOR_DB"), exc)
+        if fatal is None:
+            raise
+        # Not stopped from here (a crawler still opening does not stop cleanly): its first
+        # item meets the error and stops every crawl.
+        stop_for_database(context, fatal, crawler, stop=False)
 
 
 class ExtractWorkers:

@@ -14,6 +14,7 @@ import hashlib
 from scrapy.exceptions import DropItem
 
 from collector.identity import Identity
+from collector.sites import host_of
 
 from .stage import Stage
 
@@ -27,21 +28,19 @@ class StorePipeline(Stage):
 
     def process_item(self, item):
         if item.get("status") == "unchanged":  # stored already: its URL is taken all the same
-            url = self.context.store.url_with_content(item["content_hash"])
+            # (a saved page's own URL, its og:url, is known only from the stored document)
+            url = item.get("url") if host_of(item.get("url")) else self.context.store.url_with_content(item["content_hash"])
             if url:
                 self._first_with(url, item)
             return item
         return self.process(item)
 
     def process(self, item):
-        item["doc_id"], item["status"] = self.context.store.save_document(item, place=self._place)
+        # The URL the input names, before ``Identity.place`` moves it to its canonical: two
+        # inputs placed at one canonical URL are the identity's to sort out (variants).
+        self._first_with(item["url"], item)
+        item["doc_id"], item["status"] = self.context.store.save_document(item, place=self.identity.place)
         return item
-
-    def _place(self, item):
-        placed = self.identity.place(item)
-        if placed is None:  # to be stored under item["url"], decided now
-            self._first_with(item["url"], item)
-        return placed
 
     def _first_with(self, url: str, item) -> None:
         source = str(item.get("source") or url)
