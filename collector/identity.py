@@ -132,6 +132,7 @@ class Identity:
         self.store.conn.execute("DELETE FROM url_aliases WHERE alias = ?", (row[0],))
         self.store._index_new()  # the update trigger finds the document in the full-text index
         self.store.conn.execute("UPDATE documents SET url = ? WHERE id = ?", (row[0], doc_id))
+        self.store.generation += 1  # the linker's groups hold the old URL
 
     def warn(self, item, url: str, target: str, why: str) -> None:
         site = item.get("site") or host_of(url) or "?"

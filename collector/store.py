@@ -73,8 +73,9 @@ class Store:
         self._unindexed_at_savepoint: list[int] = []
         self._learned: dict[str, set[str]] = {}  # per batch: other writers commit between batches
         self._site_counts: dict[str, int] = {}
-        #: Changes whenever a transaction ends or a document is rolled back: what a reader
-        #: of the database holds from before (the linker's groups) may be stale then.
+        #: Changes whenever this connection undoes writes (a rollback) or changes documents
+        #: behind the linker's back: what a reader holds from before (the linker's groups) may
+        #: be stale then. Other connections' commits show in ``data_version``.
         self.generation = 0
         check_writable(self.path)
         existed = os.path.exists(self.path) and os.path.getsize(self.path) > 0
@@ -196,10 +197,13 @@ class Store:
             self.lsh.flush()
             self._index_new()
             self.conn.execute("COMMIT")
-            self.generation += 1
             self._released = time.monotonic()
             self._held = self._released - self._begun
         self._pending = 0
+
+    def data_version(self) -> int:
+        """SQLite's count of other connections' commits as this one saw them."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def _index_new(self) -> None:
         """Add the batch's new documents to the full-text index (see the module docstring)."""

@@ -141,6 +141,11 @@ def identity_keys(member: Member, index: MemberIndex) -> set[tuple]:
     return keys
 
 
+#: Group members the linker keeps between batches at most (their metadata, a few hundred bytes
+#: each): a group read once is used by every later copy of its story in the run.
+HELD_MEMBERS_MAX = 200_000
+
+
 class Linker:
     """Links stored documents into the lineage; one per store, shared by the link and learn
     stages (``for_store``), so both see the same groups and shingle sets."""
@@ -165,10 +170,10 @@ class Linker:
 
     # --- what the batch knows ---------------------------------------------------------
     def _fresh(self) -> None:
-        """Forget the groups when the store committed or rolled back since they were read:
-        another writer may have changed them, or a rollback undone what they hold."""
-        generation = self.store.generation
-        if generation != self._generation:
+        """Forget the groups when another writer committed since they were read, when this
+        one rolled back what they hold, or when they are many (memory stays bounded)."""
+        generation = (self.store.generation, self.store.data_version())
+        if generation != self._generation or len(self._groups) > HELD_MEMBERS_MAX:
             self._groups.clear()
             self._generation = generation
 
