@@ -10,8 +10,8 @@ import os
 import shutil
 
 import pytest
-from conftest import REPO, rows, run_cli
-from webdata import build_big_group, build_known, start_server, stop_server
+from conftest import run_cli
+from webdata import build_big_group, known_database, start_server, stop_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -36,13 +36,8 @@ def browser():
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
-    config = folder / "configs"
-    shutil.copytree(REPO / "configs", config)
-    for site in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
-        shutil.copy(site, config / "sites" / site.name)
-    db = folder / "known.db"
-    urls = build_known(db, config)
-    ids = {k: rows(db, "SELECT id FROM documents WHERE url = ?", (u,))[0]["id"] for k, u in urls.items() if u.startswith("http")}
+    data = known_database(folder)
+    db, urls, ids = data["db"], data["urls"], data["ids"]
     proc, base = start_server(db)
     yield {"db": db, "ids": ids, "urls": urls, "base": base}
     stop_server(proc)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import urllib.request
 
 import pytest
 from conftest import REPO, rows, run_cli
-from webdata import build_known, start_server, stop_server
+from webdata import known_database, start_server, stop_server
 
 from collector.cli import main
 from collector.export import read_back
@@ -34,13 +33,7 @@ def invoke(*args, db, config=None, check=True):
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
-    config = folder / "configs"
-    shutil.copytree(REPO / "configs", config)
-    for site in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
-        shutil.copy(site, config / "sites" / site.name)
-    db = folder / "known.db"
-    urls = build_known(db, config)
-    return {"db": db, "urls": urls, "config": config, "folder": folder}
+    return known_database(folder)
 
 
 def test_serve_binds_localhost_read_only_and_reports_a_busy_port(known):

@@ -10,8 +10,8 @@ import sqlite3
 
 import pytest
 import yaml
-from conftest import REPO, rows
-from webdata import BANNER, build_big_group, build_known
+from conftest import rows
+from webdata import BANNER, build_big_group, known_database
 
 from collector.search import fts_query
 from collector.serve import WEB, make_datasette
@@ -21,14 +21,7 @@ from collector.store import Store
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     folder = tmp_path_factory.mktemp("web")
-    config = folder / "configs"
-    shutil.copytree(REPO / "configs", config)
-    for site in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
-        shutil.copy(site, config / "sites" / site.name)
-    db = folder / "known.db"
-    urls = build_known(db, config)
-    ids = {k: rows(db, "SELECT id FROM documents WHERE url = ?", (u,))[0]["id"] for k, u in urls.items() if u.startswith("http")}
-    return {"db": db, "urls": urls, "ids": ids, "config": config}
+    return known_database(folder)
 
 
 def get(db, path: str):

@@ -136,3 +136,20 @@ def stop_server(proc):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def known_database(folder) -> dict:
+    """The known database of ``build_known`` in ``folder``, with the repo's and the example
+    sites' configs: its path, URLs by name, document ids by name, config folder."""
+    import shutil
+
+    from conftest import REPO, rows
+
+    config = folder / "configs"
+    shutil.copytree(REPO / "configs", config)
+    for site in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
+        shutil.copy(site, config / "sites" / site.name)
+    db = folder / "known.db"
+    urls = build_known(db, config)
+    ids = {k: rows(db, "SELECT id FROM documents WHERE url = ?", (u,))[0]["id"] for k, u in urls.items() if u.startswith("http")}
+    return {"db": db, "urls": urls, "ids": ids, "config": config, "folder": folder}
