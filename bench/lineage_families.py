@@ -159,7 +159,11 @@ def family_merge(rng, copies: int) -> Case:
     """Two wire stories of ``copies`` copies each, then a round-up carrying both: the two
     big groups merge into one (imported last, so the merge is measured on its own)."""
     case = Case()
-    a, b = rng.sample(english_bodies(500), 2)
+    # Two stories of about one length: a round-up is found from both only when each is a fair
+    # share of it (LSH finds Jaccard similarity; a short story in a long round-up is not found).
+    bodies = sorted(english_bodies(500), key=lambda b: len(b.split()))
+    i = rng.randrange(len(bodies) - 1)
+    a, b = bodies[i], bodies[i + 1]
     # no credits: two credited origins would be decided by their counts of credits
     story(case, rng, a, "ma", copies, datetime(2026, 3, 4, 8, tzinfo=timezone.utc), excerpt_share=0.0, credit_share=0.0)
     story(case, rng, b, "mb", copies, datetime(2026, 3, 4, 6, tzinfo=timezone.utc), excerpt_share=0.0, credit_share=0.0)
