@@ -326,26 +326,46 @@ class Linker:
         whose link may have changed (``changed``: a member whose text changed): all of them
         when the origin is new; else those of the other groups and the newcomers, and the
         members of the sites they share with the origin's group (whose first copy may change)."""
-        members: dict[int, Member] = {}
-        links: dict[int, dict] = {}
-        for group in groups:
-            members.update(group.members)
-            links.update(group.links)
-        for member in newcomers:
-            members[member.id] = member
-        merged = Group(list(members.values()), links, self.sites)
-        for member_id in merged.members:
-            self._groups[member_id] = merged
-        kept = next((g for g in groups if g.decision.origin == merged.decision.origin), None)
+        before = {id(g): (g.decision, set(g.members)) for g in groups}
+        merged = self._merged(groups, newcomers, rebuild_index=changed is not None)
+        kept = next((before[id(g)] for g in groups if before[id(g)][0].origin == merged.decision.origin), None)
         if kept is None or changed == merged.decision.origin:
             return self._write(merged, list(merged.members))
-        moved = [m for m in merged.members.values() if m.id not in kept.members or m.id == changed]
+        decision, kept_ids = kept
+        moved = [m for m in merged.members.values() if m.id not in kept_ids or m.id == changed]
         sites = {m.site for m in moved}
-        ids = [m.id for m in moved] + [i for i, m in kept.members.items() if m.site in sites and i != changed]
+        ids = [m.id for m in moved] + [i for i in kept_ids if merged.members[i].site in sites and i != changed]
         written = self._write(merged, ids)
-        if merged.decision.evidence != kept.decision.evidence:
-            written += self._restate(merged, kept.decision.evidence)
+        if merged.decision.evidence != decision.evidence:
+            written += self._restate(merged, decision.evidence)
         return written
+
+    def _merged(self, groups: list[Group], newcomers, rebuild_index: bool) -> Group:
+        """One group of ``groups`` and ``newcomers``, decided: the largest group grown by the
+        others' members (its index kept: the cost follows what is added), or built anew when a
+        member's own metadata changed (its old names would stay in the index)."""
+        if rebuild_index or not groups:
+            members: dict[int, Member] = {}
+            links: dict[int, dict] = {}
+            for group in groups:
+                members.update(group.members)
+                links.update(group.links)
+            members.update((m.id, m) for m in newcomers)
+            merged = Group(list(members.values()), links, self.sites)
+            added = list(merged.members)
+        else:
+            merged = max(groups, key=lambda g: len(g.members))
+            added = [m for g in groups if g is not merged for m in g.members.values()] + list(newcomers)
+            for group in groups:
+                if group is not merged:
+                    merged.links.update(group.links)
+            for member in added:
+                merged.add(member)
+            merged.decision = decide_origin(list(merged.members.values()), self.sites, merged.index)
+            added = [m.id for m in added]
+        for member_id in added:
+            self._groups[member_id] = merged
+        return merged
 
     # --- writing the links -------------------------------------------------------------------
     def _primary(self, group: Group, site: str) -> Member:
