@@ -436,11 +436,13 @@ def schedule(obj, sites, overrides, max_crawls):
 @click.pass_obj
 def refingerprint(obj):
     """Fingerprint Chinese, Japanese, Thai... documents by characters (once, after upgrading)."""
+    from .context import Context, store_options
     from .refingerprint import refingerprint as run
     from .sites import Sites
 
     try:
-        done = run(obj["db"], Sites.load(obj["config"]))
+        settings = Context({"COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]}).settings
+        done = run(obj["db"], Sites.load(obj["config"]), options=store_options(settings))
     except (ConfigError, StoreError) as exc:
         _fail(str(exc), 2)
     err.print(f"re-fingerprinted {done['documents']} documents, {done['links']} links added or changed")

@@ -44,13 +44,7 @@ class Context:
     def store(self):
         from .store import Store
 
-        get = self.settings
-        store = Store(get.get("COLLECTOR_DB"), batch_size=get.getint("COLLECTOR_BATCH_SIZE"),
-                      recent_documents=get.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"),
-                      hold_seconds=get.getfloat("COLLECTOR_COMMIT_INTERVAL"),
-                      lock_timeout=get.getfloat("COLLECTOR_LOCK_TIMEOUT"),
-                      quick_check_seconds=get.getfloat("COLLECTOR_QUICK_CHECK_SECONDS"),
-                      lock_log=get.get("COLLECTOR_LOCK_WAIT_LOG"))
+        store = Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings))
         store.sync_sites(self.sites)
         return store
 
@@ -58,3 +52,14 @@ class Context:
         if "store" in self.__dict__:
             self.store.close()
             del self.__dict__["store"]
+
+
+def store_options(settings: Settings) -> dict:
+    """What every writer's store takes from the settings (imports, crawls, reprocess,
+    refingerprint alike): batches, the lock's timings, the check on opening."""
+    return dict(batch_size=settings.getint("COLLECTOR_BATCH_SIZE"),
+                recent_documents=settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"),
+                hold_seconds=settings.getfloat("COLLECTOR_COMMIT_INTERVAL"),
+                lock_timeout=settings.getfloat("COLLECTOR_LOCK_TIMEOUT"),
+                quick_check_seconds=settings.getfloat("COLLECTOR_QUICK_CHECK_SECONDS"),
+                lock_log=settings.get("COLLECTOR_LOCK_WAIT_LOG"))

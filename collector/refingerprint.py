@@ -14,15 +14,16 @@ from .sites import Sites
 from .store import Store
 
 
-def refingerprint(db_path: str, sites: Sites, batch: int = 1000) -> dict:
-    store = Store(db_path, old_tokens=True)
+def refingerprint(db_path: str, sites: Sites, options: dict | None = None) -> dict:
+    """``options``: the store's settings (``collector.context.store_options``)."""
+    store = Store(db_path, old_tokens=True, **(options or {}))
     try:
         store.sync_sites(sites)
         linker = Linker(store, sites)
         ids = store.spaceless_documents()
         links = 0
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
+        for start in range(0, len(ids), store.batch_size):
+            chunk = ids[start : start + store.batch_size]
             docs = store.documents(chunk)
             claims = store.claims_of(chunk)
             for doc_id in chunk:

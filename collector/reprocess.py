@@ -37,7 +37,7 @@ from pipelines.stage import Stage
 
 from .archive import db_folder
 from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article, source_ref
-from .context import Context
+from .context import Context, store_options
 from .driver import prepare
 from .importers import Problem
 from .items import Article
@@ -352,8 +352,7 @@ def reprocess_context(context: Context) -> Context:
     stages["collector.reprocess.RelinkFormerGroup"] = 650
     settings.set("ITEM_PIPELINES", stages, priority="cmdline")
     out = Context(settings, context.sites)
-    store = ReprocessStore(settings.get("COLLECTOR_DB"), batch_size=settings.getint("COLLECTOR_BATCH_SIZE"),
-                           recent_documents=settings.getint("COLLECTOR_LSH_RECENT_DOCUMENTS"))
+    store = ReprocessStore(settings.get("COLLECTOR_DB"), **store_options(settings))
     store.sync_sites(out.sites)
     out.__dict__["store"] = store
     return out

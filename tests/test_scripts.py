@@ -6,6 +6,7 @@ import random
 import sqlite3
 
 import pytest
+from conftest import run_cli
 
 from collector.context import Context
 from collector.ingest import run_items
@@ -73,7 +74,8 @@ def test_japanese_and_chinese_copies_and_excerpts_are_linked(context, db_path, s
     assert "https://toshokan.example/c" not in found and len(found) == 3
 
 
-def test_an_old_database_is_refingerprinted_by_command(context, db_path, config_dir):
+@pytest.mark.parametrize("via_cli", [False, True])
+def test_an_old_database_is_refingerprinted_by_command(context, db_path, config_dir, via_cli):
     run_items([doc("https://minato.example/bridge", HARBOUR),
                doc("https://repost.example/a", drop_characters(HARBOUR, 0.02, 1), "2026-03-04T10:00:00+00:00")], context)
     context.close()
@@ -84,8 +86,12 @@ def test_an_old_database_is_refingerprinted_by_command(context, db_path, config_
     conn.close()
     with pytest.raises(StoreError, match="collector refingerprint"):
         Store(db_path)
-    done = refingerprint(str(db_path), Sites.load(config_dir))
-    assert done["documents"] == 2 and done["links"] == 1
+    if via_cli:
+        result = run_cli("refingerprint", db=db_path, config=config_dir)
+        assert "re-fingerprinted 2 documents, 1 links" in result.stderr
+    else:
+        done = refingerprint(str(db_path), Sites.load(config_dir))
+        assert done["documents"] == 2 and done["links"] == 1
     Store(db_path).close()  # opens again
     assert lineage(db_path)["https://repost.example/a"] == ("https://minato.example/bridge", "copy")
 
