@@ -1,14 +1,12 @@
 """Copies in scripts written without spaces are found by character shingles; different
 articles in one language are not linked; an old database is re-fingerprinted by command."""
 
-import json
 import random
 import sqlite3
 
 import pytest
 from conftest import run_cli
 
-from collector.context import Context
 from collector.ingest import run_items
 from collector.items import Article
 from collector.refingerprint import refingerprint
