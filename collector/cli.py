@@ -21,6 +21,13 @@ from .dbfile import StoreError, explain, open_for_reading
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _interrupted(exc: BaseException, what_now: str):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143, ``Interrupted``) during a run: one line."""
+    from .ingest import Interrupted
+
+    _fail(f"interrupted: {what_now}", 143 if isinstance(exc, Interrupted) else 130)
+
+
 def _fail(message: str, code: int = 1):
     click.echo(message, err=True)
     sys.exit(code)
@@ -110,8 +117,7 @@ def import_cmd(obj, paths, site, as_json, workers, overrides):
     except ValueError as exc:
         _fail(str(exc), 2)
     except (KeyboardInterrupt, Interrupted) as exc:
-        code = 143 if isinstance(exc, Interrupted) else 130
-        _fail("interrupted: committed documents are kept; run the same import again to finish", code)
+        _interrupted(exc, "committed documents are kept; run the same import again to finish")
     finally:
         context.close()
     data = summary.as_dict()
@@ -315,8 +321,7 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
     except ValueError as exc:
         _fail(str(exc), 2)
     except (KeyboardInterrupt, Interrupted) as exc:
-        code = 143 if isinstance(exc, Interrupted) else 130
-        _fail("interrupted: finished documents are kept; run reprocess again to finish the rest", code)
+        _interrupted(exc, "finished documents are kept; run reprocess again to finish the rest")
     finally:
         context.close()
     if as_json:

@@ -131,6 +131,17 @@ def _from_human(text: str, language: str | None) -> str | None:
     return to_utc_iso(parsed)
 
 
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO-8601 time as an aware datetime (UTC when it names no offset); None if unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 def moment(value: str | None) -> tuple[date, datetime | None] | None:
     """(UTC day, exact UTC moment or None for a day) of a normalised date, for ordering."""
     if not value:

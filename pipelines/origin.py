@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from collector.dates import moment
+from collector.dates import moment, parse_time
 from collector.sites import Sites, host_of, name_key
 
 #: A publication date this long after the fetch is not believed (clocks and zones differ
@@ -49,13 +49,7 @@ def bare_host(url: str | None) -> str:
 
 
 def _fetched(value: str | None) -> datetime:
-    if not value:
-        return _NEVER
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return _NEVER
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parse_time(value) or _NEVER
 
 
 @dataclass

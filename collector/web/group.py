@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+from collector.dates import parse_time
 
 MAX_DEPTH = 10  # links form a tree a few levels deep; the cap guards against a cycle
 
@@ -23,17 +24,6 @@ SELECT d.id, d.url, d.site, d.title, d.published, d.fetched, m.depth,
        l.origin_id, l.relation, l.similarity, l.containment, l.evidence
 FROM members m JOIN documents d ON d.id = m.id LEFT JOIN links l ON l.copy_id = d.id AND m.depth > 0
 """
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO-8601 time as an aware datetime (UTC when it names no offset); None if unreadable."""
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 @dataclass
