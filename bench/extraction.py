@@ -62,8 +62,8 @@ from trafilatura.utils import load_html  # noqa: E402
 from collector.context import Context  # noqa: E402
 from collector.importers.decoding import NotText, decode  # noqa: E402
 from collector.ingest import run_items  # noqa: E402
-from collector.items import Article  # noqa: E402
-from collector.sites import host_of  # noqa: E402
+from collector.core.document import Document  # noqa: E402
+from collector.core.sites import host_of  # noqa: E402
 from pipelines.clean import split_lines, title_line  # noqa: E402
 from pipelines.extract import date_params, extract_document  # noqa: E402
 from pipelines.stage import Stage  # noqa: E402
@@ -473,7 +473,7 @@ def run_pipeline(name: str, pages: list[Page], out_dir: Path, patch: Patch | Non
                 continue
             # a benchmark page without a URL is imported as a file is: by its path's URI
             url = p.url or (TEVAL / p.truth.get("file", p.key)).as_uri()
-            yield Article(url=url, html=p.html, source=f"bench:{name}:{p.key}")
+            yield Document(url=url, html=p.html, source=f"bench:{name}:{p.key}")
 
     bare = trafilatura.bare_extraction
     if patch and (patch.extract_kwargs or patch.text_post or patch.wrap):

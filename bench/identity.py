@@ -21,12 +21,12 @@ from sites_server import article_page, site_config, story  # noqa: E402
 
 from collector.context import Context  # noqa: E402
 from collector.ingest import run_items  # noqa: E402
-from collector.items import Article  # noqa: E402
+from collector.core.document import Document  # noqa: E402
 
 HOST = "https://harbour-news.example"
 
 
-def pages(n: int, mode: str) -> list[Article]:
+def pages(n: int, mode: str) -> list[Document]:
     out = []
     for i in range(n):
         title, paragraphs = story(9000 + i)
@@ -34,7 +34,7 @@ def pages(n: int, mode: str) -> list[Article]:
         canonical = {"none": None, "variant": clean, "template": f"{HOST}/2026/story-0"}[mode]
         url = clean + "/amp" if mode == "variant" else clean
         html = article_page(title, paragraphs, site_name="Harbour News", published="2026-03-04T08:00:00+00:00", canonical=canonical)
-        out.append(Article(url=url, html=html, source=f"bench {i}", site="harbour"))
+        out.append(Document(url=url, html=html, source=f"bench {i}", site="harbour"))
     return out
 
 

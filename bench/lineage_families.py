@@ -43,9 +43,9 @@ SHARED = ROOT.parent / "shared" / "corpus"
 
 from collector.context import Context  # noqa: E402
 from collector.ingest import run_items  # noqa: E402
-from collector.items import Article  # noqa: E402
-from collector.urls import canonical_url  # noqa: E402
-from pipelines.fingerprint import _HAS_SPACELESS  # noqa: E402
+from collector.core.document import Document  # noqa: E402
+from collector.core.urls import canonical_url  # noqa: E402
+from collector.core.fingerprint import _HAS_SPACELESS  # noqa: E402
 
 
 # --- real bodies ------------------------------------------------------------------------------
@@ -110,12 +110,12 @@ class Case:
     """Generated documents with their truth: group key and whether each is the origin."""
 
     def __init__(self):
-        self.items: list[Article] = []
+        self.items: list[Document] = []
         self.truth: dict[str, tuple[str, bool]] = {}
 
     def add(self, url, text, group, is_origin, published=None, fetched=None, title=None):
         url = canonical_url(url)  # the identity collector stores it under
-        self.items.append(Article(url=url, source=url, text=text, title=title or text.split("\n")[0][:80],
+        self.items.append(Document(url=url, source=url, text=text, title=title or text.split("\n")[0][:80],
                                   published=published, fetched=fetched or "2026-03-20T00:00:00+00:00"))
         self.truth[url] = (group, is_origin)
 

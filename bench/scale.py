@@ -81,16 +81,16 @@ sys.path.insert(0, str(REPO))
 from corpusgen import Generator  # noqa: E402
 
 from collector.context import Context  # noqa: E402
-from collector.items import Article  # noqa: E402
+from collector.core.document import Document  # noqa: E402
 from collector.lsh import BANDS, RECENT_DOCUMENTS, ROWS, SQLiteLSH  # noqa: E402
-from collector.sites import Sites  # noqa: E402
+from collector.core.sites import Sites  # noqa: E402
 from collector.store import Store  # noqa: E402
 from pipelines.attribute import AttributePipeline  # noqa: E402
 from pipelines.clean import CleanPipeline, split_lines  # noqa: E402
 from pipelines.extract import ExtractPipeline, content_hash, iso_date  # noqa: E402
 from datasketch.minhash import _fmix  # noqa: E402
 
-from pipelines.fingerprint import (  # noqa: E402
+from collector.core.fingerprint import (  # noqa: E402
     _POWERS, _TEMPLATE, FINGERPRINT, NUM_PERM, SHINGLE_SIZE, _fmix64, fingerprint, signature_from_bytes)
 from pipelines.learn import LearnChromePipeline  # noqa: E402
 
@@ -315,7 +315,7 @@ def _plain(text: str) -> bool:
 
 
 def _genuine(rec: dict, source: str) -> dict:
-    item = Article(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
+    item = Document(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
                    published=rec["published"], fetched=rec["fetched"], first_line_is_title=False, text=rec["text"])
     for stage in _stages():
         item = stage.process_item(item)

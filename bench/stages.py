@@ -34,7 +34,7 @@ import trafilatura  # noqa: E402
 from collector.context import Context  # noqa: E402
 from collector.importers.decoding import decode  # noqa: E402
 from collector.ingest import build_stages  # noqa: E402
-from collector.items import Article  # noqa: E402
+from collector.core.document import Document  # noqa: E402
 from pipelines.extract import date_params, extract_document, load_html  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -125,7 +125,7 @@ def bench_html(limit: int, rounds: int) -> None:
                                    "COLLECTOR_CONFIG": str(REPO / "configs"), "COLLECTOR_EXTRACTION": extraction})
                 runs[extraction] = TimedPipeline(context)
             steps = [("bare", bare), ("configured", configured)]
-            steps += [(name, lambda u, h, run=run: run.feed(Article(url=u, source=u, html=h))) for name, run in runs.items()]
+            steps += [(name, lambda u, h, run=run: run.feed(Document(url=u, source=u, html=h))) for name, run in runs.items()]
             for i, (url, html) in enumerate(pages):
                 for name, step in steps[i % len(steps):] + steps[: i % len(steps)]:
                     t = time.perf_counter()
@@ -176,7 +176,7 @@ def bench_text(count: int, rounds: int) -> None:
     docs = []
     for i in range(count):
         title, paras = gen.article()
-        docs.append(Article(url=f"https://site{i % 20}.example/{i}", source="bench", title=title, text="\n".join(paras)))
+        docs.append(Document(url=f"https://site{i % 20}.example/{i}", source="bench", title=title, text="\n".join(paras)))
     words = sum(len(d["text"].split()) for d in docs) / count
     # This machine's speed drifts by a factor of four over a day: a bare trafilatura pass over
     # a real page every REFERENCE_EVERY documents measures it in the same minutes, so the
@@ -190,7 +190,7 @@ def bench_text(count: int, rounds: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run = TimedPipeline(Context({"COLLECTOR_DB": f"{tmp}/text.db", "COLLECTOR_CONFIG": str(REPO / "configs")}))
             for i, doc in enumerate(docs):
-                run.feed(Article(doc))
+                run.feed(Document(doc))
                 if pages and i % REFERENCE_EVERY == 0:
                     url, html = pages[referenced % len(pages)]
                     t = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The cost of one URL identity: collector.urls.canonical_url (w3lib's safe_url_string, then
+"""The cost of one URL identity: collector.core.urls.canonical_url (w3lib's safe_url_string, then
 the parameters filtered one by one) against the regex-only normaliser it replaced, on
 generated URLs with and without tracking parameters. Prints a table; writes bench/out/urls.md.
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from collector.urls import canonical_url
+from collector.core.urls import canonical_url
 
 _OLD_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|_ga|igshid)$", re.IGNORECASE)
 

@@ -37,7 +37,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from .items import Article
+from .core.document import Document
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class ArchiveMiddleware(BaseSpiderMiddleware):
         return None
 
     def get_processed_item(self, item, response):
-        if isinstance(item, Article) and response is not None and not item.get("raw_ref"):
+        if isinstance(item, Document) and response is not None and not item.get("raw_ref"):
             ref = response.meta.get(RAW_REF)
             if ref:
                 item["raw_ref"] = ref

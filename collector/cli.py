@@ -15,7 +15,7 @@ from rich.tree import Tree
 from sqlite_utils import Database
 
 from .context import Context
-from .sites import ConfigError
+from .core.sites import ConfigError
 from .dbfile import StoreError, explain, open_for_reading
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -74,7 +74,7 @@ def _read_db(obj) -> Database:
     """The database, opened read-only and checked: read commands work on read-only files.
     The site configs are not needed to read, but a broken one is said here too."""
     if os.path.isdir(obj["config"]):
-        from .sites import Sites
+        from .core.sites import Sites
 
         try:
             Sites.load(obj["config"])
@@ -338,7 +338,7 @@ def _rules_changed(obj) -> list[dict]:
 
     from .reprocess import rules_report
     from .rules import Rules
-    from .sites import Sites
+    from .core.sites import Sites
 
     try:
         sites = Sites.load(obj["config"])
@@ -443,7 +443,7 @@ def refingerprint(obj):
     """Fingerprint Chinese, Japanese, Thai... documents by characters (once, after upgrading)."""
     from .context import Context, store_options
     from .refingerprint import refingerprint as run
-    from .sites import Sites
+    from .core.sites import Sites
 
     try:
         settings = Context({"COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]}).settings
@@ -567,7 +567,7 @@ def report(obj, out, site, since):
 @click.pass_obj
 def sites(obj, as_json):
     """Sites: configured ones and hosts seen, their sources, documents, and last crawl."""
-    from .sites import Sites
+    from .core.sites import Sites
 
     try:
         configured = Sites.load(obj["config"]) if os.path.isdir(obj["config"]) else Sites([])

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from scrapy.settings import Settings
 
-from .sites import Sites
+from .core.sites import Sites
 
 
 class Context:

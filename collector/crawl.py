@@ -45,14 +45,14 @@ from scrapy.settings import Settings
 from .context import Context
 from .importers.decoding import META_CHARSET, codec_name
 from .itemproc import guarded
-from .sites import Site, Sites
-from .urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
+from .core.sites import Site, Sites
+from .core.urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
 
 logger = logging.getLogger(__name__)
 
 # --- URLs ---------------------------------------------------------------------------------
 
-#: The one URL identity of every document, imported or crawled (``collector.urls``).
+#: The one URL identity of every document, imported or crawled (``collector.core.urls``).
 normalize_url = canonical_url
 
 

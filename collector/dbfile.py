@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from .core.errors import StoreBusy, StoreError  # noqa: F401  (raised here; defined with every error)
 
 #: How long ``PRAGMA quick_check`` may run when a database is opened (COLLECTOR_QUICK_CHECK_SECONDS):
 #: it reads every page, about 1 s per GB here; a larger file is checked in part, and damage
@@ -33,17 +34,6 @@ _ADVICE = {
     _PERM: ("permission denied ({detail})", "check the permissions of the file and its folder"),
 }
 
-
-class StoreError(RuntimeError):
-    """The database cannot be used; the message is one line for the user."""
-
-    exit_status = 2
-
-
-class StoreBusy(StoreError):
-    """Another writer held the lock past the deadline: nothing was lost, run again later."""
-
-    exit_status = 75  # EX_TEMPFAIL
 
 
 def error_code(exc: BaseException) -> int | None:

@@ -1,7 +1,7 @@
 """The one path every item takes, imported or crawled: prepared the same way, then run
 through the stages ``ITEM_PIPELINES`` names, built the same way.
 
-- ``prepare``: the item's URLs in their one identity (``collector.urls.canonical_url``),
+- ``prepare``: the item's URLs in their one identity (``collector.core.urls.canonical_url``),
   and its HTML defused (a DOCTYPE's internal subset, where entity bombs and external
   entities live, dropped before any parser sees the page).
 - ``build_stages``: Scrapy's ``build_component_list`` over ``ITEM_PIPELINES`` (with its
@@ -22,7 +22,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from .urls import canonical_url
+from .core.urls import canonical_url
 
 #: A DOCTYPE with an internal subset declares entities ("billion laughs", external files).
 #: HTML has no use for them: the subset is dropped before any parser sees the page.

@@ -18,14 +18,12 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from .core.errors import ExportError  # noqa: F401  (raised here; defined with every error)
 
 KINDS = ("documents", "lineage", "claims")
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH = 5000
 
-
-class ExportError(ValueError):
-    """An export that cannot be made; the message is one line."""
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ Links: RSS 0.9x/2.0 ``item/link`` (or a permalink ``guid``, which is one unless 
 as text, and FeedBurner's ``origLink``, whatever their namespaces; relative links are
 resolved against ``xml:base`` (entry, feed) and the feed's URL. Dates: the entry's
 ``pubDate``, ``published``, ``dc:date``, ``issued``, ``created``, else ``updated`` /
-``modified``, as written (``collector.dates``, where present, normalises them later).
+``modified``, as written (``collector.core.dates``, where present, normalises them later).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from .sites import host_of
+from .core.sites import host_of
 
 
 def safe_parser() -> etree.XMLParser:

@@ -28,8 +28,8 @@ import logging
 import sqlite3
 from urllib.parse import urlsplit
 
-from .sites import host_of
-from .urls import canonical_url, same_site
+from .core.sites import host_of
+from .core.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
 

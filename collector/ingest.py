@@ -22,7 +22,8 @@ from .context import Context
 from .dbfile import explain
 from .driver import build_stages, prepare, remember_urls
 from .importers import Problem, read_paths
-from .items import Article
+from .core.document import Document
+from .core.errors import Interrupted  # noqa: F401  (raised here; defined with every error)
 
 
 @dataclass
@@ -60,9 +61,6 @@ class Summary:
         }
 
 
-class Interrupted(Exception):
-    """SIGTERM during an import: handled like Ctrl-C."""
-
 
 #: HTML pages extracted in this process before a pool of workers is started.
 POOL_AFTER_PAGES = 8
@@ -85,9 +83,9 @@ def extracted_in_workers(items: Iterable, context: Context, workers: int) -> Ite
     seen_html = 0
     try:
         for item in items:
-            if isinstance(item, Article):
+            if isinstance(item, Document):
                 item = prepare(item)
-            if isinstance(item, Article) and item.get("html"):
+            if isinstance(item, Document) and item.get("html"):
                 item.setdefault("content_hash", item_hash(item))
                 seen_html += 1
                 # A few pages are quicker done here than a pool is started.
@@ -148,7 +146,7 @@ def run_items(
                 continue
             if isinstance(item, Future):
                 try:
-                    item = Article(**item.result())
+                    item = Document(**item.result())
                 except DropItem as exc:
                     problem(str(exc))
                     on_item(None)

@@ -200,7 +200,7 @@ def _exit_with_parent() -> None:
 
 
 def extract_fields(fields: dict) -> dict:
-    from collector.items import Article
+    from collector.core.document import Document
 
-    item = Article(**fields)
+    item = Document(**fields)
     return dict(_stage.process(item))

@@ -40,11 +40,11 @@ from collections import Counter
 from itertools import chain
 
 import numpy as np
-from datasketch import MinHashLSH
-from datasketch.storage import OrderedStorage, UnorderedStorage
 from sqlite_utils import Database
 
-from pipelines.fingerprint import NUM_PERM
+from .core.fingerprint import NUM_PERM  # first: datasketch loads without scipy.integrate
+from datasketch import MinHashLSH  # noqa: E402
+from datasketch.storage import OrderedStorage, UnorderedStorage  # noqa: E402
 
 BANDS = 64
 ROWS = 2  # band_keys packs a band into one int64: ROWS must stay 2

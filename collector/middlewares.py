@@ -17,7 +17,7 @@ from scrapy.utils.asyncio import sleep
 
 from .context import Context
 from .crawl import TRANSIENT_FAULTS, fault_reported
-from .urls import canonical_url
+from .core.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
 
     The store is the source of truth for "seen": a crawl killed midway and started again
     skips exactly the documents that were committed, and fetches the rest. The URL is
-    canonical (``collector.urls``) as the stored document's is; a URL that redirected to a
+    canonical (``collector.core.urls``) as the stored document's is; a URL that redirected to a
     stored document, or names it by its canonical link, is known too (``url_aliases``).
     A followed page that is stored is an article, not followed again; listing pages are
     never stored, so they are fetched again to find new links.

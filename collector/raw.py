@@ -17,11 +17,9 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from .items import Article
+from .core.document import Document
+from .core.errors import RawMissing  # noqa: F401  (raised here; defined with every error)
 
-
-class RawMissing(Exception):
-    """A document's raw input cannot be read: the message says which and why."""
 
 
 @dataclass
@@ -76,7 +74,7 @@ def read_record(path: Path, offset: int):
     raise RawMissing(f"{path}#offset={offset}: no record there (the file ends)")
 
 
-def archived_article(ref: RawRef, **fields) -> Article:
+def archived_article(ref: RawRef, **fields) -> Document:
     """The item a spider made from the archived response: the URL it fetched, the page
     decoded as it decoded it."""
     from .importers.decoding import NotText, decode
@@ -89,7 +87,7 @@ def archived_article(ref: RawRef, **fields) -> Article:
         html = decode(body, declared=charset, html=True)
     except NotText as exc:
         raise RawMissing(f"{ref.path}#offset={ref.offset}: {exc}") from None
-    return Article(html=html, **fields)
+    return Document(html=html, **fields)
 
 
 def raw_bytes(ref: RawRef) -> tuple[bytes, str]:
@@ -152,7 +150,7 @@ class _Cursor:
 _cursor: _Cursor | None = None
 
 
-def imported_article(ref: RawRef) -> Article:
+def imported_article(ref: RawRef) -> Document:
     """The item the importer makes of the referenced file, WARC record or JSONL line."""
     global _cursor
     from .importers import Problem
@@ -168,7 +166,7 @@ def imported_article(ref: RawRef) -> Article:
         raise RawMissing(f"{ref.path}{'' if wanted is None else f' {wanted[0]} {wanted[1]}'}: not found in the file")
     if isinstance(item, Problem):
         raise RawMissing(str(item))
-    return Article(**dict(item))
+    return Document(**dict(item))
 
 
 def forget_files() -> None:

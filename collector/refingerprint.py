@@ -1,16 +1,16 @@
 """Fingerprint stored documents again after the tokenizer changed (``collector refingerprint``).
 
 Only documents in a script written without spaces get other shingles from the character
-tokenizer (``pipelines.fingerprint.SPACELESS``); each gets its new signature, LSH rows and
+tokenizer (``collector.core.fingerprint.SPACELESS``); each gets its new signature, LSH rows and
 links, in batches, so an interrupted run is simply run again.
 """
 
 from __future__ import annotations
 
-from pipelines.fingerprint import minhash
+from collector.core.fingerprint import minhash
 from pipelines.link import Linker, Text
 
-from .sites import Sites
+from .core.sites import Sites
 from .store import Store
 
 

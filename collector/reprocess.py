@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from pipelines.extract import item_hash
-from pipelines.fingerprint import shingle_hashes, signature_bytes
+from collector.core.fingerprint import shingle_hashes, signature_bytes
 from pipelines.link import LinkPipeline
 from pipelines.stage import Stage
 
@@ -40,7 +40,7 @@ from .raw import RawMissing, RawRef, archived_article, forget_files, imported_ar
 from .context import Context, store_options
 from .driver import prepare
 from .importers import Problem
-from .items import Article
+from .core.document import Document
 from .rules import Rules, what_changed
 from .store import Store
 
@@ -174,7 +174,7 @@ class RelinkFormerGroup(Stage):
         claims, docs = store.claims_of(former), store.documents(former)
         for member in former:
             text = docs[member]["text"]
-            linked = self.link.process(Article(doc_id=member, signature=store.signature(member), text=text,
+            linked = self.link.process(Document(doc_id=member, signature=store.signature(member), text=text,
                                                shingles=shingle_hashes(text), claims=claims[member]))
             item["new_links"] = (item.get("new_links") or 0) + (linked.get("new_links") or 0)
         return item
@@ -268,7 +268,7 @@ def select_documents(conn, rules: Rules, sites=(), since: str | None = None, eve
 
 # --- reading raw inputs -------------------------------------------------------------------
 
-def raw_article(row: dict, sites, base: Path) -> Article:
+def raw_article(row: dict, sites, base: Path) -> Document:
     """The item the document's source made: from its raw input, with what the document keeps
     of it (source, fetch time; its site when a config names it)."""
     ref_text = row["raw_ref"] or source_ref(row["source"])
@@ -291,7 +291,7 @@ def raw_article(row: dict, sites, base: Path) -> Article:
     return item
 
 
-def queued_items(store: ReprocessStore, sites, base: Path) -> Iterator[Article | Problem]:
+def queued_items(store: ReprocessStore, sites, base: Path) -> Iterator[Document | Problem]:
     last = 0
     while True:
         ids = [r[0] for r in store.conn.execute(

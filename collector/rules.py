@@ -18,7 +18,7 @@ import hashlib
 import json
 from functools import cached_property
 
-from .sites import Chrome, Site, Sites
+from .core.sites import Chrome, Site, Sites
 
 
 def _chrome(chrome: Chrome) -> dict:
@@ -35,7 +35,7 @@ class Rules:
     """The current rules, and their hash per site key."""
 
     def __init__(self, sites: Sites, settings):
-        from pipelines.fingerprint import FINGERPRINT
+        from collector.core.fingerprint import FINGERPRINT
 
         self.sites = sites
         self.shared = {

@@ -29,7 +29,8 @@ from datetime import datetime, timezone
 
 from croniter import croniter
 
-from .sites import Site
+from .core.sites import Site
+from .core.errors import ScheduleError  # noqa: F401  (raised here; defined with every error)
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,6 @@ logger = logging.getLogger(__name__)
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-
-class ScheduleError(ValueError):
-    pass
 
 
 @dataclass
@@ -234,7 +232,7 @@ def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int 
     from .crawl import crawl_settings
     from .context import Context
     from .crawl import parse_overrides
-    from .sites import Sites
+    from .core.sites import Sites
 
     settings = crawl_settings(db, config, overrides=parse_overrides(overrides))
     jobs = jobs_for(Sites.load(config), keys)

@@ -203,9 +203,9 @@ def m006_fts_per_batch(db: Database) -> None:
 
 @migrations()
 def m009a_published_normalised(db: Database) -> None:
-    """Dates: every stored ``published`` brought to ISO-8601 (``collector.dates``); a value that
+    """Dates: every stored ``published`` brought to ISO-8601 (``collector.core.dates``); a value that
     is not a readable date moves to ``published_raw`` and ``published`` becomes NULL."""
-    from .dates import normalize_date
+    from .core.dates import normalize_date
 
     # the value as written, when it is not a readable date
     db.execute("ALTER TABLE documents ADD COLUMN published_raw TEXT")
@@ -219,7 +219,7 @@ def m009a_published_normalised(db: Database) -> None:
 
 @migrations()
 def m010a_url_identity(db: Database) -> None:
-    """One URL identity (collector.urls): every stored URL in its canonical form, aliases
+    """One URL identity (collector.core.urls): every stored URL in its canonical form, aliases
     that say why they name a document, and where a document's date came from."""
     db.execute("ALTER TABLE url_aliases ADD COLUMN kind TEXT NOT NULL DEFAULT 'redirect'")
     # 'page' (the page states it), 'source' (given with the input: a JSONL field), 'feed' or

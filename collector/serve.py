@@ -15,6 +15,7 @@ import socket
 from pathlib import Path
 
 import yaml
+from .core.errors import ServeError  # noqa: F401  (raised here; defined with every error)
 
 WEB = Path(__file__).with_name("web")
 
@@ -29,9 +30,6 @@ SETTINGS = {
     "allow_download": False,
 }
 
-
-class ServeError(RuntimeError):
-    """A server that cannot start; the message is one line."""
 
 
 def metadata(db_name: str) -> dict:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
-from pipelines.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
+from collector.core.fingerprint import FINGERPRINT, signature_bytes, signature_from_bytes
 
 from .dbfile import QUICK_CHECK_SECONDS, StoreBusy, StoreError, check_writable, explain, is_busy, quick_check
 from .lsh import RECENT_DOCUMENTS, SQLiteLSH
@@ -322,11 +322,11 @@ class Store:
 
     def spaceless_documents(self, limit: int | None = None) -> list[int]:
         """Documents whose text holds a character of a script written without spaces."""
-        from pipelines.fingerprint import _HAS_SPACELESS
+        from .core.fingerprint import has_spaceless
 
         found = []
         for doc_id, text in self.conn.execute("SELECT id, text FROM documents"):
-            if not text.isascii() and _HAS_SPACELESS.search(text):
+            if not text.isascii() and has_spaceless(text):
                 found.append(doc_id)
                 if limit and len(found) >= limit:
                     break

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from collector.sites import Sites, host_of, name_key
-from collector.urls import canonical_url, same_site
+from collector.core.sites import Sites, host_of, name_key
+from collector.core.urls import canonical_url, same_site
 
 from .clean import split_lines
 from .stage import Stage

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from collector.sites import Chrome, Site, host_of, normalize_line
+from collector.core.sites import Chrome, Site, host_of, normalize_line
 
 from .stage import Stage
 

@@ -28,9 +28,9 @@ from lxml import etree
 from scrapy.exceptions import DropItem
 from trafilatura.utils import load_html
 
-from collector.dates import normalize_date
-from collector.sites import host_of, name_key
-from collector.urls import canonical_url
+from collector.core.dates import normalize_date
+from collector.core.sites import host_of, name_key
+from collector.core.urls import canonical_url
 
 from .stage import Stage
 
@@ -85,7 +85,7 @@ def iso_date(value: str | None) -> str | None:
 
 
 def settle_published(item) -> None:
-    """``published`` as ISO-8601 (``collector.dates``), and where it came from
+    """``published`` as ISO-8601 (``collector.core.dates``), and where it came from
     (``published_from``): the source's own value (a JSONL field) when it has one ('source'),
     else the page's metadata ('page'), else the date of the feed entry or sitemap URL that
     listed the page ('feed', 'sitemap'). A value that is not a readable date is kept in

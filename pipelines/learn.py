@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from collector.sites import normalize_line
+from collector.core.sites import normalize_line
 
 from .clean import split_lines
-from .fingerprint import minhash
+from collector.core.fingerprint import minhash
 from .link import Linker, Text
 from .stage import Stage
 

@@ -9,7 +9,7 @@ A lineage group is an origin and its copies. Its cost must not grow with its siz
 story has a thousand copies. So a new document is verified against the origin of each
 group a candidate belongs to (and, for one article at two URLs of a site, against that
 site's first copy), not against every member; the origin is decided from the members'
-metadata (``pipelines.origin``), which the linker keeps for the groups of the open batch
+metadata (``collector.core.origin``), which the linker keeps for the groups of the open batch
 (``Group``); the links are written for what changed only, and all of a group's links are
 rewritten only when its origin (or the evidence for it) changes. Shingle sets are not
 computed twice: the fingerprint stage's set travels with the item, and sets already made are
@@ -27,12 +27,12 @@ from collections import OrderedDict
 
 import numpy as np
 
-from collector.sites import Sites
+from collector.core.sites import Sites
 
-from .origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
+from collector.core.origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
 from .stage import Stage
 
-from .similarity import (  # noqa: F401  (relate and its constants are this module's API too)
+from collector.core.similarity import (  # noqa: F401  (relate and its constants are this module's API too)
     CONTAINMENT_MIN, DUPLICATE_MIN_JACCARD, ESTIMATE_MIN, EXCERPT_MAX_SIZE, MIN_SHINGLES, Text,
     figures_agree, link_row, loose_relation, overlap, relate, related)
 

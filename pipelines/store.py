@@ -14,7 +14,7 @@ import hashlib
 from scrapy.exceptions import DropItem
 
 from collector.identity import Identity
-from collector.sites import host_of
+from collector.core.sites import host_of
 
 from .stage import Stage
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from collector.sites import Sites
+from collector.core.sites import Sites
 from pipelines.attribute import canonical_claim, parse_claim
 
 

@@ -8,8 +8,8 @@ from conftest import assert_fts_matches_documents, rows
 from textgen import article
 
 from collector.ingest import run_items
-from collector.items import Article
-from collector.sites import Sites
+from collector.core.document import Document
+from collector.core.sites import Sites
 from pipelines.clean import split_lines, strip_chrome
 from pipelines.learn import LEARN_MIN_DOCUMENTS
 
@@ -34,7 +34,7 @@ def test_configured_xpaths_drop_elements_before_extraction(context, db_path):
         + "".join(f"<p>{p}</p>" for p in paras)
         + "</article></body></html>"
     )
-    run_items([Article(url=HW + "x", source="t", html=html)], context)
+    run_items([Document(url=HW + "x", source="t", html=html)], context)
     text = rows(db_path, "SELECT text FROM documents")[0]["text"]
     assert "Give us money" not in text
     assert paras[0] in text and paras[-1] in text
@@ -44,7 +44,7 @@ def _site_docs(prefix, seeds, *, top=(), bottom=(), title=None):
     out = []
     for seed in seeds:
         t, paras = article(seed)
-        out.append(Article(url=f"{prefix}{seed}", source="t", title=title or t, text="\n".join([*top, *paras, *bottom])))
+        out.append(Document(url=f"{prefix}{seed}", source="t", title=title or t, text="\n".join([*top, *paras, *bottom])))
     return out
 
 
@@ -73,7 +73,7 @@ def test_a_quote_shared_by_two_articles_is_not_chrome(context, db_path):
 
 def test_one_article_at_many_urls_teaches_nothing(context, db_path):
     t, paras = article(60)
-    items = [Article(url=f"{CD}60?page={i}", source="t", title=t, text="\n".join(paras)) for i in range(LEARN_MIN_DOCUMENTS + 2)]
+    items = [Document(url=f"{CD}60?page={i}", source="t", title=t, text="\n".join(paras)) for i in range(LEARN_MIN_DOCUMENTS + 2)]
     run_items(items, context)
     assert rows(db_path, "SELECT * FROM chrome_lines") == []
     assert {d["text"] for d in rows(db_path, "SELECT text FROM documents")} == {"\n".join(paras)}
@@ -91,7 +91,7 @@ def test_learned_chrome_improves_linking(context, db_path):
     """A copy whose site adds a banner no config names still links once the banner is learned."""
     items = _site_docs(CD, range(70, 75), top=[NEWSLETTER, NEWSLETTER.upper()], bottom=[NEWSLETTER + " Really."])
     t, paras = article(70)
-    items.append(Article(url="https://dailyledger.example/70", source="t", title=t, text="\n".join(paras), published="2026-01-01"))
+    items.append(Document(url="https://dailyledger.example/70", source="t", title=t, text="\n".join(paras), published="2026-01-01"))
     run_items(items, context)
     found = rows(db_path, "SELECT relation, similarity FROM lineage WHERE copy_url = ?", (CD + "70",))
     assert found and found[0]["similarity"] == 1.0
@@ -103,7 +103,7 @@ def test_a_banner_taken_for_a_dumps_title_is_corrected_when_learned(context, db_
     items = []
     for seed in range(80, 85):
         title, paras = article(seed)
-        items.append(Article(url=f"{CD}dump/{seed}", source="t", first_line_is_title=True, text="\n".join([banner, title, *paras])))
+        items.append(Document(url=f"{CD}dump/{seed}", source="t", first_line_is_title=True, text="\n".join([banner, title, *paras])))
     run_items(items, context)
     docs = rows(db_path, "SELECT title, text, chrome FROM documents ORDER BY id")
     for seed, d in zip(range(80, 85), docs):
@@ -122,14 +122,14 @@ def test_the_headline_repeated_in_the_text_is_dropped(context, db_path):
         "without the title's site tail": [t, *paras],
     }
     titles = {"same": t, "after a kicker, other case and quotes": t, "without the title's site tail": f"{t} | Harbour Watch"}
-    items = [Article(url=f"{HW}headline/{i}", source="t", title=titles[k], text="\n".join(v)) for i, (k, v) in enumerate(variants.items())]
+    items = [Document(url=f"{HW}headline/{i}", source="t", title=titles[k], text="\n".join(v)) for i, (k, v) in enumerate(variants.items())]
     run_items(items, context)
     for doc in rows(db_path, "SELECT title, text FROM documents ORDER BY id"):
         lines = doc["text"].split("\n")
         assert t.upper() not in doc["text"].upper().replace("’", "'").split("\n")
         assert paras[0] in lines and paras[-1] in lines
     # a line deeper in the text that happens to equal the title is article text
-    late = Article(url=f"{HW}headline/late", source="t", title=t, text="\n".join([*paras[:4], t, *paras[4:]]))
+    late = Document(url=f"{HW}headline/late", source="t", title=t, text="\n".join([*paras[:4], t, *paras[4:]]))
     run_items([late], context)
     assert t in rows(db_path, "SELECT text FROM documents WHERE url = ?", [f"{HW}headline/late"])[0]["text"].split("\n")
 
@@ -156,7 +156,7 @@ def test_generic_chrome_strips_any_sites_furniture_and_keeps_credits_and_prose(c
 def test_generic_chrome_in_the_pipeline_is_recorded_and_credits_still_claim(context, db_path):
     title, paras = article(50)
     text = "\n".join([paras[0], FURNITURE[0], *paras[1:], FURNITURE[1], CREDITS[0]])
-    run_items([Article(url="https://unknown-site.example/a", source="t", title=title, text=text)], context)
+    run_items([Document(url="https://unknown-site.example/a", source="t", title=title, text=text)], context)
     doc = rows(db_path, "SELECT id, text, chrome FROM documents")[0]
     assert FURNITURE[0] not in doc["text"] and FURNITURE[1] not in doc["text"]
     assert json.loads(doc["chrome"]) == [FURNITURE[0], FURNITURE[1]]
@@ -168,7 +168,7 @@ def test_generic_chrome_in_the_pipeline_is_recorded_and_credits_still_claim(cont
 def test_a_bad_generic_chrome_config_names_its_file(config_dir):
     import pytest
 
-    from collector.sites import ConfigError
+    from collector.core.sites import ConfigError
 
     (config_dir / "chrome.yaml").write_text("patterns: ['^(unclosed']\n")
     with pytest.raises(ConfigError, match=r"chrome\.yaml.*bad regex"):

@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 from sites_server import site_config
 
-from collector.sites import ConfigError, Sites
+from collector.core.sites import ConfigError, Sites
 
 COMMANDS = [("import", "{inputs}"), ("crawl",), ("schedule",), ("stats",), ("lineage", "1")]
 

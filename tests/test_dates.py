@@ -1,11 +1,11 @@
-"""Every way sources write a publication date comes out as ISO-8601 (collector.dates)."""
+"""Every way sources write a publication date comes out as ISO-8601 (collector.core.dates)."""
 
 import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from collector.dates import moment, normalize_date
+from collector.core.dates import moment, normalize_date
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from conftest import rows, run_cli
 from sites_server import article_page, site_config, story
 
-from collector.urls import canonical_url, same_site
+from collector.core.urls import canonical_url, same_site
 
 # --- canonical_url ------------------------------------------------------------------------------
 

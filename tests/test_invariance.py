@@ -16,7 +16,7 @@ from textgen import article
 
 from collector.context import Context
 from collector.ingest import run_items
-from collector.items import Article
+from collector.core.document import Document
 
 SITES = ["dailyledger.example", "harbourwatch.example", "coastaldigest.example", "morningwire.example", "elsewhere.example"]
 DATE_FORMATS = [
@@ -29,7 +29,7 @@ DATE_FORMATS = [
 ]
 
 
-def members(draw, story: int, rng: random.Random) -> list[Article]:
+def members(draw, story: int, rng: random.Random) -> list[Document]:
     title, paras = article(story, paragraphs=5)
     base = datetime(2026, 3, 1, tzinfo=timezone.utc) + timedelta(hours=draw(st.integers(0, 200)))
     out = []
@@ -47,7 +47,7 @@ def members(draw, story: int, rng: random.Random) -> list[Article]:
         fetched = when + timedelta(minutes=draw(st.integers(0, 3000)))
         published = draw(st.sampled_from(DATE_FORMATS))(when)
         url = f"https://{site}/{story}/{i}"
-        out.append(Article(url=url, source=url, title=title, text="\n".join(body), published=published,
+        out.append(Document(url=url, source=url, title=title, text="\n".join(body), published=published,
                            fetched=fetched.isoformat(timespec="seconds")))
     return out
 
@@ -65,7 +65,7 @@ def lineage(items, batch: int) -> set[tuple]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "t.db"
         context = Context({"COLLECTOR_DB": str(db), "COLLECTOR_CONFIG": str(REPO / "configs"), "COLLECTOR_BATCH_SIZE": batch})
-        run_items([Article(**dict(item)) for item in items], context)
+        run_items([Document(**dict(item)) for item in items], context)
         context.close()
         conn = sqlite3.connect(db)
         rows = set(conn.execute("SELECT copy_url, origin_url, relation FROM lineage"))
@@ -82,14 +82,14 @@ def test_order_and_batch_size_do_not_change_the_lineage(items, shuffle, batch):
     assert lineage(shuffled, batch) == expected
 
 
-def wire_story(story: int, copies: int, start: datetime) -> list[Article]:
+def wire_story(story: int, copies: int, start: datetime) -> list[Document]:
     title, paras = article(story, paragraphs=5)
     items = []
     for i in range(copies + 1):
         url = f"https://site{i}.example/{story}"
         body = paras if i == 0 else [*paras[:-1], f"{paras[-1]} (copy {i} of story {story})"]
         when = start + timedelta(minutes=7 * i)
-        items.append(Article(url=url, source=url, title=title, text="\n".join(body),
+        items.append(Document(url=url, source=url, title=title, text="\n".join(body),
                              published=when.isoformat(), fetched=(when + timedelta(hours=1)).isoformat()))
     return items
 
@@ -100,7 +100,7 @@ def test_two_big_groups_merge_into_one_with_the_earliest_origin():
     a = wire_story(101, 60, datetime(2026, 3, 4, 8, tzinfo=timezone.utc))
     b = wire_story(102, 60, datetime(2026, 3, 4, 6, tzinfo=timezone.utc))
     roundup_url = "https://roundup.example/both"
-    roundup = Article(url=roundup_url, source=roundup_url, title="Round-up", text=a[0]["text"] + "\n" + b[0]["text"],
+    roundup = Document(url=roundup_url, source=roundup_url, title="Round-up", text=a[0]["text"] + "\n" + b[0]["text"],
                       published="2026-03-05T00:00:00+00:00", fetched="2026-03-05T01:00:00+00:00")
     first = lineage([*a, *b, roundup], 1000)
     origins = {origin for _, origin, _ in first}
@@ -114,8 +114,8 @@ def test_two_big_groups_merge_into_one_with_the_earliest_origin():
 def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypatch):
     """The fingerprint stage's shingle set travels with the item to the link stage, and the
     linker keeps the sets it has seen: no text is shingled twice in a run."""
-    import pipelines.fingerprint as fingerprint
-    import pipelines.similarity as similarity
+    import collector.core.fingerprint as fingerprint
+    import collector.core.similarity as similarity
     from collector.ingest import import_paths
 
     calls = {"fingerprint": 0, "link": 0, "again": 0}

@@ -8,14 +8,14 @@ from conftest import rows, run_cli
 from textgen import article
 
 from collector.ingest import run_items
-from collector.items import Article
+from collector.core.document import Document
 
 
 def doc(url, seed=1, *, text=None, title=None, published=None, fetched="2026-03-10T00:00:00+00:00", top=(), bottom=(), cut=None, site=None):
     t, paras = article(seed)
     if cut is not None:
         paras = paras[:cut]
-    return Article(
+    return Document(
         url=url,
         source=url,
         site=site,
@@ -97,8 +97,8 @@ def test_canonical_link_beats_an_earlier_date(context, db_path):
     body = "".join(f"<p>{p}</p>" for p in paras)
     ingest(
         context,
-        Article(url=DL + "c", source="t", html=page.format(c=DL + "c", b=body), published="2026-03-03T12:00:00+00:00"),
-        Article(url=HW + "c", source="t", html=page.format(c=DL + "c", b=body), published="2026-03-03T07:00:00+00:00"),
+        Document(url=DL + "c", source="t", html=page.format(c=DL + "c", b=body), published="2026-03-03T12:00:00+00:00"),
+        Document(url=HW + "c", source="t", html=page.format(c=DL + "c", b=body), published="2026-03-03T07:00:00+00:00"),
     )
     found = origin_of(db_path, HW + "c")
     assert found["origin_url"] == DL + "c" and found["evidence"].startswith("canonical link")

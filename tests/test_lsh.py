@@ -10,7 +10,7 @@ from textgen import article
 
 from collector.lsh import BANDS, MIN_BAND_HITS, ROWS, SQLiteLSH, _bucket
 from collector.schema import migrate
-from pipelines.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
+from collector.core.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
 from pipelines.link import relate
 
 
@@ -63,7 +63,7 @@ def test_signature_is_datasketchs_one_shingle_at_a_time():
     # update per shingle, with its own hashing of the same 32-bit values
     from datasketch import MinHash
 
-    from pipelines.fingerprint import NUM_PERM, SCHEME, SEED
+    from collector.core.fingerprint import NUM_PERM, SCHEME, SEED
 
     hashes = shingle_hashes("\n".join(article(2)[1]))
     assert len(hashes) > 100 and np.all(np.diff(hashes.astype(np.float64)) > 0)
@@ -251,7 +251,7 @@ import resource, sys
 sys.path.insert(0, "tests")
 from textgen import article
 from pipelines import _malloc
-from pipelines.fingerprint import fingerprint
+from collector.core.fingerprint import fingerprint
 texts = ["\\n".join(article(i)[1]) * 3 for i in range(150)]
 if sys.argv[1] == "tuned":
     assert _malloc.tune()

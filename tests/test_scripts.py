@@ -8,9 +8,9 @@ import pytest
 from conftest import run_cli
 
 from collector.ingest import run_items
-from collector.items import Article
+from collector.core.document import Document
 from collector.refingerprint import refingerprint
-from collector.sites import Sites
+from collector.core.sites import Sites
 from collector.store import Store, StoreError
 
 # Fiction, written for these tests.
@@ -42,7 +42,7 @@ def drop_characters(text, share, seed):
 
 
 def doc(url, text, published="2026-03-04T08:00:00+00:00"):
-    return Article(url=url, source=url, title=text[:20], text=text, published=published,
+    return Document(url=url, source=url, title=text[:20], text=text, published=published,
                    fetched="2026-03-05T00:00:00+00:00")
 
 

@@ -28,7 +28,7 @@ from textgen import article
 
 from collector.context import Context
 from collector.ingest import run_items
-from collector.items import Article
+from collector.core.document import Document
 from collector.store import Store
 
 DL = "https://dailyledger.example/"
@@ -48,7 +48,7 @@ def item(url, seed, *, text=None, title=None, hours=None, top=(), bottom=(), cut
     t, paras = article(seed)
     if cut is not None:
         paras = paras[:cut]
-    return Article(url=url, source=url, title=title or t, text=text if text is not None else "\n".join([*top, *paras, *bottom]),
+    return Document(url=url, source=url, title=title or t, text=text if text is not None else "\n".join([*top, *paras, *bottom]),
                    published=at(hours) if hours is not None else None, fetched=at(200))
 
 

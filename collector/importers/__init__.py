@@ -1,4 +1,4 @@
-"""Importers: local files become the same ``Article`` items a spider yields.
+"""Importers: local files become the same ``Document`` items a spider yields.
 
 ``read_paths`` walks files and folders (recursively) and yields, for each input, either an
 item or a ``Problem`` (the file, record or line, and the reason), so one bad input is

@@ -22,7 +22,7 @@ from typing import Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from collector.items import Article
+from collector.core.document import Document
 
 from .decoding import SNIFF_BYTES, NotText, decode, detect, has_bom, no_nul, sniff
 
@@ -231,7 +231,7 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:g} MB"
 
 
-def read_paths(paths, site: str | None = None) -> Iterator[Article | Problem]:
+def read_paths(paths, site: str | None = None) -> Iterator[Document | Problem]:
     for found in discover(paths):
         if isinstance(found, Problem):
             yield found
@@ -247,7 +247,7 @@ from ..driver import defuse as _defused  # noqa: E402
 _LOOKS_HTML = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
-def read_file(path: Path, site: str | None = None) -> Iterator[Article | Problem]:
+def read_file(path: Path, site: str | None = None) -> Iterator[Document | Problem]:
     """The articles of one file, or a ``Problem`` for each part that cannot be read."""
     path = Path(path)
     fmt, gz = format_of(path)
@@ -278,8 +278,8 @@ def read_file(path: Path, site: str | None = None) -> Iterator[Article | Problem
         yield Problem(str(path), f"cannot read: {exc.strerror or exc}")
 
 
-def _article(path: Path, site: str | None, **fields) -> Article:
-    return Article(url=path.resolve().as_uri(), source=str(path), site=site, fetched=_now(), **fields)
+def _article(path: Path, site: str | None, **fields) -> Document:
+    return Document(url=path.resolve().as_uri(), source=str(path), site=site, fetched=_now(), **fields)
 
 
 # --- JSON Lines -------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def _jsonl_lines(path: Path, stream) -> Iterator[tuple[int, str | None, str | No
     stream.raw.check()
 
 
-def _read_jsonl(path: Path, stream, site: str | None) -> Iterator[Article | Problem]:
+def _read_jsonl(path: Path, stream, site: str | None) -> Iterator[Document | Problem]:
     good = 0
     held: list[Problem] = []  # bad lines before the first good one: is it JSON Lines at all?
 
@@ -398,7 +398,7 @@ def _read_jsonl(path: Path, stream, site: str | None) -> Iterator[Article | Prob
         yield from held
         held.clear()
         url = _str(obj, "url")
-        yield Article(
+        yield Document(
             url=url or f"{path.resolve().as_uri()}#line={number}",
             source=f"{path} line {number}",
             site=_str(obj, "site") or site,
@@ -453,7 +453,7 @@ class _Archive(ArchiveIterator):
             return line, empty_size
 
 
-def _read_warc(path: Path, stream, site: str | None) -> Iterator[Article | Problem]:
+def _read_warc(path: Path, stream, site: str | None) -> Iterator[Document | Problem]:
     head = stream.peek(64)[:64]
     if not head.strip():
         stream.raw.check()
@@ -510,7 +510,7 @@ def _read_warc(path: Path, stream, site: str | None) -> Iterator[Article | Probl
                 continue
             url = (headers.get_header("WARC-Target-URI") or "").strip("<> ")
             pages += 1
-            yield Article(
+            yield Document(
                 url=url or f"{path.resolve().as_uri()}#record={number}",
                 source=where,
                 site=site,

@@ -1,4 +1,4 @@
-"""The site spiders: a site config's feeds, sitemaps and start pages, to ``Article`` items.
+"""The site spiders: a site config's feeds, sitemaps and start pages, to ``Document`` items.
 
 ``site`` reads all three sources of one site in one crawler (one dupefilter, one politeness
 budget per domain); ``feed``, ``sitemap`` and ``follow`` read one source each. All take
@@ -42,10 +42,10 @@ from collector.crawl import charset_problem, classify_failure, report_fault
 from collector.feeds import NotAFeed, parse_feed
 from collector.sitemaps import NotASitemap, parse_sitemap
 from collector.importers.decoding import NotText, decode
-from collector.items import Article
+from collector.core.document import Document
 from collector.middlewares import KIND, LISTED_DATE, LISTED_IN, START, STORE
-from collector.sites import Site, host_of
-from collector.urls import canonical_url
+from collector.core.sites import Site, host_of
+from collector.core.urls import canonical_url
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -323,7 +323,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             extra["listed_published"], extra["listed_from"] = response.meta[LISTED_DATE]
         if followed:
             extra["followed"] = True
-        yield Article(
+        yield Document(
             url=url,
             html=html,
             source=f"spider:{self.name}",

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from collector.dates import parse_time
+from collector.core.dates import parse_time
 
 MAX_DEPTH = 10  # links form a tree a few levels deep; the cap guards against a cycle
 

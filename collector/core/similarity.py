@@ -1,5 +1,5 @@
 """How alike two documents are, and how one relates to the other: the rules the linker
-applies to a pair, on their shingle sets and figures (``pipelines.fingerprint``)."""
+applies to a pair, on their shingle sets and figures (``collector.core.fingerprint``)."""
 
 from __future__ import annotations
 

@@ -14,10 +14,8 @@ from urllib.parse import urlsplit
 
 import yaml
 from croniter import croniter
+from .errors import ConfigError  # noqa: F401  (raised here; defined with every error)
 
-
-class ConfigError(ValueError):
-    """A site config that cannot be used; the message names the file."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from collector.dates import moment, parse_time
-from collector.sites import Sites, host_of, name_key
+from .dates import moment, parse_time
+from .sites import Sites, host_of, name_key
 
 #: A publication date this long after the fetch is not believed (clocks and zones differ
 #: by hours; a day more is a wrong date).
