@@ -137,7 +137,7 @@ class Document:
             self[name] = value
 
     def keys(self) -> list[str]:
-        return [name for name in FIELDS if getattr(self, name) is not None]
+        return [name for name in FIELD_ORDER if getattr(self, name) is not None]
 
     def __iter__(self):
         return iter(self.keys())
@@ -146,4 +146,5 @@ class Document:
         return len(self.keys())
 
 
-FIELDS = frozenset(f.name for f in fields(Document))
+FIELD_ORDER = tuple(f.name for f in fields(Document))
+FIELDS = frozenset(FIELD_ORDER)
