@@ -41,7 +41,7 @@ from sqlite_utils import Database  # noqa: E402
 from collector.lsh import SQLiteLSH  # noqa: E402
 from collector.schema import migrate  # noqa: E402
 from collector.core.fingerprint import SHINGLE_SIZE, fingerprint, shingle_hashes, words  # noqa: E402
-from pipelines.link import relate  # noqa: E402
+from collector.core.similarity import relate  # noqa: E402
 
 
 def bodies() -> list[str]:

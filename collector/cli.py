@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.tree import Tree
 from sqlite_utils import Database
 
-from .context import Context
+from .context import Context, build_settings
 from .core.sites import ConfigError
 from .dbfile import StoreError, explain, open_for_reading
 
@@ -63,8 +63,7 @@ def main(ctx, db, config_dir):
 def _context(obj, overrides: dict | None = None) -> Context:
     try:
         context = Context({**(overrides or {}), "COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
-        context.sites  # fail early on a broken config
-        context.store
+        context.open_store()  # fail early on an unusable database (a broken config failed already)
         return context
     except ConfigError as exc:
         _fail(str(exc), 2)
@@ -94,7 +93,7 @@ def _read_db(obj) -> Database:
 @click.pass_obj
 def import_cmd(obj, paths, site, as_json, workers, overrides):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
-    from .crawl import parse_overrides
+    from .context import parse_overrides
     from .ingest import Interrupted, import_paths
 
     try:
@@ -333,11 +332,11 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
 
 
 def _rules_changed(obj) -> list[dict]:
-    """Sites whose rules changed since their documents were processed (collector.rules)."""
+    """Sites whose rules changed since their documents were processed (collector.core.rules)."""
     import sqlite3
 
     from .reprocess import rules_report
-    from .rules import Rules
+    from .core.rules import Rules
     from .core.sites import Sites
 
     try:
@@ -346,7 +345,7 @@ def _rules_changed(obj) -> list[dict]:
         return []
     conn = sqlite3.connect(f"file:{obj['db']}?mode=ro", uri=True)
     try:
-        return rules_report(conn, Rules(sites, Context().settings))
+        return rules_report(conn, Rules(sites, build_settings().get("COLLECTOR_EXTRACTION")))
     except sqlite3.OperationalError:  # a database from before rule hashes were kept
         return []
     finally:
@@ -364,7 +363,8 @@ def _rules_changed(obj) -> list[dict]:
 @click.pass_obj
 def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
     """Crawl SITES (site config keys; all with feeds, sitemaps or start_urls if none) in one process."""
-    from .crawl import parse_overrides, run_crawl
+    from .context import parse_overrides
+    from .crawl import run_crawl
 
     try:
         given = parse_overrides(overrides)
@@ -393,7 +393,7 @@ def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
 @click.pass_obj
 def add_site(obj, url, key, dry_run, force, overrides):
     """Find URL's feeds, sitemaps and name (through Scrapy: robots.txt, politeness) and write configs/sites/KEY.yaml."""
-    from .crawl import crawl_settings, parse_overrides
+    from .context import build_settings, parse_overrides
     from .discover import discover, site_key, write_config
 
     try:
@@ -405,7 +405,7 @@ def add_site(obj, url, key, dry_run, force, overrides):
         target = os.path.join(obj["config"], "sites", f"{key}.yaml")
         if os.path.exists(target) and not (force or dry_run):
             _fail(f"{target}: exists; --force replaces it", 2)
-        found = discover(url, crawl_settings(obj["db"], obj["config"], overrides=given))
+        found = discover(url, build_settings(obj["db"], obj["config"], given))
         path, text = write_config(found, obj["config"], key, force=force, dry_run=dry_run)
     except (ValueError, FileExistsError) as exc:
         _fail(str(exc), 2)

@@ -1,57 +1,111 @@
-"""What the stages of one run share: settings, the site configs and the store.
+"""What one run (an import, a crawl, a reprocess) shares: its settings, the site configs, the
+store, the notices for its summary, and the collaborators its stages share.
 
-A crawl keeps one ``Context`` on its crawler, an import builds one itself; either way every
-stage sees the same sites and writes through the same store (one connection, one writer).
+A stage never keeps the Context: its ``from_context`` reads the parts it uses into its
+constructor. A crawl keeps one Context on each of its crawlers (``crawler.collector_context``,
+set by ``for_crawler``), so ``collector crawl``'s crawlers, one per site, share one store.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+from typing import Callable, TypeVar
 
 from scrapy.settings import Settings
 
 from .core.sites import Sites
 
+T = TypeVar("T")
+
+
+def build_settings(db: str | None = None, config: str | None = None, overrides: dict | None = None,
+                   **given) -> Settings:
+    """The project settings (``collector.settings``) with a command's options over them: its
+    --db and --config, other named values (``COLLECTOR_REFRESH=True``), and ``-s NAME=VALUE``
+    pairs (``overrides``), which win, as on Scrapy's own command line."""
+    settings = Settings()
+    settings.setmodule("collector.settings", priority="project")
+    if db is not None:
+        given["COLLECTOR_DB"] = db
+    if config is not None:
+        given["COLLECTOR_CONFIG"] = config
+    settings.update(given, priority="cmdline")
+    settings.update(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def parse_overrides(pairs) -> dict[str, str]:
+    """``-s NAME=VALUE`` options to a settings dict."""
+    out = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"-s {pair!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
 
 class Context:
     def __init__(self, settings: Settings | dict | None = None, sites: Sites | None = None):
         if not isinstance(settings, Settings):
-            base = Settings()
-            base.setmodule("collector.settings", priority="project")
-            if settings:
-                base.update(settings, priority="cmdline")
-            settings = base
+            settings = build_settings(overrides=settings)
         self.settings = settings
-        self._sites = sites
+        self.sites = sites if sites is not None else Sites.load(settings.get("COLLECTOR_CONFIG"))
+        self._store = None
         #: What the run should tell its user beside faults (a site's wrong canonical links).
         self.notices: list[str] = []
+        #: The database error that stopped the run (a crawl stops all its crawlers on it).
+        self.fatal: Exception | None = None
+        #: The crawlers of a ``collector crawl`` run, stopped together on a fatal error.
+        self.crawlers: list = []
+        self._shared: dict[str, object] = {}
 
     @classmethod
     def for_crawler(cls, crawler) -> "Context":
-        ctx = getattr(crawler, "collector_context", None)
-        if ctx is None:
-            ctx = cls(crawler.settings)
-            crawler.collector_context = ctx
-        return ctx
+        context = getattr(crawler, "collector_context", None)
+        if context is None:
+            context = crawler.collector_context = cls(crawler.settings)
+        return context
+
+    def open_store(self):
+        """The run's store, opened (created or migrated) on first use, the site configs synced."""
+        if self._store is None:
+            from .store import Store
+
+            from .storage_parts import attach
+
+            self._store = attach(Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings)))
+            self._store.sync_sites(self.sites)
+        return self._store
 
     @property
-    def sites(self) -> Sites:
-        if self._sites is None:
-            self._sites = Sites.load(self.settings.get("COLLECTOR_CONFIG"))
-        return self._sites
-
-    @cached_property
     def store(self):
-        from .store import Store
+        if self._store is None:
+            raise RuntimeError("the run's store is not open yet (Context.open_store)")
+        return self._store
 
-        store = Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings))
-        store.sync_sites(self.sites)
-        return store
+    @property
+    def store_is_open(self) -> bool:
+        return self._store is not None
+
+    def use_store(self, store) -> None:
+        """Run over a store opened elsewhere (reprocess's, a worker's stand-in)."""
+        self._store = store
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        """One ``name`` object per run, made on first use: what several stages share (the
+        linker, used by the link and learn stages) or what several crawlers share (the
+        extraction pool)."""
+        if name not in self._shared:
+            self._shared[name] = make()
+        return self._shared[name]
+
+    def forget(self, name: str) -> None:
+        self._shared.pop(name, None)
 
     def close(self):
-        if "store" in self.__dict__:
-            self.store.close()
-            del self.__dict__["store"]
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def store_options(settings: Settings) -> dict:

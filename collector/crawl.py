@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.settings import Settings
 
-from .context import Context
+from .context import Context, build_settings
+from .summary import Summary
 from .importers.decoding import META_CHARSET, codec_name
 from .itemproc import guarded
 from .core.sites import Site, Sites
@@ -189,23 +189,18 @@ def _detected(body: bytes, utf8: bool) -> str:
 # --- the report -------------------------------------------------------------------------
 
 @dataclass
-class CrawlSummary:
-    """What a crawl did. Also one site's share of it (``CrawlReport.summary``)."""
+class CrawlSummary(Summary):
+    """What a crawl did (its documents counted as an import's are: ``Summary``). Also one
+    site's share of it (``CrawlReport.summary``)."""
 
     sites: list[str] = field(default_factory=list)
     pages_fetched: int = 0     # HTTP answers to feed, sitemap, followed-page and article requests
     articles_fetched: int = 0  # of which article pages answered 200 (not stopped as non-HTML)
-    new: int = 0               # documents stored for the first time
-    updated: int = 0           # stored documents whose page changed (--refresh)
-    unchanged: int = 0         # fetched again, same content (start pages, --refresh)
-    variants: int = 0          # pages that are another URL of a stored document (its alias now)
     listings: int = 0          # followed pages found to be listings: links followed, not stored
     skipped_stored: int = 0    # article and page URLs not requested: already stored
     not_modified: int = 0      # feeds and sitemaps that answered 304
-    seconds: float = 0.0
     faults: list[Fault] = field(default_factory=list)
     finish_reasons: dict[str, str] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)  # not faults: a site's wrong canonicals
 
     @property
     def errors_by_kind(self) -> dict[str, int]:
@@ -266,7 +261,7 @@ class CrawlSummary:
         return "\n".join(lines)
 
 
-_COUNTS = ("pages_fetched", "articles_fetched", "new", "updated", "unchanged", "variants", "listings",
+_COUNTS = ("pages_fetched", "articles_fetched", "new", "updated", "unchanged", "variants", "new_links", "listings",
            "skipped_stored", "not_modified")
 
 
@@ -316,11 +311,8 @@ class CrawlReport:
             self.summary.articles_fetched += 1
 
     def item_scraped(self, item, **kwargs):
-        status = item.get("status")
-        if status in ("new", "updated", "unchanged"):
-            setattr(self.summary, status, getattr(self.summary, status) + 1)
-        elif status == "variant":
-            self.summary.variants += 1
+        if item.get("status"):
+            self.summary.count(item)
 
     def item_dropped(self, item, exception, response=None, **kwargs):
         from pipelines.extract import NotAnArticle
@@ -437,7 +429,7 @@ class PeriodicCommit:
         return ext
 
     def tick(self):
-        if "store" in self.context.__dict__:  # never open the store just to commit nothing
+        if self.context.store_is_open:  # never open the store just to commit nothing
             store = self.context.store
             idle = store.documents_started == self.seen
             self.seen = store.documents_started
@@ -452,7 +444,7 @@ class PeriodicCommit:
     def spider_closed(self, spider, reason):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        if "store" in self.context.__dict__:
+        if self.context.store_is_open:
             self.context.store.commit()
 
 
@@ -483,31 +475,6 @@ def sites_to_crawl(sites: Sites, keys) -> list[Site]:
     return chosen
 
 
-def parse_overrides(pairs) -> dict[str, str]:
-    """``-s NAME=VALUE`` options to a settings dict."""
-    out = {}
-    for pair in pairs or ():
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"-s {pair!r}: expected NAME=VALUE")
-        out[name.strip()] = value
-    return out
-
-
-def crawl_settings(db: str | None = None, config: str | None = None, refresh: bool = False, overrides=None) -> Settings:
-    """The project settings, with the CLI's --db, --config, --refresh and ``-s NAME=VALUE``."""
-    settings = Settings()
-    settings.setmodule("collector.settings", priority="project")
-    given = {"COLLECTOR_REFRESH": refresh}
-    if db is not None:
-        given["COLLECTOR_DB"] = db
-    if config is not None:
-        given["COLLECTOR_CONFIG"] = config
-    settings.update(given, priority="cmdline")
-    settings.update(dict(overrides or {}), priority="cmdline")
-    return settings
-
-
 def run_crawl(keys=None, db: str | None = None, config: str | None = None, refresh: bool = False,
               overrides=None, spider: str = "site", progress=None) -> CrawlSummary:
     """Crawl the sites ``keys`` (all crawlable sites if none) in this process; the summary.
@@ -521,10 +488,10 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
 
-    settings = crawl_settings(db, config, refresh, overrides)
+    settings = build_settings(db, config, overrides, COLLECTOR_REFRESH=refresh)
     context = Context(settings)
     chosen = sites_to_crawl(context.sites, keys)
-    context.store  # fail early on an unusable database
+    context.open_store()  # fail early on an unusable database
     spider_class = SpiderLoader.from_settings(settings).load(spider)
     started = time.perf_counter()
     process = CrawlerProcess(settings)  # configures logging
@@ -537,7 +504,7 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
         crawler.collector_context = context
         process.crawl(crawler, site=site.key)
         crawlers.append(crawler)
-    context.__dict__["crawlers"] = crawlers  # stopped together if the database fails
+    context.crawlers = crawlers  # stopped together if the database fails
     display = None
     if progress is not None:
         from .progress import CrawlProgress
@@ -546,8 +513,8 @@ def run_crawl(keys=None, db: str | None = None, config: str | None = None, refre
         display.attach()
     try:
         process.start()
-        if "fatal" in context.__dict__:
-            raise context.__dict__["fatal"]
+        if context.fatal is not None:
+            raise context.fatal
     finally:
         if display is not None:
             display.stop()

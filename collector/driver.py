@@ -9,9 +9,12 @@ through the stages ``ITEM_PIPELINES`` names, built the same way.
   crawl, and the order is the crawl's.
 - ``remember_urls``: after the store stage, the URLs that name the stored document
   without being its URL (redirects, same-site canonical variants) become its aliases.
+- ``Chain``: all of that for one item, inside the store's document scope: the document's
+  writes are all kept or all undone, whatever stage fails.
 
-An import runs the stages in ``collector.ingest.run_items``; a crawl in Scrapy's
-``ItemPipelineManager`` (``collector.itemproc.DocumentPipelines``); both call these.
+An import runs its items through a ``Chain`` (``collector.ingest.run_items``); a crawl's
+item processor (``collector.itemproc.DocumentPipelines``) runs each item through a
+``Chain`` of the stages Scrapy built: one loop body for both.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
+from .core.document import Document
 from .core.urls import canonical_url
+from .dbfile import explain
 
 #: A DOCTYPE with an internal subset declares entities ("billion laughs", external files).
 #: HTML has no use for them: the subset is dropped before any parser sees the page.
@@ -58,6 +63,36 @@ def build_stages(context) -> list:
     return [cls.from_context(context) for cls in stage_classes(context.settings)]
 
 
+class Chain:
+    """The stages over one item, in the store's document scope."""
+
+    def __init__(self, stages: list, store):
+        self.stages, self.store = stages, store
+
+    def process(self, item: Document) -> Document:
+        """The item through every stage; raises what a stage raises (``DropItem`` for input
+        that is no document), the document's writes undone, or a ``StoreError`` naming the
+        item when the database itself cannot be written (locked, damaged, read-only)."""
+        try:
+            item = prepare(item)
+            with self.store.document():
+                for stage in self.stages:
+                    item = stage.process_item(item)
+                remember_urls(item, self.store.crawl)  # in the document's transaction
+            return item
+        except DropItem:
+            raise
+        except Exception as exc:
+            fatal = explain(self.store.path, exc)
+            if fatal is not None:
+                raise type(fatal)(f"{item.get('source') or item.get('url')}: not stored: {fatal}") from exc
+            raise
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close_spider()
+
+
 class AlreadyStored(DropItem):
     """A crawled page that stored nothing new (unchanged, or another URL of a stored
     document): counted by the crawl's report, not exported (-O, FEEDS), not a fault."""
@@ -66,18 +101,16 @@ class AlreadyStored(DropItem):
         super().__init__(message, log_level="DEBUG")
 
 
-def lineage_fields(item, store) -> None:
+def lineage_fields(item, lineage) -> None:
     """The document's place in its group, for feed exports: origin_id, origin_url, relation."""
     doc_id = item.get("doc_id")
     if doc_id is None:
         return
-    row = store.conn.execute(
-        "SELECT l.origin_id, d.url, l.relation FROM links l JOIN documents d ON d.id = l.origin_id WHERE l.copy_id = ?",
-        (doc_id,)).fetchone()
+    row = lineage.origin_of(doc_id)
     item["origin_id"], item["origin_url"], item["relation"] = row if row else (doc_id, item.get("url"), None)
 
 
-def remember_urls(item, store) -> None:
+def remember_urls(item, aliases_of) -> None:
     """Write the URLs that name the stored document as its aliases (in its transaction)."""
     doc_id = item.get("doc_id")
     if doc_id is None:
@@ -87,4 +120,4 @@ def remember_urls(item, store) -> None:
         aliases.setdefault(url, "canonical")
     aliases.pop(item.get("url"), None)
     if aliases:
-        store.add_url_aliases(doc_id, aliases)
+        aliases_of.add_url_aliases(doc_id, aliases)

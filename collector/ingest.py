@@ -8,58 +8,21 @@ code a crawl runs.
 from __future__ import annotations
 
 import signal
+import threading
 import time
-from dataclasses import dataclass, field
 from collections import deque
 from concurrent.futures import Future
 from typing import Callable, Iterable, Iterator
 
 from scrapy.exceptions import DropItem
 
-from pipelines.extract import item_hash
-
 from .context import Context
-from .dbfile import explain
-from .driver import build_stages, prepare, remember_urls
+from .core.document import Document, item_hash
+from .core.errors import Interrupted, StoreError
+from .driver import Chain, build_stages, prepare
 from .importers import Problem, read_paths
-from .core.document import Document
-from .core.errors import Interrupted  # noqa: F401  (raised here; defined with every error)
-
-
-@dataclass
-class Summary:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    variants: int = 0   # another URL of a stored document (its canonical): an alias added
-    skipped: int = 0
-    new_links: int = 0
-    seconds: float = 0.0
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.new + self.updated
-
-    @property
-    def per_second(self) -> float:
-        done = self.imported + self.unchanged + self.variants
-        return done / self.seconds if self.seconds else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "imported": self.imported,
-            "new": self.new,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "variants": self.variants,
-            "skipped": self.skipped,
-            "new_links": self.new_links,
-            "seconds": round(self.seconds, 3),
-            "documents_per_second": round(self.per_second, 1),
-        }
-
+from .summary import Summary
+from .core.errors import Interrupted, StoreError  # noqa: F401  (raised here; defined with every error)
 
 
 #: HTML pages extracted in this process before a pool of workers is started.
@@ -89,7 +52,7 @@ def extracted_in_workers(items: Iterable, context: Context, workers: int) -> Ite
                 item.setdefault("content_hash", item_hash(item))
                 seen_html += 1
                 # A few pages are quicker done here than a pool is started.
-                if seen_html > POOL_AFTER_PAGES and not context.store.has_content(item["content_hash"]):
+                if seen_html > POOL_AFTER_PAGES and not context.store.documents.has_content(item["content_hash"]):
                     if pool is None:
                         pool = ExtractWorkers.join(context, workers, start_method="fork")
                     item = pool.submit(extract_fields, dict(item))
@@ -122,71 +85,20 @@ def run_items(
     A problem of the database itself (locked past COLLECTOR_LOCK_TIMEOUT, damaged, read-only)
     stops the run the same way, as a ``StoreError`` naming the document not stored.
     """
+    store = context.open_store()
     if workers > 1:
         items = extracted_in_workers(items, context, workers)
-    stages = build_stages(context)
-    store = context.store
+    chain = Chain(build_stages(context), store)
     summary = Summary()
     started = time.perf_counter()
-
-    def problem(message: str) -> None:
-        summary.skipped += 1
-        summary.problems.append(message)
-        on_problem(message)
-
-    def on_term(signum, frame):
-        raise Interrupted("terminated")
-
-    previous = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
+    previous = _on_sigterm()
     try:
-        for item in items:
-            if isinstance(item, Problem):
-                problem(str(item))
-                on_item(item)
-                continue
-            if isinstance(item, Future):
-                try:
-                    item = Document(**item.result())
-                except DropItem as exc:
-                    problem(str(exc))
-                    on_item(None)
-                    continue
-                except Exception as exc:  # a worker that died or failed on one page
-                    problem(f"extraction failed: {type(exc).__name__}: {exc}")
-                    on_item(None)
-                    continue
-            try:
-                item = prepare(item)
-                for stage in stages:
-                    item = stage.process_item(item)
-                remember_urls(item, store)
-            except DropItem as exc:
-                if item.get("doc_id") is not None:
-                    store.abort_document()
-                problem(str(exc))
-            except (KeyboardInterrupt, Interrupted):
-                raise
-            except Exception as exc:  # one bad document must not stop the import...
-                fatal = explain(store.path, exc)
-                if fatal is not None:  # ...but a locked, damaged or read-only database does
-                    raise type(fatal)(f"{item.get('source') or item.get('url')}: not stored: {fatal}") from exc
-                if item.get("doc_id") is not None:
-                    store.abort_document()
-                problem(f"{item.get('source') or item.get('url')}: {type(exc).__name__}: {exc}")
-            else:
-                status = item.get("status")
-                if status == "new":
-                    summary.new += 1
-                elif status == "updated":
-                    summary.updated += 1
-                elif status == "variant":
-                    summary.variants += 1
-                else:
-                    summary.unchanged += 1
-                summary.new_links += item.get("new_links") or 0
-            on_item(item)
-        for stage in stages:
-            stage.close_spider()
+        for given in items:
+            item = _document_of(given, summary, on_problem)
+            if item is not None:
+                _process(chain, item, summary, on_problem)
+            on_item(item if item is not None or not isinstance(given, Problem) else given)
+        chain.close()
         store.commit()
     except BaseException:
         store.rollback()
@@ -199,10 +111,52 @@ def run_items(
     return summary
 
 
-def _main_thread() -> bool:
-    import threading
+def _document_of(item, summary: Summary, on_problem) -> Document | None:
+    """The document an input brings: a ``Problem`` is reported, a worker's future awaited."""
+    problem = None
+    if isinstance(item, Problem):
+        problem = str(item)
+    elif isinstance(item, Future):
+        try:
+            return Document(**item.result())
+        except DropItem as exc:
+            problem = str(exc)
+        except Exception as exc:  # a worker that died or failed on one page
+            problem = f"extraction failed: {type(exc).__name__}: {exc}"
+    else:
+        return item
+    summary.problem(problem)
+    on_problem(problem)
+    return None
 
-    return threading.current_thread() is threading.main_thread()
+
+def _process(chain: Chain, item: Document, summary: Summary, on_problem) -> None:
+    """One document through the chain; its failure is a problem of the run, not its end
+    (but for the database's own failures, which ``Chain`` raises as ``StoreError``)."""
+    try:
+        item = chain.process(item)
+    except DropItem as exc:
+        message = str(exc)
+    except (KeyboardInterrupt, Interrupted, StoreError):
+        raise
+    except Exception as exc:  # one bad document must not stop the import
+        message = f"{item.get('source') or item.get('url')}: {type(exc).__name__}: {exc}"
+    else:
+        summary.count(item)
+        return
+    summary.problem(message)
+    on_problem(message)
+
+
+def _on_sigterm():
+    """SIGTERM interrupts like Ctrl-C (in the main thread, where signals arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_term(signum, frame):
+        raise Interrupted("terminated")
+
+    return signal.signal(signal.SIGTERM, on_term)
 
 
 def import_paths(paths, context: Context, site: str | None = None, **options) -> Summary:

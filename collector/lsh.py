@@ -315,6 +315,9 @@ class SQLiteLSH(MinHashLSH):
     def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
         return list(self.query_hits(minhash, min_hits))
 
+    def candidates(self, minhash, min_hits: int | None = None) -> dict[int, int]:
+        return self.query_hits(minhash, MIN_BAND_HITS if min_hits is None else min_hits)
+
     def query_hits(self, minhash, min_hits: int = MIN_BAND_HITS) -> dict[int, int]:
         """Documents sharing at least ``min_hits`` bands with ``minhash``: id -> bands shared.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from .core.document import Document
+from .core.document import Document, source_ref  # noqa: F401  (source_ref: used by reprocess)
 from .core.errors import RawMissing  # noqa: F401  (raised here; defined with every error)
 
 
@@ -39,16 +39,6 @@ class RawRef:
         if anchor and (name not in ("offset", "record", "line") or not value.isdigit()):
             raise RawMissing(f"{ref}: not a raw reference")
         return cls(full, **({name: int(value)} if anchor else {}))
-
-
-def source_ref(source: str | None) -> str | None:
-    """The raw_ref of an imported item, from its ``source`` ("path", "path record N",
-    "path line N"); None for a spider's item (its ref comes from the archive)."""
-    if not source or source.startswith("spider:"):
-        return None
-    match = re.match(r"^(.*) (record|line) (\d+)$", source)
-    path, anchor = (match.group(1), f"#{match.group(2)}={match.group(3)}") if match else (source, "")
-    return os.path.abspath(path) + anchor
 
 
 def read_record(path: Path, offset: int):

@@ -7,30 +7,32 @@ links, in batches, so an interrupted run is simply run again.
 
 from __future__ import annotations
 
-from collector.core.fingerprint import minhash
-from pipelines.link import Linker, Text
+from pipelines.link import Linker
 
+from .core.fingerprint import minhash
+from .core.similarity import Text
 from .core.sites import Sites
 from .store import Store
+from .storage_parts import attach
 
 
 def refingerprint(db_path: str, sites: Sites, options: dict | None = None) -> dict:
     """``options``: the store's settings (``collector.context.store_options``)."""
-    store = Store(db_path, old_tokens=True, **(options or {}))
+    store = attach(Store(db_path, old_tokens=True, **(options or {})))
     try:
         store.sync_sites(sites)
-        linker = Linker(store, sites)
+        linker = Linker(store.documents, store.lsh, store.lineage, store, sites)
         ids = store.spaceless_documents()
         links = 0
         for start in range(0, len(ids), store.batch_size):
             chunk = ids[start : start + store.batch_size]
-            docs = store.documents(chunk)
-            claims = store.claims_of(chunk)
+            docs = store.documents.rows(chunk)
+            claims = store.lineage.claims_of(chunk)
             for doc_id in chunk:
                 doc = docs[doc_id]
                 text = Text.of(doc["text"])
                 signature = minhash(text.shingles)
-                store.replace_text(doc_id, doc["text"], _chrome(doc["chrome"]), signature, len(text.shingles), doc["title"])
+                store.documents.replace_text(doc_id, doc["text"], _chrome(doc["chrome"]), signature, len(text.shingles), doc["title"])
                 links += linker.link(doc_id, signature, text, bool(claims[doc_id]))
             store.commit()
         store.save_fingerprint_params()

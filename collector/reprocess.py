@@ -14,7 +14,7 @@ import. The store is a ``ReprocessStore``, which knows which document each item 
   copy that no longer matches loses its link and the origin is decided again.
 
 Which documents: by default those whose rules changed since they were processed
-(``collector.rules``), or all (``everything``), narrowed by site and fetch date. The choice
+(``collector.core.rules``), or all (``everything``), narrowed by site and fetch date. The choice
 is written to ``reprocess_queue`` first; each batch's commit removes the documents it
 finished, so a kill loses at most a batch and the same command, run again, continues the
 queue (and nothing is done twice). Links added, removed and changed are counted by
@@ -30,19 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from pipelines.extract import item_hash
 from collector.core.fingerprint import shingle_hashes, signature_bytes
 from pipelines.link import LinkPipeline
 from pipelines.stage import Stage
 
 from .archive import db_folder
-from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article, source_ref
+from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article
 from .context import Context, store_options
 from .driver import prepare
 from .importers import Problem
-from .core.document import Document
-from .rules import Rules, what_changed
+from .core.document import Document, item_hash, source_ref
+from .core.rules import Rules, what_changed
 from .store import Store
+from .storage_parts import attach
 
 #: Queue entries read at a time.
 CHUNK = 500
@@ -164,17 +164,20 @@ class RelinkFormerGroup(Stage):
     """After the link stage: the other members of a changed document's former group are
     linked again, each through the link stage, as if it had just arrived."""
 
-    def __init__(self, context):
-        super().__init__(context)
-        self.link = LinkPipeline(context)
+    def __init__(self, store: "ReprocessStore", link: LinkPipeline):
+        self.store, self.link = store, link
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.store, LinkPipeline.from_context(context))
 
     def process(self, item):
-        store = self.context.store
+        store = self.store
         former = sorted(store.former.pop(item["doc_id"], ()))
-        claims, docs = store.claims_of(former), store.documents(former)
+        claims, docs = store.lineage.claims_of(former), store.documents.rows(former)
         for member in former:
             text = docs[member]["text"]
-            linked = self.link.process(Document(doc_id=member, signature=store.signature(member), text=text,
+            linked = self.link.process(Document(doc_id=member, signature=store.documents.signature(member), text=text,
                                                shingles=shingle_hashes(text), claims=claims[member]))
             item["new_links"] = (item.get("new_links") or 0) + (linked.get("new_links") or 0)
         return item
@@ -354,7 +357,7 @@ def reprocess_context(context: Context) -> Context:
     out = Context(settings, context.sites)
     store = ReprocessStore(settings.get("COLLECTOR_DB"), **store_options(settings))
     store.sync_sites(out.sites)
-    out.__dict__["store"] = store
+    out.use_store(attach(store))
     return out
 
 
@@ -366,11 +369,12 @@ def reprocess(context: Context, sites=(), since: str | None = None, everything: 
 
     from .ingest import run_items
 
+    context.open_store()
     for key in sites:
         if context.sites.get(key) is None and not context.store.conn.execute(
                 "SELECT 1 FROM documents WHERE site = ? LIMIT 1", (key,)).fetchone():
             raise ValueError(f"--site {key}: no such site config and no documents of that site")
-    rules = Rules(context.sites, context.settings)
+    rules = Rules(context.sites, context.settings.get("COLLECTOR_EXTRACTION"))
     summary = ReprocessSummary(rules_changed=rules_report(context.store.conn, rules, sites))
     conn = context.store.conn
     queued = conn.execute("SELECT count(*) FROM reprocess_queue").fetchone()[0]
@@ -390,7 +394,7 @@ def reprocess(context: Context, sites=(), since: str | None = None, everything: 
                                    [(i,) for i in select_documents(store.conn, rules, sites, since, everything)])
             store.commit()
         summary.selected = store.conn.execute("SELECT count(*) FROM reprocess_queue").fetchone()[0]
-        provenance = ProvenancePipeline(work)
+        provenance = ProvenancePipeline.from_context(work)
 
         def unchanged(doc_id: int, item) -> None:
             item["doc_id"] = doc_id

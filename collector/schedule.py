@@ -26,6 +26,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 
 from croniter import croniter
 
@@ -94,9 +95,26 @@ def jobs_for(sites, keys=None, now: datetime | None = None) -> list[Job]:
     return jobs
 
 
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _start(command: list[str], output) -> subprocess.Popen:
+    # Its own session: a Ctrl-C at the terminal reaches the scheduler only, which then
+    # stops each crawl with one SIGTERM (a second signal would make Scrapy stop uncleanly).
+    return subprocess.Popen(command, stdout=output, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
 class Scheduler:
-    def __init__(self, store, jobs: list[Job], command: list[str], max_crawls: int = 4, stop_timeout: float = 60.0):
+    """Starts each due site's crawl, one at a time per site, ``max_crawls`` at most, and
+    records each in ``runs``. ``clock`` and ``start`` (what starts a crawl's process) are
+    parameters, so the rules can be tested without waiting for a cron or starting crawls."""
+
+    def __init__(self, store, jobs: list[Job], command: list[str], max_crawls: int = 4, stop_timeout: float = 60.0,
+                 clock: Callable[[], datetime] = _now, start: Callable[[list[str], object], subprocess.Popen] = _start):
         self.store = store
+        self.clock = clock
+        self.start = start
         self.jobs = jobs
         self.command = command          # the crawl command; the site key is appended
         self.max_crawls = max(1, max_crawls)
@@ -114,20 +132,24 @@ class Scheduler:
             logger.info("%s: %r, first crawl at %s", job.site.key, job.site.schedule, job.due.isoformat(timespec="seconds"))
         try:
             while not self.stopping.is_set():
-                self.reap()
-                now = datetime.now().astimezone()
-                for job in self.jobs:
-                    if job.due <= now:
-                        self.due(job.site.key)
-                        job.advance(now)
-                self.launch_waiting()
+                self.tick()
                 self.stopping.wait(self.sleep_seconds())
         finally:
             self.stop_all()
 
+    def tick(self) -> None:
+        """Record the crawls that ended, queue the sites now due, start what may start."""
+        self.reap()
+        now = self.clock()
+        for job in self.jobs:
+            if job.due <= now:
+                self.due(job.site.key)
+                job.advance(now)
+        self.launch_waiting()
+
     def sleep_seconds(self) -> float:
         """Until the next job is due; at most a second while crawls run (to record their end)."""
-        now = datetime.now().astimezone()
+        now = self.clock()
         until = min(job.due for job in self.jobs) - now
         seconds = max(0.0, until.total_seconds())
         return min(seconds, 1.0) if (self.running or self.waiting) else min(seconds, 60.0)
@@ -145,14 +167,10 @@ class Scheduler:
             self.launch(self.waiting.pop(0))
 
     def launch(self, key: str) -> None:
-        run_id = self.store.start_run(key, utcnow())
+        run_id = self.store.start_run(key, self.clock().astimezone(timezone.utc).isoformat(timespec="seconds"))
         output = tempfile.TemporaryFile(mode="w+b")
         try:
-            # Its own session: a Ctrl-C at the terminal reaches the scheduler only, which then
-            # stops each crawl with one SIGTERM (a second signal would make Scrapy stop uncleanly).
-            process = subprocess.Popen(
-                [*self.command, key], stdout=output, stdin=subprocess.DEVNULL, start_new_session=True
-            )
+            process = self.start([*self.command, key], output)
         except OSError as exc:
             output.close()
             logger.error("%s: cannot start the crawl: %s", key, exc)
@@ -229,14 +247,12 @@ def crawl_command(db: str, config: str, overrides=()) -> list[str]:
 
 def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int | None = None) -> None:
     """Run the scheduler until SIGTERM or Ctrl-C."""
-    from .crawl import crawl_settings
-    from .context import Context
-    from .crawl import parse_overrides
+    from .context import Context, build_settings, parse_overrides
     from .core.sites import Sites
 
-    settings = crawl_settings(db, config, overrides=parse_overrides(overrides))
+    settings = build_settings(db, config, parse_overrides(overrides))
     jobs = jobs_for(Sites.load(config), keys)
-    store = Context(settings).store  # the store's settings as every writer has them (lock timeout, waits log)
+    store = Context(settings).open_store()  # the store's settings as every writer has them (lock timeout, waits log)
     scheduler = Scheduler(
         store,
         jobs,

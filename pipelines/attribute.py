@@ -106,7 +106,7 @@ def parse_claim(line: str, sites: Sites) -> dict | None:
 
 def canonical_claim(item, sites: Sites) -> dict | None:
     """A canonical link to another site is a claim that the page there is the original (one
-    to the same site names the page itself: ``collector.identity``)."""
+    to the same site names the page itself: ``collector.core.identity``)."""
     canonical, url = item.get("canonical_url"), item.get("url")
     chost, uhost = host_of(canonical), host_of(url)
     if not chost or chost == uhost or (uhost and same_site(url, canonical, sites)):
@@ -126,10 +126,17 @@ def canonical_claim(item, sites: Sites) -> dict | None:
 
 
 class AttributePipeline(Stage):
+    def __init__(self, sites: Sites):
+        self.sites = sites
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.sites)
+
     def process(self, item):
-        sites = self.context.sites
+        sites = self.sites
         kept, claims = [], []
-        for line in split_lines(item["text"]):
+        for line in item.get("lines") or split_lines(item["text"]):
             claim = parse_claim(line, sites)
             if claim is None:
                 kept.append(line)
@@ -140,6 +147,7 @@ class AttributePipeline(Stage):
         canonical = canonical_claim(item, sites)
         if canonical:
             claims.append(canonical)
+        item["lines"] = kept
         item["text"] = "\n".join(kept)
         item["claims"] = claims
         return item

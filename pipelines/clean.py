@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from collector.core.sites import Chrome, Site, host_of, normalize_line
+from collector.core.contracts import ChromeMemory
+from collector.core.sites import Chrome, Site, Sites, host_of, normalize_line
 
 from .stage import Stage
 
@@ -81,8 +82,15 @@ def local_site_key(url: str | None) -> str:
 
 
 class CleanPipeline(Stage):
+    def __init__(self, sites: Sites, chrome: ChromeMemory):
+        self.sites, self.chrome = sites, chrome
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.sites, context.store.chrome)
+
     def process(self, item):
-        sites = self.context.sites
+        sites = self.sites
         lines = split_lines(item["text"])
         site = (
             sites.get(item.get("site"))
@@ -90,7 +98,7 @@ class CleanPipeline(Stage):
             or (None if host_of(item.get("url")) else sites.recognise(lines))
         )
         item["site"] = site.key if site else (item.get("site") or local_site_key(item.get("url")))
-        learned = self.context.store.learned_chrome(item["site"])
+        learned = self.chrome.learned(item["site"])
         kept, chrome = strip_chrome(lines, site, learned, sites.generic)
         title = normalize_line(item.get("title") or "")
         if title:
@@ -100,6 +108,7 @@ class CleanPipeline(Stage):
         elif kept and item.get("first_line_is_title"):
             # A dump's first non-chrome line is its title, not body text.
             item["title"] = kept.pop(0)
+        item["lines"] = kept  # split once: the attribute and learn stages read them
         item["text"] = "\n".join(kept)
         item["chrome"] = (item.get("chrome") or []) + chrome
         return item

@@ -29,7 +29,10 @@ from scrapy.exceptions import DropItem
 from trafilatura.utils import load_html
 
 from collector.core.dates import normalize_date
-from collector.core.sites import host_of, name_key
+from collector.core.contracts import ContentIndex
+from collector.core.document import content_hash, item_hash  # noqa: F401  (content_hash: this module's API too)
+from collector.core.errors import ConfigError
+from collector.core.sites import Sites, host_of, name_key
 from collector.core.urls import canonical_url
 
 from .stage import Stage
@@ -113,21 +116,6 @@ def settle_published(item) -> None:
     elif len(fetched) == 10:  # a day: its start, the earliest it can mean
         fetched += "T00:00:00+00:00"
     item["fetched"] = fetched
-
-
-def content_hash(*parts: str | None) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update((part or "").encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def item_hash(item) -> str:
-    """What makes an input the same input again: its web URL, content and given title (a
-    local file's path is not part of it: the same page saved twice is one input)."""
-    url = item.get("url") if host_of(item.get("url")) else None
-    return content_hash(url, item.get("html") or item.get("text"), item.get("title"))
 
 
 def extract_document(tree, url: str | None, mode: str = EXTRACTION_MODES[0]):
@@ -221,18 +209,22 @@ def listing(text: str, tree) -> str | None:
 
 
 class ExtractPipeline(Stage):
-    def __init__(self, context):
-        super().__init__(context)
-        self.mode = context.settings.get("COLLECTOR_EXTRACTION") or EXTRACTION_MODES[0]
-        if self.mode not in EXTRACTION_MODES:
-            raise ValueError(f"COLLECTOR_EXTRACTION: {self.mode!r} is not one of {', '.join(EXTRACTION_MODES)}")
+    def __init__(self, sites: Sites, contents: ContentIndex, mode: str | None = None):
+        mode = mode or EXTRACTION_MODES[0]
+        if mode not in EXTRACTION_MODES:
+            raise ConfigError(f"COLLECTOR_EXTRACTION: {mode!r} is not one of {', '.join(EXTRACTION_MODES)}")
+        self.sites, self.contents, self.mode = sites, contents, mode
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.sites, context.store.documents, context.settings.get("COLLECTOR_EXTRACTION"))
 
     def process(self, item):
         if not item.get("fetched"):
             item["fetched"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         html = item.get("html")
         item.setdefault("content_hash", item_hash(item))
-        if self.context.store.has_content(item["content_hash"]):
+        if self.contents.has_content(item["content_hash"]):
             item["status"] = "unchanged"
             item.pop("html", None)
             return item
@@ -254,7 +246,7 @@ class ExtractPipeline(Stage):
         tree = load_html(html)
         if tree is None:
             raise DropItem(f"{item.get('source') or item.get('url')}: not parseable as HTML")
-        sites = self.context.sites
+        sites = self.sites
         site = sites.get(item.get("site")) or sites.for_url(item.get("url"))
         if site is None and not host_of(item.get("url")):
             # A saved page: its og:url names the page itself, so its site's XPaths apply too.
@@ -283,7 +275,7 @@ class ExtractPipeline(Stage):
         item["sitename"] = item.get("sitename") or doc.sitename
         item["language"] = doc.language
         canonical = _first_url(tree, "link[@rel='canonical']/@href", url)
-        # The canonical link, else og:url: both name the page (``collector.identity``).
+        # The canonical link, else og:url: both name the page (``collector.core.identity``).
         item["canonical_url"] = canonical or (_first_url(tree, "meta[@property='og:url']/@content", url) if host_of(url) else None)
         if not host_of(url):
             named = self.saved_page_url(item, tree, canonical)
@@ -299,7 +291,7 @@ class ExtractPipeline(Stage):
             return own
         if not canonical:
             return None
-        sites = self.context.sites
+        sites = self.sites
         site = sites.get(item.get("site")) or (sites.for_name(item["sitename"]) if item.get("sitename") else None)
         if site is not None:
             target = sites.for_url(canonical)

@@ -14,8 +14,7 @@ from .stage import Stage
 class FingerprintPipeline(Stage):
     """Shingles the cleaned text and signs it."""
 
-    def __init__(self, context):
-        super().__init__(context)
+    def __init__(self):
         _malloc.tune()  # numpy's arrays stay mapped from one document to the next
 
     def process(self, item):

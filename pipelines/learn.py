@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 
+from collector.core.contracts import ChromeMemory, DocumentStore
+from collector.core.fingerprint import minhash
+from collector.core.similarity import Text
 from collector.core.sites import normalize_line
 
 from .clean import split_lines
-from collector.core.fingerprint import minhash
-from .link import Linker, Text
+from .link import Linker
 from .stage import Stage
 
 LEARN_MIN_DOCUMENTS = 3
@@ -47,13 +49,16 @@ def article_key(lines: list[str]) -> int:
 
 
 class LearnChromePipeline(Stage):
-    def __init__(self, context):
-        super().__init__(context)
-        self.linker = Linker.for_store(context.store, context.sites)
+    def __init__(self, chrome: ChromeMemory, documents: DocumentStore, linker: Linker):
+        self.chrome, self.documents, self.linker = chrome, documents, linker
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.store.chrome, context.store.documents, Linker.shared(context))
 
     def process(self, item):
-        store, site = self.context.store, item["site"]
-        all_lines = split_lines(item["text"])
+        memory, site = self.chrome, item["site"]
+        all_lines = item.get("lines") or split_lines(item["text"])
         candidates = list(all_lines)
         if item.get("first_line_is_title") and item.get("title"):
             # A dump's "title" is only its first line: it may be a banner, so it is counted too.
@@ -61,30 +66,30 @@ class LearnChromePipeline(Stage):
         lines = {line_hash(line): line for line in candidates if LEARN_MIN_CHARS <= len(line) <= LEARN_MAX_CHARS}
         if not lines:
             return item
-        store.record_sightings(site, item["doc_id"], article_key(all_lines), lines)
-        counts = store.sighting_counts(site, lines)
+        memory.record_sightings(site, item["doc_id"], article_key(all_lines), lines)
+        counts = memory.sighting_counts(site, lines)
         if max(counts.values(), default=0) < LEARN_MIN_DOCUMENTS:
             return item  # the usual case, decided without counting the site's documents
-        needed = max(LEARN_MIN_DOCUMENTS, LEARN_MIN_SHARE * store.site_document_count(site))
+        needed = max(LEARN_MIN_DOCUMENTS, LEARN_MIN_SHARE * memory.site_document_count(site))
         learned = {h: lines[h] for h, n in counts.items() if n >= needed}
         if not learned:
             return item
         for h, line in learned.items():
-            store.learn_chrome(site, line, counts[h])
+            memory.learn(site, line, counts[h])
         affected = set()
         for h in learned:
-            affected.update(store.documents_with_line(site, h))
+            affected.update(memory.documents_with_line(site, h))
         new_links = self.reclean(site, affected)
-        item["text"] = store.documents([item["doc_id"]])[item["doc_id"]]["text"]
+        item["text"] = self.documents.rows([item["doc_id"]])[item["doc_id"]]["text"]
+        item["lines"] = None  # the text changed: its lines are split again where needed
         item["new_links"] = (item.get("new_links") or 0) + new_links
         return item
 
     def reclean(self, site: str, doc_ids) -> int:
         """Strip the site's learned chrome from stored documents, then re-link them."""
-        store = self.context.store
-        chrome_lines = store.learned_chrome(site)
+        chrome_lines = self.chrome.learned(site)
         changed = []
-        for doc_id, doc in store.documents(doc_ids).items():
+        for doc_id, doc in self.documents.rows(doc_ids).items():
             lines = split_lines(doc["text"])
             kept = [line for line in lines if line not in chrome_lines]
             stripped = [line for line in lines if line in chrome_lines]
@@ -99,8 +104,8 @@ class LearnChromePipeline(Stage):
             text = "\n".join(kept)
             shingles = Text.of(text)
             signature = minhash(shingles.shingles)
-            store.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingles.shingles), title)
+            self.documents.replace_text(doc_id, text, json.loads(doc["chrome"]) + stripped, signature, len(shingles.shingles), title)
             changed.append((doc_id, signature, shingles))
-        claims = store.claims_of([doc_id for doc_id, _, _ in changed])
+        claims = self.linker.lineage.claims_of([doc_id for doc_id, _, _ in changed])
         return sum(self.linker.link(doc_id, signature, shingles, bool(claims[doc_id]))
                    for doc_id, signature, shingles in changed)

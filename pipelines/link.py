@@ -1,6 +1,6 @@
 """Link: find the stored documents a new one copies (or is copied by), and decide the origin.
 
-Candidates come from the LSH index over the whole stored corpus (``collector.lsh``),
+Candidates come from the LSH index over the whole stored corpus (``collector.storage``),
 filtered on their signatures, then verified on exact shingle sets, by Jaccard similarity J
 and by containment (the share of one document's shingles found in the other), so that an
 excerpt, whose J with its original is low, is still recognised by its containment of almost 1.
@@ -22,19 +22,16 @@ without re-importing them.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 
 import numpy as np
 
+from collector.core.contracts import CandidateIndex, DocumentStore, Freshness, LineageStore
+from collector.core.origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
+from collector.core.similarity import ESTIMATE_MIN, Text, link_row, loose_relation, related
 from collector.core.sites import Sites
 
-from collector.core.origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
 from .stage import Stage
-
-from collector.core.similarity import (  # noqa: F401  (relate and its constants are this module's API too)
-    CONTAINMENT_MIN, DUPLICATE_MIN_JACCARD, ESTIMATE_MIN, EXCERPT_MAX_SIZE, MIN_SHINGLES, Text,
-    figures_agree, link_row, loose_relation, overlap, relate, related)
 
 #: Members of one group a new document is checked against directly when it is not like the
 #: group's origin (it may copy a copy that added text): the likeliest few, by signature.
@@ -47,8 +44,8 @@ class ShingleCache:
     used again only while the stored signature is the same (another process, or a re-clean,
     may have changed the text). Bounded: a least-recently-used set is dropped."""
 
-    def __init__(self, store, size: int = 4096):
-        self.store = store
+    def __init__(self, documents: DocumentStore, size: int = 4096):
+        self.documents = documents
         self.size = size
         self._sets: OrderedDict[int, tuple[bytes, Text]] = OrderedDict()
 
@@ -60,7 +57,7 @@ class ShingleCache:
 
     def get(self, ids) -> dict[int, "Text"]:
         ids = list(dict.fromkeys(ids))
-        signatures = self.store.signatures(ids)
+        signatures = self.documents.signatures(ids)
         out, missing = {}, []
         for doc_id in ids:
             held = self._sets.get(doc_id)
@@ -69,7 +66,7 @@ class ShingleCache:
                 self._sets.move_to_end(doc_id)
             else:
                 missing.append(doc_id)
-        for doc_id, text in self.store.texts(missing):
+        for doc_id, text in self.documents.texts(missing):
             out[doc_id] = Text.of(text)
             self.put(doc_id, signatures[doc_id], out[doc_id])
         return out
@@ -147,51 +144,46 @@ HELD_MEMBERS_MAX = 200_000
 
 
 class Linker:
-    """Links stored documents into the lineage; one per store, shared by the link and learn
-    stages (``for_store``), so both see the same groups and shingle sets."""
+    """Links stored documents into the lineage. The link and learn stages of a run share one
+    (``shared``), so both see the same groups and shingle sets."""
 
-    _by_store: "weakref.WeakKeyDictionary" = None
-
-    @classmethod
-    def for_store(cls, store, sites: Sites) -> "Linker":
-        if cls._by_store is None:
-            cls._by_store = weakref.WeakKeyDictionary()
-        linker = cls._by_store.get(store)
-        if linker is None or linker.sites is not sites:
-            linker = cls._by_store[store] = cls(store, sites)
-        return linker
-
-    def __init__(self, store, sites: Sites, shingles: ShingleCache | None = None):
-        self.store = store
+    def __init__(self, documents: DocumentStore, index: CandidateIndex, lineage: LineageStore,
+                 freshness: Freshness, sites: Sites):
+        self.documents, self.index, self.lineage, self.freshness = documents, index, lineage, freshness
         self.sites = sites
-        self.shingles = shingles or ShingleCache(store)
+        self.shingles = ShingleCache(documents)
         self._groups: dict[int, Group] = {}  # member id -> its group, for the open batch
         self._generation = None
+
+    @classmethod
+    def shared(cls, context) -> "Linker":
+        store = context.store
+        return context.shared("linker", lambda: cls(store.documents, store.lsh, store.lineage, store, context.sites))
 
     # --- what the batch knows ---------------------------------------------------------
     def _fresh(self) -> None:
         """Forget the groups when another writer committed since they were read, when this
         one rolled back what they hold, or when they are many (memory stays bounded)."""
-        generation = (self.store.generation, self.store.data_version())
+        generation = (self.freshness.generation, self.freshness.data_version())
         if generation != self._generation or len(self._groups) > HELD_MEMBERS_MAX:
             self._groups.clear()
             self._generation = generation
 
     def _member(self, doc_id: int) -> Member:
-        row = self.store.metadata([doc_id])[doc_id]
-        return Member.from_row(row, self.store.claims_of([doc_id])[doc_id])
+        row = self.documents.metadata([doc_id])[doc_id]
+        return Member.from_row(row, self.lineage.claims_of([doc_id])[doc_id])
 
     def group_of(self, doc_id: int) -> Group | None:
         """The group ``doc_id`` belongs to (None for a document without links)."""
         group = self._groups.get(doc_id)
         if group is None:
-            ids = self.store.group_of(doc_id)
+            ids = self.lineage.group_of(doc_id)
             if len(ids) < 2:
                 return None
-            rows = self.store.metadata(ids)
-            claims = self.store.claims_of(ids)
+            rows = self.documents.metadata(ids)
+            claims = self.lineage.claims_of(ids)
             members = [Member.from_row(rows[i], claims[i]) for i in ids]
-            group = Group(members, self.store.links_of(ids), self.sites)
+            group = Group(members, self.lineage.links_of(ids), self.sites)
             for member_id in group.members:
                 self._groups[member_id] = group
             if not group.as_decided():
@@ -206,13 +198,13 @@ class Linker:
         excerpt collides in few bands."""
         self._fresh()
         self.shingles.put(doc_id, _signature_bytes(minhash), shingles)
-        hits = self.store.candidates(minhash, 1 if claims_origin else None)
+        hits = self.index.candidates(minhash, 1 if claims_origin else None)
         hits.pop(doc_id, None)
         candidates = self._few_per_group(hits)
         ranked = self._plausible(minhash, len(shingles.shingles), candidates) if candidates else []
         # A claim naming a URL ties two documents whatever their share of buckets: a short
         # excerpt ("read more at URL") can collide in too few bands.
-        ranked += sorted(self.store.claim_partners(doc_id) - set(ranked))
+        ranked += sorted(self.lineage.claim_partners(doc_id) - set(ranked))
         current = self.group_of(doc_id)
         matched = self._matches(doc_id, shingles, ranked, current)
         if current is None and not matched:
@@ -246,7 +238,7 @@ class Linker:
         """Candidates whose signatures leave room for a link, likeliest first: the estimated
         containment (from estimated Jaccard and the set sizes) reaches ``ESTIMATE_MIN``.
         Cheap, so the exact check reads the shingles of only a few documents."""
-        sketches = self.store.sketches(candidates)
+        sketches = self.documents.sketches(candidates)
         ids = sorted(sketches)
         if not ids or not count:
             return []
@@ -317,7 +309,7 @@ class Linker:
                 row = {**row, "evidence": group.decision.evidence + row["evidence"][len(old):]}
                 group.links[member_id] = row
                 rows.append(row)
-        self.store.write_links(rows, [])
+        self.lineage.write_links(rows, [])
         return 0  # no link is new: the relations are as they were
 
     # --- many members: merges, late originals ---------------------------------------------
@@ -392,7 +384,7 @@ class Linker:
         if origin.id in group.links:
             drop.append(origin.id)
             del group.links[origin.id]
-        self.store.write_links(rows, drop)
+        self.lineage.write_links(rows, drop)
         return len(rows)
 
     def _link_of(self, group: Group, member: Member, primaries, sets) -> dict:
@@ -418,9 +410,12 @@ def _signature_bytes(minhash) -> bytes:
 
 
 class LinkPipeline(Stage):
-    def __init__(self, context):
-        super().__init__(context)
-        self.linker = Linker.for_store(context.store, context.sites)
+    def __init__(self, linker: Linker):
+        self.linker = linker
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(Linker.shared(context))
 
     def process(self, item):
         text = Text(item["shingles"], item["text"])

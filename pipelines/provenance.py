@@ -9,37 +9,27 @@ from __future__ import annotations
 
 import json
 
-from collector.raw import source_ref
-from collector.rules import Rules
-from collector.store import utcnow
+from collector.core.contracts import ProvenanceLog
+from collector.core.document import source_ref
+from collector.core.rules import Rules
 
 from .stage import Stage
 
 
 class ProvenancePipeline(Stage):
-    def __init__(self, context):
-        super().__init__(context)
-        self.rules = Rules(context.sites, context.settings)
+    def __init__(self, log: ProvenanceLog, rules: Rules):
+        self.log, self.rules = log, rules
         self.known: dict[str, str] = {}  # hash -> its rules as JSON
+
+    @classmethod
+    def from_context(cls, context):
+        return cls(context.store.provenance, Rules(context.sites, context.settings.get("COLLECTOR_EXTRACTION")))
 
     def process(self, item):
         ref = item.get("raw_ref") or source_ref(item.get("source"))
-        record_provenance(self.context.store, item["doc_id"], ref, self.rule_set(item["site"]))
-        return item
-
-    def rule_set(self, site: str) -> str:
-        digest = self.rules.hash(site)
+        digest = self.rules.hash(item["site"])
         if digest not in self.known:
-            self.known[digest] = json.dumps(self.rules.of(site), sort_keys=True, ensure_ascii=False)
+            self.known[digest] = json.dumps(self.rules.of(item["site"]), sort_keys=True, ensure_ascii=False)
         # Every time, not once: a document rolled back takes its writes with it.
-        self.context.store.conn.execute(
-            "INSERT OR IGNORE INTO rule_sets (hash, site, rules, first_used) VALUES (?, ?, ?, ?)",
-            (digest, site, self.known[digest], utcnow()))
-        return digest
-
-def record_provenance(store, doc_id: int, raw_ref: str | None, rules_hash: str) -> None:
-    store.conn.execute(
-        "INSERT INTO raw_inputs (doc_id, raw_ref, rules_hash, processed) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(doc_id) DO UPDATE SET raw_ref = coalesce(excluded.raw_ref, raw_ref),"
-        " rules_hash = excluded.rules_hash, processed = excluded.processed",
-        (doc_id, raw_ref, rules_hash, utcnow()))
+        self.log.record(item["doc_id"], ref, digest, item["site"], self.known[digest])
+        return item

@@ -1,5 +1,5 @@
 """Store: write the document, its LSH buckets and its claims (see ``collector.store``), under
-the URL it is (``collector.identity``: same-site canonical links, checked on the text).
+the URL it is (``collector.core.identity``: same-site canonical links, checked on the text).
 
 One run writes a URL once. Two inputs that name one URL (two saved copies of a page with
 one og:url, a JSON Lines record repeating another's url) would overwrite each other, and
@@ -13,23 +13,29 @@ import hashlib
 
 from scrapy.exceptions import DropItem
 
-from collector.identity import Identity
+from collector.core.contracts import DocumentStore
+from collector.core.document import Status
+from collector.core.identity import Identity
 from collector.core.sites import host_of
 
 from .stage import Stage
 
 
 class StorePipeline(Stage):
-    def __init__(self, context):
-        super().__init__(context)
-        # Its notices (a site's wrong canonicals) end up in the import's or crawl's summary.
-        self.identity = Identity(context.store, context.sites, context.notices)
+    def __init__(self, documents: DocumentStore, identity: Identity, merge_index=lambda: None):
+        self.documents, self.identity, self.merge_index = documents, identity, merge_index
         self.sources: dict[bytes, str] = {}  # URL digest -> the input that brought it first
 
+    @classmethod
+    def from_context(cls, context):
+        # Identity's notices (a site's wrong canonicals) end up in the run's summary.
+        store = context.store
+        return cls(store.documents, Identity(store.documents, context.sites, context.notices), store.merge_index)
+
     def process_item(self, item):
-        if item.get("status") == "unchanged":  # stored already: its URL is taken all the same
+        if item.get("status") == Status.UNCHANGED:  # stored already: its URL is taken all the same
             # (a saved page's own URL, its og:url, is known only from the stored document)
-            url = item.get("url") if host_of(item.get("url")) else self.context.store.url_with_content(item["content_hash"])
+            url = item.get("url") if host_of(item.get("url")) else self.documents.url_with_content(item["content_hash"])
             if url:
                 self._first_with(url, item)
             return item
@@ -39,7 +45,7 @@ class StorePipeline(Stage):
         # The URL the input names, before ``Identity.place`` moves it to its canonical: two
         # inputs placed at one canonical URL are the identity's to sort out (variants).
         self._first_with(item["url"], item)
-        item["doc_id"], item["status"] = self.context.store.save_document(item, place=self.identity.place)
+        item["doc_id"], item["status"] = self.documents.save(item, place=self.identity.place)
         return item
 
     def _first_with(self, url: str, item) -> None:
@@ -50,4 +56,4 @@ class StorePipeline(Stage):
 
     def close_spider(self):
         # The end of a run: the time to merge the recent LSH rows, when there are enough.
-        self.context.store.merge_index()
+        self.merge_index()

@@ -360,7 +360,6 @@ def test_extraction_modes_and_the_short_text_check(monkeypatch, tmp_path, html_p
     import trafilatura
     from trafilatura.settings import Document
 
-    from collector.context import Context
     from pipelines import extract
 
     title, paras = article(370)
@@ -370,7 +369,7 @@ def test_extraction_modes_and_the_short_text_check(monkeypatch, tmp_path, html_p
         doc = extract.extract_document(tree, "https://dailyledger.example/x", mode)
         assert paras[0] in doc.text and paras[-1] in doc.text and doc.title == title
     with pytest.raises(ValueError, match="COLLECTOR_EXTRACTION"):
-        extract.ExtractPipeline(Context({"COLLECTOR_DB": str(tmp_path / "m.db"), "COLLECTOR_EXTRACTION": "greedy"}))
+        extract.ExtractPipeline(sites=None, contents=None, mode="greedy")
 
     # the rule itself: the precise text, unless it is short and has < 90% of the standard one
     calls = []

@@ -11,7 +11,7 @@ from textgen import article
 from collector.lsh import BANDS, MIN_BAND_HITS, ROWS, SQLiteLSH, _bucket
 from collector.schema import migrate
 from collector.core.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
-from pipelines.link import relate
+from collector.core.similarity import relate
 
 
 def _lsh(path=":memory:"):

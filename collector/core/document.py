@@ -10,9 +10,14 @@ Scrapy items are used, and a field that holds ``None`` counts as not set: it is 
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
+import re
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypedDict
+
+from .sites import host_of
 
 
 class Status(StrEnum):
@@ -148,3 +153,28 @@ class Document:
 
 FIELD_ORDER = tuple(f.name for f in fields(Document))
 FIELDS = frozenset(FIELD_ORDER)
+
+
+def source_ref(source: str | None) -> str | None:
+    """The raw_ref of an imported item, from its ``source`` ("path", "path record N",
+    "path line N"); None for a spider's item (its ref comes from the archive)."""
+    if not source or source.startswith("spider:"):
+        return None
+    match = re.match(r"^(.*) (record|line) (\d+)$", source)
+    path, anchor = (match.group(1), f"#{match.group(2)}={match.group(3)}") if match else (source, "")
+    return os.path.abspath(path) + anchor
+
+
+def content_hash(*parts: str | None) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def item_hash(item) -> str:
+    """What makes an input the same input again: its web URL, content and given title (a
+    local file's path is not part of it: the same page saved twice is one input)."""
+    url = item.get("url") if host_of(item.get("url")) else None
+    return content_hash(url, item.get("html") or item.get("text"), item.get("title"))

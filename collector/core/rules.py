@@ -18,7 +18,8 @@ import hashlib
 import json
 from functools import cached_property
 
-from .core.sites import Chrome, Site, Sites
+from .fingerprint import FINGERPRINT
+from .sites import Chrome, Site, Sites
 
 
 def _chrome(chrome: Chrome) -> dict:
@@ -34,14 +35,12 @@ def site_rules(site: Site | None) -> dict:
 class Rules:
     """The current rules, and their hash per site key."""
 
-    def __init__(self, sites: Sites, settings):
-        from collector.core.fingerprint import FINGERPRINT
-
+    def __init__(self, sites: Sites, extraction: str | None):
         self.sites = sites
         self.shared = {
             "chrome.yaml": {k: v for k, v in _chrome(sites.generic).items() if k != "xpaths"},
             "names": {s.key: [s.name, *s.aliases, *s.domains] for s in sites},
-            "extraction": settings.get("COLLECTOR_EXTRACTION"),
+            "extraction": extraction,
             "fingerprint": {k: str(v) for k, v in FINGERPRINT.items()},
         }
         self._hashes: dict[str, str] = {}

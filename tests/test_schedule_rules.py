@@ -1,0 +1,114 @@
+"""The scheduler's rules on a fake clock, with fake crawl processes and an in-memory run log:
+a site is never crawled twice at once, at most ``max_crawls`` run, a due time that finds the
+site still crawling is skipped, and each crawl's end is recorded with its outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from croniter import croniter
+
+from collector.core.sites import Site
+from collector.schedule import Job, Scheduler
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 3, 4, 8, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
+class Process:
+    """A crawl's process that ends when told to, with an exit status."""
+
+    def __init__(self, command):
+        self.command, self.returncode, self.pid = command, None, 1000
+
+    def poll(self):
+        return self.returncode
+
+    def finish(self, code: int = 0) -> None:
+        self.returncode = code
+
+
+class Runs:
+    """The run log's part of the store the scheduler uses."""
+
+    def __init__(self):
+        self.rows: dict[int, dict] = {}
+
+    def abandon_runs(self) -> int:
+        return 0
+
+    def start_run(self, site: str, started: str) -> int:
+        run_id = len(self.rows) + 1
+        self.rows[run_id] = {"site": site, "started": started, "status": "running"}
+        return run_id
+
+    def finish_run(self, run_id, status, exit_status, **counts) -> None:
+        self.rows[run_id].update(status=status, exit_status=exit_status)
+
+
+def scheduler(clock, sites, max_crawls=4):
+    started: list[Process] = []
+
+    def start(command, output):
+        started.append(Process(command))
+        return started[-1]
+
+    jobs = [Job(Site(key=key, name=key, path=f"{key}.yaml", schedule=cron), croniter(cron, clock()))
+            for key, cron in sites]
+    return Scheduler(Runs(), jobs, ["crawl"], max_crawls=max_crawls, clock=clock, start=start), started
+
+
+def test_a_site_still_crawling_is_not_started_again_and_its_end_is_recorded():
+    clock = Clock()
+    s, started = scheduler(clock, [("harbour", "*/10 * * * *")])
+    clock.advance(10)
+    s.tick()
+    assert [p.command[-1] for p in started] == ["harbour"]
+    clock.advance(10)  # due again while the first crawl runs: skipped, not queued
+    s.tick()
+    assert len(started) == 1 and not s.waiting
+    started[0].finish(0)
+    s.tick()
+    assert s.store.rows[1]["status"] == "ok" and not s.running
+    clock.advance(10)
+    s.tick()
+    assert len(started) == 2
+
+
+def test_at_most_max_crawls_run_and_the_others_wait_their_turn_in_order():
+    clock = Clock()
+    s, started = scheduler(clock, [("a", "*/5 * * * *"), ("b", "*/5 * * * *"), ("c", "*/5 * * * *")], max_crawls=2)
+    clock.advance(5)
+    s.tick()
+    assert [p.command[-1] for p in started] == ["a", "b"] and s.waiting == ["c"]
+    started[1].finish(1)  # b fails: c takes its place
+    s.tick()
+    assert [p.command[-1] for p in started] == ["a", "b", "c"]
+    assert [r["status"] for r in s.store.rows.values()] == ["running", "failed", "running"]
+
+
+def test_a_crawl_killed_by_a_signal_is_recorded_killed():
+    clock = Clock()
+    s, started = scheduler(clock, [("a", "* * * * *")])
+    clock.advance(1)
+    s.tick()
+    started[0].finish(-9)
+    s.tick()
+    assert s.store.rows[1]["status"] == "killed"
+
+
+def test_sleep_until_the_next_due_time_but_poll_while_crawls_run():
+    clock = Clock()
+    s, started = scheduler(clock, [("a", "0 * * * *")])
+    assert s.sleep_seconds() == 60.0  # an hour away: wakes every minute at most
+    clock.advance(60)
+    s.tick()
+    assert s.sleep_seconds() == 1.0  # a crawl runs: its end is recorded within a second
