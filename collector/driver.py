@@ -19,27 +19,15 @@ item processor (``collector.itemproc.DocumentPipelines``) runs each item through
 
 from __future__ import annotations
 
-import re
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
 from .core.document import Document
+from .core.text import defuse
 from .core.urls import canonical_url
 from .dbfile import explain
-
-#: A DOCTYPE with an internal subset declares entities ("billion laughs", external files).
-#: HTML has no use for them: the subset is dropped before any parser sees the page.
-_DTD_SUBSET = re.compile(r"<!DOCTYPE\s[^\[>]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
-
-
-def defuse(html: str) -> str:
-    head = html[:65536]
-    if "<!" not in head or not _DTD_SUBSET.search(head):
-        return html
-    return _DTD_SUBSET.sub("<!DOCTYPE html>", head, count=1) + html[65536:]
-
 
 def prepare(item):
     """The item as every stage expects it, whatever its source."""

@@ -22,7 +22,6 @@ from .core.errors import Interrupted, StoreError
 from .driver import Chain, build_stages, prepare
 from .importers import Problem, read_paths
 from .summary import Summary
-from .core.errors import Interrupted, StoreError  # noqa: F401  (raised here; defined with every error)
 
 
 #: HTML pages extracted in this process before a pool of workers is started.

@@ -10,7 +10,6 @@ A raw reference (``raw_ref``) is a string:
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path

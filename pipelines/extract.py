@@ -17,7 +17,6 @@ Zyte, trafilatura and fundus benchmarks with the stored text scored:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from datetime import datetime, timezone

@@ -10,10 +10,10 @@ story has a thousand copies. So a new document is verified against the origin of
 group a candidate belongs to (and, for one article at two URLs of a site, against that
 site's first copy), not against every member; the origin is decided from the members'
 metadata (``collector.core.origin``), which the linker keeps for the groups of the open batch
-(``Group``); the links are written for what changed only, and all of a group's links are
+(``pipelines.groups.Group``); the links are written for what changed only, and all of a group's links are
 rewritten only when its origin (or the evidence for it) changes. Shingle sets are not
 computed twice: the fingerprint stage's set travels with the item, and sets already made are
-kept (``ShingleCache``), checked against the stored signature.
+kept (``pipelines.groups.ShingleCache``), checked against the stored signature.
 
 When a document matches members of several groups, the groups merge and the origin is
 decided again. So an original that arrives after its copies becomes their origin then,
@@ -22,121 +22,19 @@ without re-importing them.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 
 from collector.core.contracts import CandidateIndex, DocumentStore, Freshness, LineageStore
-from collector.core.origin import Decision, Member, MemberIndex, bare_host, bare_url, decide_after_join, decide_origin, name_key
+from collector.core.origin import Member, decide_after_join, decide_origin
 from collector.core.similarity import ESTIMATE_MIN, Text, link_row, loose_relation, related
 from collector.core.sites import Sites
 
+from .groups import Group, ShingleCache, identity_keys
 from .stage import Stage
 
 #: Members of one group a new document is checked against directly when it is not like the
 #: group's origin (it may copy a copy that added text): the likeliest few, by signature.
 DIRECT_CHECKS = 3
-
-# --- shingle sets, computed once --------------------------------------------------------------
-
-class ShingleCache:
-    """Shingle sets of documents, by id, each with the signature it was made with: a set is
-    used again only while the stored signature is the same (another process, or a re-clean,
-    may have changed the text). Bounded: a least-recently-used set is dropped."""
-
-    def __init__(self, documents: DocumentStore, size: int = 4096):
-        self.documents = documents
-        self.size = size
-        self._sets: OrderedDict[int, tuple[bytes, Text]] = OrderedDict()
-
-    def put(self, doc_id: int, signature: bytes, shingles: "Text") -> None:
-        self._sets[doc_id] = (signature, shingles)
-        self._sets.move_to_end(doc_id)
-        while len(self._sets) > self.size:
-            self._sets.popitem(last=False)
-
-    def get(self, ids) -> dict[int, "Text"]:
-        ids = list(dict.fromkeys(ids))
-        signatures = self.documents.signatures(ids)
-        out, missing = {}, []
-        for doc_id in ids:
-            held = self._sets.get(doc_id)
-            if held is not None and held[0] == signatures.get(doc_id):
-                out[doc_id] = held[1]
-                self._sets.move_to_end(doc_id)
-            else:
-                missing.append(doc_id)
-        for doc_id, text in self.documents.texts(missing):
-            out[doc_id] = Text.of(text)
-            self.put(doc_id, signatures[doc_id], out[doc_id])
-        return out
-
-    def one(self, doc_id: int) -> "Text":
-        return self.get([doc_id])[doc_id]
-
-
-# --- groups ------------------------------------------------------------------------------
-
-class Group:
-    """A lineage group as the linker holds it while a batch is open: its members' metadata
-    (never their text), the decision, and the link each copy has."""
-
-    def __init__(self, members: list[Member], links: dict[int, dict], sites: Sites):
-        self.members = {m.id: m for m in members}
-        self.links = links  # copy id -> link row, as stored
-        self.index = MemberIndex(members, sites)
-        self.claim_keys: set[tuple] = set()
-        for member in members:
-            self.claim_keys |= claim_keys(member)
-        self.decision: Decision = decide_origin(members, sites, self.index)
-
-    @property
-    def origin(self) -> Member:
-        return self.members[self.decision.origin]
-
-    def as_decided(self) -> bool:
-        """Whether the stored links point at the decided origin, with its evidence."""
-        origin, evidence = self.decision.origin, self.decision.evidence
-        for member_id in self.members:
-            row = self.links.get(member_id)
-            if member_id == origin:
-                if row is not None:
-                    return False
-            elif row is None or (row["origin_id"] == origin and not row["evidence"].startswith(evidence)):
-                return False
-        return True
-
-    def site_members(self, site: str) -> list[Member]:
-        return self.index.by_site.get(site, [])
-
-    def add(self, member: Member) -> None:
-        self.members[member.id] = member
-        self.index.add(member)
-        self.claim_keys |= claim_keys(member)
-
-
-def claim_keys(member: Member) -> set[tuple]:
-    """Every way a claim of ``member`` may name its target (see ``MemberIndex.targets``)."""
-    keys = set()
-    for claim in member.claims:
-        if claim.get("claimed_url"):
-            keys.add(("url", bare_url(claim["claimed_url"])))
-            keys.add(("host", bare_host(claim["claimed_url"])))
-        if claim.get("claimed_site"):
-            keys.add(("site", claim["claimed_site"]))
-        if claim.get("claimed_name"):
-            keys.add(("name", name_key(claim["claimed_name"])))
-    return keys
-
-
-def identity_keys(member: Member, index: MemberIndex) -> set[tuple]:
-    """Every way a claim may name ``member``."""
-    keys = {("url", bare_url(member.url)), ("site", member.site), ("host", bare_host(member.url))}
-    if member.canonical_url:
-        keys.add(("url", bare_url(member.canonical_url)))
-    keys |= {("name", name) for name in index.names(member)}
-    return keys
-
 
 #: Group members the linker keeps between batches at most (their metadata, a few hundred bytes
 #: each): a group read once is used by every later copy of its story in the run.
@@ -191,7 +89,7 @@ class Linker:
         return group
 
     # --- linking ----------------------------------------------------------------------
-    def link(self, doc_id: int, minhash, shingles: Text, claims_origin: bool = False) -> int:
+    def link(self, doc_id: int, minhash, shingles: Text, claims_origin: bool = False, member: Member | None = None) -> int:
         """Link ``doc_id`` (already stored and indexed, with this signature and shingle set);
         returns the number of links added or changed. A document that claims an origin is
         searched with one LSH band, not two: it is likely a copy or an excerpt, and a short
@@ -209,7 +107,7 @@ class Linker:
         matched = self._matches(doc_id, shingles, ranked, current)
         if current is None and not matched:
             return 0
-        member = self._member(doc_id)
+        member = member or self._member(doc_id)  # the item holds it; re-linked documents are read
         groups = [g for g in matched if isinstance(g, Group)]
         singles = [self._member(d) for d in matched if isinstance(d, int)]
         if current is not None:  # a stored document changed: decide its group again
@@ -419,5 +317,6 @@ class LinkPipeline(Stage):
 
     def process(self, item):
         text = Text(item["shingles"], item["text"])
-        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], text, bool(item.get("claims")))
+        item["new_links"] = self.linker.link(item["doc_id"], item["signature"], text, bool(item.get("claims")),
+                                             Member.of_document(item))
         return item

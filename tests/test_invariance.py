@@ -140,3 +140,42 @@ def test_importing_the_example_corpus_shingles_each_text_once(tmp_path, monkeypa
     # every document was fingerprinted once; the linker shingled only texts that learned
     # chrome changed (the learn stage's re-clean), never one that was shingled before
     assert calls["fingerprint"] == summary.new and calls["again"] == 0
+
+
+def test_each_stage_reads_what_the_one_before_left_on_the_document(tmp_path, monkeypatch):
+    """The text is split into lines once (by the clean stage; attribute and learn read them),
+    and the link stage takes the new document's metadata from the item, not from the
+    database (only the stored documents it is linked with are read)."""
+    import pipelines.attribute
+    import pipelines.clean
+    import pipelines.learn
+    from collector.ingest import import_paths
+    from pipelines.link import Linker, LinkPipeline
+
+    splits = []
+    original = pipelines.clean.split_lines
+    for module in (pipelines.clean, pipelines.attribute, pipelines.learn):
+        monkeypatch.setattr(module, "split_lines", lambda text: splits.append(text) or original(text))
+    linking, read_itself, read_others = [], [], []
+    process, member = LinkPipeline.process, Linker._member
+
+    def process_counted(self, item):
+        linking.append(item["doc_id"])
+        try:
+            return process(self, item)
+        finally:
+            linking.pop()
+
+    def member_counted(self, doc_id):
+        (read_itself if linking and doc_id == linking[-1] else read_others).append(doc_id)
+        return member(self, doc_id)
+
+    monkeypatch.setattr(LinkPipeline, "process", process_counted)
+    monkeypatch.setattr(Linker, "_member", member_counted)
+    context = Context({"COLLECTOR_DB": str(tmp_path / "t.db"), "COLLECTOR_CONFIG": str(REPO / "examples" / "configs")})
+    summary = import_paths([REPO / "examples" / "corpus"], context, workers=1)
+    context.close()
+    assert summary.new > 10 and summary.new_links > 5
+    # one split per document, plus one per stored text the learn stage re-cleans
+    assert summary.new <= len(splits) < 1.5 * summary.new
+    assert read_others and not read_itself

@@ -35,7 +35,7 @@ class StoreBusy(StoreError):
 class Interrupted(CollectorError):
     """SIGTERM during a run: handled like Ctrl-C (what was committed is complete)."""
 
-    exit_status = 130
+    exit_status = 143  # 128 + SIGTERM; Ctrl-C itself ends with 130
 
 
 class RawMissing(CollectorError):

@@ -71,6 +71,12 @@ class Member:
         self.key, self.dated = time_key(self.published, self.fetched, self.url)
 
     @classmethod
+    def of_document(cls, item) -> "Member":
+        """The member a document just stored is: its fields as the store wrote them."""
+        return cls(item["doc_id"], item["url"], item["site"], item.get("published"), item.get("fetched"),
+                   item.get("canonical_url"), item.get("sitename"), list(item.get("claims") or []))
+
+    @classmethod
     def from_row(cls, row: dict, claims: list[dict]) -> "Member":
         return cls(row["id"], row["url"], row["site"], row.get("published"), row.get("fetched"),
                    row.get("canonical_url"), row.get("sitename"), claims)
