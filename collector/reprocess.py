@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from collector.core.fingerprint import shingle_hashes, signature_bytes
-from pipelines.link import LinkPipeline
+from collector.core.fingerprint import signature_bytes
+from collector.core.similarity import Text
+from pipelines.link import Linker
 from pipelines.stage import Stage
 
 from .archive import db_folder
@@ -162,24 +163,23 @@ class ReprocessStore(Store):
 
 class RelinkFormerGroup(Stage):
     """After the link stage: the other members of a changed document's former group are
-    linked again, each through the link stage, as if it had just arrived."""
+    linked again by the run's linker, each as if it had just arrived."""
 
-    def __init__(self, store: "ReprocessStore", link: LinkPipeline):
-        self.store, self.link = store, link
+    def __init__(self, store: "ReprocessStore", linker: Linker):
+        self.store, self.linker = store, linker
 
     @classmethod
     def from_context(cls, context):
-        return cls(context.store, LinkPipeline.from_context(context))
+        return cls(context.store, Linker.shared(context))
 
     def process(self, item):
         store = self.store
         former = sorted(store.former.pop(item["doc_id"], ()))
         claims, docs = store.lineage.claims_of(former), store.documents.rows(former)
         for member in former:
-            text = docs[member]["text"]
-            linked = self.link.process(Document(doc_id=member, signature=store.documents.signature(member), text=text,
-                                               shingles=shingle_hashes(text), claims=claims[member]))
-            item["new_links"] = (item.get("new_links") or 0) + (linked.get("new_links") or 0)
+            text = Text.of(docs[member]["text"])
+            linked = self.linker.link(member, store.documents.signature(member), text, bool(claims[member]))
+            item["new_links"] = (item.get("new_links") or 0) + linked
         return item
 
 

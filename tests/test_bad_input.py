@@ -24,7 +24,7 @@ import pytest
 from conftest import REPO, assert_fts_matches_documents, rows, run_cli
 from textgen import article
 
-from collector.importers import Problem, files, read_file
+from collector.importers import Problem, read_file, reading
 from collector.importers.decoding import NotText, decode
 from collector.ingest import import_paths
 
@@ -269,7 +269,7 @@ BOMBS = [
 @pytest.mark.parametrize("name, head, fill", BOMBS, ids=[b[0] for b in BOMBS])
 def test_gzip_bombs_are_refused_in_little_memory_and_time(tmp_path, monkeypatch, name, head, fill):
     """50 MB that gzip packs into 50 KB: refused long before it is all inflated (limit lowered to 2 MB)."""
-    monkeypatch.setattr(files, "BOMB_MIN_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(reading, "BOMB_MIN_BYTES", 2 * 1024 * 1024)
     path = tmp_path / name
     with gzip.open(path, "wb", compresslevel=1) as out:
         out.write(head)
@@ -291,7 +291,7 @@ def test_gzip_bombs_are_refused_in_little_memory_and_time(tmp_path, monkeypatch,
 
 
 def test_a_document_over_the_size_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "MAX_INPUT_BYTES", 64 * 1024)
+    monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 64 * 1024)
     big = tmp_path / "long.txt"
     big.write_text(txt(350) * 200)
     (problem,) = _refused(big)

@@ -16,7 +16,7 @@ from test_damaged_db import as_unprivileged
 from textgen import article
 
 from collector.feeds import parse_feed
-from collector.importers import files
+from collector.importers import reading
 
 
 def _text(seed: int) -> str:
@@ -123,6 +123,6 @@ def test_inputs_sharing_one_url_keep_the_first_and_say_so_on_every_run(tmp_path,
 def test_the_readme_states_the_codes_input_limits():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     row = next(line for line in readme.splitlines() if line.startswith("| any of them `.gz`"))
-    assert f"{files.MAX_INPUT_BYTES // 2**20} MB" in row
-    assert f"{files.BOMB_MIN_BYTES // 2**20} MB" in row and f"{files.BOMB_RATIO} times" in row
+    assert f"{reading.MAX_INPUT_BYTES // 2**20} MB" in row
+    assert f"{reading.BOMB_MIN_BYTES // 2**20} MB" in row and f"{reading.BOMB_RATIO} times" in row
     assert "256 MB" not in row

@@ -12,7 +12,8 @@ from collector.core.document import Document
 from collector.core.text import defuse
 
 from .decoding import SNIFF_BYTES, NotText, decode, detect, has_bom, no_nul, sniff
-from .reading import LINES_CHUNK, MAX_INPUT_BYTES, Broken, Problem, mb, now, read_document
+from . import reading
+from .reading import LINES_CHUNK, Broken, Problem, mb, now, read_document
 
 #: A .jsonl file whose first lines are all not JSON is not JSON Lines at all: one error.
 MAX_LEADING_BAD_LINES = 5
@@ -52,7 +53,7 @@ def _jsonl_lines(path: Path, stream) -> Iterator[tuple[int, str | None, str | No
             except NotText as exc:
                 return number, None, str(exc)
 
-    too_long = f"longer than {mb(MAX_INPUT_BYTES)}"
+    too_long = f"longer than {mb(reading.MAX_INPUT_BYTES)}"
     number = 0
     pending = bytearray()  # the start of a line whose end is not read yet
     skipping = False  # inside a line over the limit
@@ -72,13 +73,13 @@ def _jsonl_lines(path: Path, stream) -> Iterator[tuple[int, str | None, str | No
             if pending:
                 part = bytes(pending) + part
                 pending.clear()
-            if len(part) > MAX_INPUT_BYTES:
+            if len(part) > reading.MAX_INPUT_BYTES:
                 yield number, None, too_long
             elif part and not part.isspace():
                 yield text(number, part)
         if not skipping:
             pending += rest
-            if len(pending) > MAX_INPUT_BYTES:
+            if len(pending) > reading.MAX_INPUT_BYTES:
                 pending.clear()
                 skipping = True
     if pending or skipping:

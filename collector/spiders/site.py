@@ -14,8 +14,8 @@ requested again (``collector.middlewares.SkipStoredMiddleware``); feeds and site
 asked conditionally (``ConditionalRequestsMiddleware``). Every failure is reported through
 the crawl's report (``collector.crawl``) with its URL and reason, and the crawl goes on.
 
-Built on Scrapy's machinery: ``SitemapSpider`` (its requests, gzip with a size limit,
-robots.txt ``Sitemap:`` lines in any case) and ``CrawlSpider`` rules with ``LinkExtractor``
+Built on Scrapy's machinery: its gzip reader with a size limit and robots.txt ``Sitemap:``
+lines (``scrapy.utils``), and ``CrawlSpider`` rules with ``LinkExtractor``
 (``follow`` and ``articles`` regexes; depth bounded by DEPTH_LIMIT, pages by
 COLLECTOR_PAGE_BUDGET). Sitemaps are read by ``collector.sitemaps`` (XML, indexes, news and
 image sitemaps, text sitemaps, feeds given as sitemaps) and feeds by ``collector.feeds``;
@@ -33,7 +33,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spiders import CrawlSpider, Rule, SitemapSpider
+from scrapy.spiders import CrawlSpider, Rule
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
@@ -61,13 +61,16 @@ def _header_charset(headers) -> str | None:
     return match.group(1) if match else None
 
 
-class SiteSpider(SitemapSpider, CrawlSpider):
-    """All of a site's sources: its feeds, its sitemaps, and link-following from start_urls."""
+class SiteSpider(CrawlSpider):
+    """All of a site's sources: its feeds, its sitemaps, and link-following from start_urls.
+
+    Link-following is Scrapy's ``CrawlSpider`` (its rules); feeds and sitemaps are read by
+    ``collector.feeds`` and ``collector.sitemaps``, which take what Scrapy's ``SitemapSpider``
+    does not (feeds given as sitemaps, plain URL lists, broken XML, gzip bombs)."""
 
     name = "site"
     #: Which of the site config's sources this spider reads.
     sources = ("feeds", "sitemaps", "start_urls")
-    sitemap_rules = [("", "parse_article")]
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -209,7 +212,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         limit = self.settings.getint("COLLECTOR_SITEMAP_MAXSIZE")
         return Request(
             url,
-            callback=self._parse_sitemap,
+            callback=self.parse_sitemap,
             errback=self.on_fault,
             meta={KIND: "sitemap", "handle_httpstatus_list": [304], "download_maxsize": limit},
         )
@@ -250,7 +253,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             if self.wants_article(entry.link):
                 yield self.article_request(entry.link, listed_in=response.url, published=entry.published, listed_from=kind)
 
-    def _parse_sitemap(self, response):
+    def parse_sitemap(self, response):
         """Sitemaps, sitemap indexes, feeds and URL lists given as sitemaps, robots.txt."""
         if response.status == 304:
             return
@@ -258,7 +261,7 @@ class SiteSpider(SitemapSpider, CrawlSpider):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
                 yield self.sitemap_request(url)
             return
-        body = self._get_sitemap_body(response)
+        body = self.sitemap_body(response)
         if body is None:
             return
         try:
@@ -273,9 +276,10 @@ class SiteSpider(SitemapSpider, CrawlSpider):
         else:
             yield from self.listed(response, sitemap, "sitemap")
 
-    def _get_sitemap_body(self, response) -> bytes | None:
+    def sitemap_body(self, response) -> bytes | None:
+        """The sitemap's XML, inflated if gzip, up to the request's size limit."""
         if gzip_magic_number(response):
-            limit = response.meta.get("download_maxsize", self._max_size)
+            limit = response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
             try:
                 return gunzip(response.body, max_size=limit)
             except ValueError:  # scrapy's _DecompressionMaxSizeExceeded
