@@ -24,7 +24,7 @@ def install() -> None:
     import scrapy.crawler  # noqa: F401  start-up, not the run
     import trafilatura  # noqa: F401
 
-    import collector.crawl
+    import collector.crawl.report
     import collector.ingest
     import collector.spiders.site  # noqa: F401
     import pipelines.attribute  # noqa: F401
@@ -59,7 +59,7 @@ def install() -> None:
 
         return wrapper
 
-    collector.crawl.run_crawl = timed_run(collector.crawl.run_crawl)
+    collector.crawl.report.run_crawl = timed_run(collector.crawl.report.run_crawl)
     collector.ingest.import_paths = timed_run(collector.ingest.import_paths)
     atexit.register(dump)
 

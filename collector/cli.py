@@ -364,7 +364,7 @@ def _rules_changed(obj) -> list[dict]:
 def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
     """Crawl SITES (site config keys; all with feeds, sitemaps or start_urls if none) in one process."""
     from .context import parse_overrides
-    from .crawl import run_crawl
+    from .crawl.report import run_crawl
 
     try:
         given = parse_overrides(overrides)
@@ -394,12 +394,12 @@ def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
 def add_site(obj, url, key, dry_run, force, overrides):
     """Find URL's feeds, sitemaps and name (through Scrapy: robots.txt, politeness) and write configs/sites/KEY.yaml."""
     from .context import build_settings, parse_overrides
-    from .discover import discover, site_key, write_config
+    from .crawl.discover import discover, site_key, write_config
 
     try:
         given = parse_overrides(overrides)
         given.setdefault("LOG_LEVEL", "ERROR")
-        given.update({"EXTENSIONS": {"collector.crawl.RunRecord": None, "collector.crawl.PeriodicCommit": None,
+        given.update({"EXTENSIONS": {"collector.crawl.report.RunRecord": None, "collector.crawl.report.PeriodicCommit": None,
                                      "scrapy.extensions.remote_control.RemoteControl": None}})
         key = key or site_key(url)
         target = os.path.join(obj["config"], "sites", f"{key}.yaml")
@@ -428,7 +428,7 @@ def schedule(obj, sites, overrides, max_crawls):
     """Crawl each site (or SITES) on its config's `schedule` cron expression, until SIGTERM or Ctrl-C."""
     import logging
 
-    from .schedule import ScheduleError, run_schedule
+    from .crawl.schedule import ScheduleError, run_schedule
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:

@@ -1,7 +1,7 @@
 """Re-processing: the stages run again on stored documents' raw inputs, with today's rules.
 
 ``collector reprocess`` reads each chosen document's raw input (its archive record, or the
-imported file, record or line: ``collector.archive``), checks it is the input the document
+imported file, record or line: ``collector.crawl.archive``), checks it is the input the document
 was made from (its content hash), and sends it through the import path
 (``collector.ingest.run_items``): the same stages, in the same order, as a crawl or an
 import. The store is a ``ReprocessStore``, which knows which document each item is for:
@@ -35,7 +35,7 @@ from collector.core.similarity import Text
 from pipelines.link import Linker
 from pipelines.stage import Stage
 
-from .archive import db_folder
+from .crawl.archive import db_folder
 from .raw import RawMissing, RawRef, archived_article, forget_files, imported_article
 from .context import Context, store_options
 from .driver import prepare

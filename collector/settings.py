@@ -50,7 +50,7 @@ COLLECTOR_LSH_RECENT_DOCUMENTS = _env_int("COLLECTOR_LSH_RECENT_DOCUMENTS", 20_0
 #: sitemaps unconditionally (no If-None-Match / If-Modified-Since).
 COLLECTOR_REFRESH = False
 
-# --- crawling (collector.crawl, collector.spiders, collector.middlewares) ----------------
+# --- crawling (collector.crawl.report, collector.spiders, collector.crawl.middlewares) ----------------
 #: A sitemap larger than this once decompressed is refused: the sitemap protocol caps a
 #: sitemap at 50 MB uncompressed, while a gzip bomb of a few hundred KB inflates to GBs.
 COLLECTOR_SITEMAP_MAXSIZE = 50 * 1024 * 1024
@@ -83,7 +83,7 @@ COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
 COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
 
-# --- the raw archive (collector.archive) -------------------------------------------------
+# --- the raw archive (collector.crawl.archive) -------------------------------------------------
 #: Keep every page a crawl fetches as it came, in WARC files (warcio, gzip per record).
 COLLECTOR_ARCHIVE_ENABLED = os.environ.get("COLLECTOR_ARCHIVE_ENABLED", "1") not in ("0", "false", "False", "off")
 #: The archive's folder; empty: beside the database, named after it (corpus.db -> corpus.warc/).
@@ -122,18 +122,18 @@ ITEM_PROCESSOR = "collector.itemproc.DocumentPipelines"
 #: and its default of 100 costs about 15% of a crawl's CPU (bench/crawl.py).
 CONCURRENT_ITEMS = 1
 
-# The crawl's own components (see collector.middlewares and collector.crawl).
+# The crawl's own components (see collector.crawl.middlewares and collector.crawl.report).
 SPIDER_MIDDLEWARES = {
     # Before anything is scheduled: an article URL already stored is not requested again.
-    "collector.middlewares.SkipStoredMiddleware": 950,
+    "collector.crawl.middlewares.SkipStoredMiddleware": 950,
     # Before the callback: the response is archived (WARC), its items get the record's raw_ref.
-    "collector.archive.ArchiveMiddleware": 60,
+    "collector.crawl.archive.ArchiveMiddleware": 60,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "collector.middlewares.ConditionalRequestsMiddleware": 560,
+    "collector.crawl.middlewares.ConditionalRequestsMiddleware": 560,
     # Scrapy's retry, with a growing wait between attempts.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "collector.middlewares.BackoffRetryMiddleware": 550,
+    "collector.crawl.middlewares.BackoffRetryMiddleware": 550,
 }
 
 # --- politeness -----------------------------------------------------------------------
@@ -160,10 +160,10 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     # Counts, reports faults (URL and reason) and prints the summary at the end.
-    "collector.crawl.CrawlReport": 100,
-    "collector.crawl.PeriodicCommit": 110,
+    "collector.crawl.report.CrawlReport": 100,
+    "collector.crawl.report.PeriodicCommit": 110,
     # A `runs` row per site crawled (after CrawlReport, whose summary it records).
-    "collector.crawl.RunRecord": 120,
+    "collector.crawl.report.RunRecord": 120,
 }
 #: Link-following: pages more than this many links from a start URL are not requested
 #: (a sitemap index -> sitemap -> article is 2, a feed -> article 1; page 40 of a paginated

@@ -631,7 +631,7 @@ class Store:
         )
         self.learned_chrome(site).add(line)
 
-    # --- crawling: feed/sitemap validators and scheduled runs (collector.crawl, collector.schedule)
+    # --- crawling: feed/sitemap validators and scheduled runs (collector.crawl.report, collector.crawl.schedule)
     # Each writes in its own short transaction; during a crawl that also commits the open batch
     # of documents, which is always safe (a batch is a run of complete documents).
     def source_validators(self, url: str) -> dict | None:

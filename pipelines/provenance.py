@@ -1,7 +1,7 @@
 """Provenance: where the document's raw input is (``raw_ref``) and the rules it was made with.
 
 Written in the document's own transaction, so a document never exists without them. The
-crawl's items bring their archive record (``collector.archive``); an imported item's
+crawl's items bring their archive record (``collector.crawl.archive``); an imported item's
 reference is its file, record or line, from its ``source``.
 """
 

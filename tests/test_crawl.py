@@ -43,8 +43,8 @@ from sites_server import (
     urlset,
 )
 
-from collector.crawl import charset_problem, normalize_url
-from collector.feeds import NotAFeed, parse_feed
+from collector.crawl.report import charset_problem, normalize_url
+from collector.crawl.feeds import NotAFeed, parse_feed
 
 FAST = [
     "-s", "AUTOTHROTTLE_ENABLED=False",

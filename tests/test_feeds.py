@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from feed_cases import CASES, COLLECTOR_READS
 
-from collector.feeds import NotAFeed, parse_feed, repair
-from collector.sitemaps import NotASitemap, parse_sitemap
+from collector.crawl.feeds import NotAFeed, parse_feed, repair
+from collector.crawl.sitemaps import NotASitemap, parse_sitemap
 
 
 def read(case):

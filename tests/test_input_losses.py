@@ -15,7 +15,7 @@ from sites_server import article_page, story
 from test_damaged_db import as_unprivileged
 from textgen import article
 
-from collector.feeds import parse_feed
+from collector.crawl.feeds import parse_feed
 from collector.importers import reading
 
 

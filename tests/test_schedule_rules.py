@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from croniter import croniter
 
 from collector.core.sites import Site
-from collector.schedule import Job, Scheduler
+from collector.crawl.schedule import Job, Scheduler
 
 
 class Clock:

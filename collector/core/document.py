@@ -82,7 +82,7 @@ class Document:
     listed_from: str | None = None    # crawls: "feed" or "sitemap", where listed_published comes from
     followed: bool | None = None      # crawls: reached by link-following (stored only if an article)
     first_line_is_title: bool | None = None  # plain-text dumps: title is the first non-chrome line
-    raw_ref: str | None = None        # where the raw input is kept (collector.archive)
+    raw_ref: str | None = None        # where the raw input is kept (collector.crawl.archive)
     # Filled by the stages.
     canonical_url: str | None = None  # the page's canonical link, else its og:url
     published_from: str | None = None  # where ``published`` came from: page, source, feed or sitemap

@@ -10,15 +10,15 @@ budget per domain); ``feed``, ``sitemap`` and ``follow`` read one source each. A
 They only find and fetch pages. An article page becomes an item with ``url``, ``html``,
 ``site``, ``source`` and ``fetched``; the pipelines in ITEM_PIPELINES do everything else,
 for a crawled page exactly as for an imported file. Article URLs already stored are not
-requested again (``collector.middlewares.SkipStoredMiddleware``); feeds and sitemaps are
+requested again (``collector.crawl.middlewares.SkipStoredMiddleware``); feeds and sitemaps are
 asked conditionally (``ConditionalRequestsMiddleware``). Every failure is reported through
-the crawl's report (``collector.crawl``) with its URL and reason, and the crawl goes on.
+the crawl's report (``collector.crawl.report``) with its URL and reason, and the crawl goes on.
 
 Built on Scrapy's machinery: its gzip reader with a size limit and robots.txt ``Sitemap:``
 lines (``scrapy.utils``), and ``CrawlSpider`` rules with ``LinkExtractor``
 (``follow`` and ``articles`` regexes; depth bounded by DEPTH_LIMIT, pages by
-COLLECTOR_PAGE_BUDGET). Sitemaps are read by ``collector.sitemaps`` (XML, indexes, news and
-image sitemaps, text sitemaps, feeds given as sitemaps) and feeds by ``collector.feeds``;
+COLLECTOR_PAGE_BUDGET). Sitemaps are read by ``collector.crawl.sitemaps`` (XML, indexes, news and
+image sitemaps, text sitemaps, feeds given as sitemaps) and feeds by ``collector.crawl.feeds``;
 neither ever resolves an XML entity. A listed article carries its entry's date
 (``listed_published``), used when the page states none.
 """
@@ -38,12 +38,12 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from collector.context import Context
-from collector.crawl import charset_problem, classify_failure, report_fault
-from collector.feeds import NotAFeed, parse_feed
-from collector.sitemaps import NotASitemap, parse_sitemap
+from collector.crawl.report import charset_problem, classify_failure, report_fault
+from collector.crawl.feeds import NotAFeed, parse_feed
+from collector.crawl.sitemaps import NotASitemap, parse_sitemap
 from collector.importers.decoding import NotText, decode
 from collector.core.document import Document
-from collector.middlewares import KIND, LISTED_DATE, LISTED_IN, START, STORE
+from collector.crawl.middlewares import KIND, LISTED_DATE, LISTED_IN, START, STORE
 from collector.core.sites import Site, host_of
 from collector.core.urls import canonical_url
 
@@ -65,7 +65,7 @@ class SiteSpider(CrawlSpider):
     """All of a site's sources: its feeds, its sitemaps, and link-following from start_urls.
 
     Link-following is Scrapy's ``CrawlSpider`` (its rules); feeds and sitemaps are read by
-    ``collector.feeds`` and ``collector.sitemaps``, which take what Scrapy's ``SitemapSpider``
+    ``collector.crawl.feeds`` and ``collector.crawl.sitemaps``, which take what Scrapy's ``SitemapSpider``
     does not (feeds given as sitemaps, plain URL lists, broken XML, gzip bombs)."""
 
     name = "site"

@@ -15,9 +15,9 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.asyncio import sleep
 
-from .context import Context
-from .crawl import TRANSIENT_FAULTS, fault_reported
-from .core.urls import canonical_url
+from ..context import Context
+from .report import TRANSIENT_FAULTS, fault_reported
+from ..core.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from .core.sites import host_of
+from ..core.sites import host_of
 
 
 def safe_parser() -> etree.XMLParser:

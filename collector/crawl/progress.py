@@ -51,7 +51,7 @@ class CrawlProgress:
             self.live = None
 
     def table(self) -> Table:
-        from .crawl import CrawlReport
+        from .report import CrawlReport
 
         table = Table(box=None, pad_edge=False, title_justify="left")
         for column in ("site", "pages", "stored", "skipped", "listings", "faults", "pages/s"):

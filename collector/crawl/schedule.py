@@ -30,8 +30,8 @@ from typing import Callable
 
 from croniter import croniter
 
-from .core.sites import Site
-from .core.errors import ScheduleError  # noqa: F401  (raised here; defined with every error)
+from ..core.sites import Site
+from ..core.errors import ScheduleError  # noqa: F401  (raised here; defined with every error)
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Job:
 
 def jobs_for(sites, keys=None, now: datetime | None = None) -> list[Job]:
     """A job for every crawlable site with a ``schedule`` (or the named ones, which must have one)."""
-    from .crawl import crawlable
+    from .report import crawlable
 
     now = now or datetime.now().astimezone()
     chosen = []
@@ -247,8 +247,8 @@ def crawl_command(db: str, config: str, overrides=()) -> list[str]:
 
 def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int | None = None) -> None:
     """Run the scheduler until SIGTERM or Ctrl-C."""
-    from .context import Context, build_settings, parse_overrides
-    from .core.sites import Sites
+    from ..context import Context, build_settings, parse_overrides
+    from ..core.sites import Sites
 
     settings = build_settings(db, config, parse_overrides(overrides))
     jobs = jobs_for(Sites.load(config), keys)

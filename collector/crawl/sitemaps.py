@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from .feeds import Entry, NotAFeed, _local, _text, feed_kind, read_feed, repair, safe_parser
-from .core.sites import host_of
+from ..core.sites import host_of
 
 
 @dataclass

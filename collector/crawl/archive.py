@@ -37,7 +37,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from .core.document import Document
+from ..core.document import Document
 
 logger = logging.getLogger(__name__)
 

@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from .context import Context, build_settings
-from .summary import Summary
-from .importers.decoding import META_CHARSET, codec_name
-from .itemproc import guarded
-from .core.sites import Site, Sites
-from .core.urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
+from ..context import Context, build_settings
+from ..summary import Summary
+from ..importers.decoding import META_CHARSET, codec_name
+from ..itemproc import guarded
+from ..core.sites import Site, Sites
+from ..core.urls import TRACKING_PARAMS, canonical_url  # noqa: F401 (TRACKING_PARAMS: the old import path)
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def charset_problem(body: bytes, header_charset: str | None) -> str | None:
 def _detected(body: bytes, utf8: bool) -> str:
     if utf8:
         return "utf-8"
-    from .importers.decoding import detect
+    from ..importers.decoding import detect
 
     return detect(body) or "unknown"
 
@@ -317,7 +317,7 @@ class CrawlReport:
     def item_dropped(self, item, exception, response=None, **kwargs):
         from pipelines.extract import NotAnArticle
 
-        from .driver import AlreadyStored
+        from ..driver import AlreadyStored
 
         if isinstance(exception, NotAnArticle):
             self.summary.listings += 1

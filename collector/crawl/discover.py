@@ -30,8 +30,8 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from .feeds import NotAFeed, parse_feed
 from .sitemaps import NotASitemap, parse_sitemap
-from .core.sites import host_of
-from .core.urls import canonical_url, same_site
+from ..core.sites import host_of
+from ..core.urls import canonical_url, same_site
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 FEED_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml")
