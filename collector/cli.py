@@ -364,7 +364,7 @@ def _rules_changed(obj) -> list[dict]:
 def crawl(obj, sites, refresh, overrides, as_json, verbose, log_level):
     """Crawl SITES (site config keys; all with feeds, sitemaps or start_urls if none) in one process."""
     from .context import parse_overrides
-    from .crawl.report import run_crawl
+    from .crawl.runner import run_crawl
 
     try:
         given = parse_overrides(overrides)
@@ -399,7 +399,7 @@ def add_site(obj, url, key, dry_run, force, overrides):
     try:
         given = parse_overrides(overrides)
         given.setdefault("LOG_LEVEL", "ERROR")
-        given.update({"EXTENSIONS": {"collector.crawl.report.RunRecord": None, "collector.crawl.report.PeriodicCommit": None,
+        given.update({"EXTENSIONS": {"collector.crawl.extensions.RunRecord": None, "collector.crawl.extensions.PeriodicCommit": None,
                                      "scrapy.extensions.remote_control.RemoteControl": None}})
         key = key or site_key(url)
         target = os.path.join(obj["config"], "sites", f"{key}.yaml")

@@ -161,9 +161,9 @@ EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     # Counts, reports faults (URL and reason) and prints the summary at the end.
     "collector.crawl.report.CrawlReport": 100,
-    "collector.crawl.report.PeriodicCommit": 110,
+    "collector.crawl.extensions.PeriodicCommit": 110,
     # A `runs` row per site crawled (after CrawlReport, whose summary it records).
-    "collector.crawl.report.RunRecord": 120,
+    "collector.crawl.extensions.RunRecord": 120,
 }
 #: Link-following: pages more than this many links from a start URL are not requested
 #: (a sitemap index -> sitemap -> article is 2, a feed -> article 1; page 40 of a paginated

@@ -43,7 +43,7 @@ from sites_server import (
     urlset,
 )
 
-from collector.crawl.report import charset_problem, normalize_url
+from collector.crawl.faults import charset_problem, normalize_url
 from collector.crawl.feeds import NotAFeed, parse_feed
 
 FAST = [

@@ -16,7 +16,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.asyncio import sleep
 
 from ..context import Context
-from .report import TRANSIENT_FAULTS, fault_reported
+from .faults import TRANSIENT_FAULTS, fault_reported
 from ..core.urls import canonical_url
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from .report import CrawlReport
+
 
 class CrawlProgress:
     def __init__(self, crawlers, console: Console):
@@ -51,14 +53,12 @@ class CrawlProgress:
             self.live = None
 
     def table(self) -> Table:
-        from .report import CrawlReport
-
         table = Table(box=None, pad_edge=False, title_justify="left")
         for column in ("site", "pages", "stored", "skipped", "listings", "faults", "pages/s"):
             table.add_column(column, justify="left" if column == "site" else "right")
         elapsed = max(1e-6, time.perf_counter() - self.started)
         for crawler in self.crawlers:
-            report = next((m for m in getattr(crawler.extensions, "middlewares", ()) if isinstance(m, CrawlReport)), None)
+            report = CrawlReport.of(crawler)
             spider = getattr(crawler, "spider", None)
             site = getattr(spider, "site_key", None) or "…"
             if report is None:

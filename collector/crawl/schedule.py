@@ -69,7 +69,7 @@ class Job:
 
 def jobs_for(sites, keys=None, now: datetime | None = None) -> list[Job]:
     """A job for every crawlable site with a ``schedule`` (or the named ones, which must have one)."""
-    from .report import crawlable
+    from .runner import crawlable
 
     now = now or datetime.now().astimezone()
     chosen = []

@@ -38,7 +38,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from collector.context import Context
-from collector.crawl.report import charset_problem, classify_failure, report_fault
+from collector.crawl.faults import charset_problem, classify_failure, report_fault
 from collector.crawl.feeds import NotAFeed, parse_feed
 from collector.crawl.sitemaps import NotASitemap, parse_sitemap
 from collector.importers.decoding import NotText, decode
