@@ -7,7 +7,7 @@ What counts as a sitemap, as search engines read them:
   image sitemap's ``image:loc`` is not a page), dated by ``news:publication_date`` when it
   has one, else ``lastmod``;
 - XML ``sitemapindex``: its sitemaps' ``loc``;
-- an RSS or Atom feed given as a sitemap: its entries (``collector.feeds``);
+- an RSS or Atom feed given as a sitemap: its entries (``collector.crawl.feeds``);
 - a plain-text sitemap: one URL a line (lines that are not http(s) URLs are skipped);
 - a truncated XML sitemap (a server that cut a long answer short): the URLs before the cut;
   a ``loc`` cut in the middle is left out.
