@@ -252,3 +252,18 @@ class FakeStore:
 
     def rollback(self) -> None:
         self._restore(self._committed)
+
+
+class FakeCrawlState:
+    """The crawl's bookkeeping the middlewares read and write (no protocol names it yet):
+    validators of feeds and sitemaps read in full."""
+
+    def __init__(self):
+        self.validators: dict[str, dict] = {}
+
+    def source_validators(self, url: str) -> dict | None:
+        return self.validators.get(url)
+
+    def save_source_validators(self, rows: list[dict]) -> None:
+        for row in rows:
+            self.validators[row["url"]] = {k: row[k] for k in ("kind", "etag", "last_modified")}
