@@ -255,11 +255,23 @@ class FakeStore:
 
 
 class FakeCrawlState:
-    """The crawl's bookkeeping the middlewares read and write (no protocol names it yet):
-    validators of feeds and sitemaps read in full."""
+    """The crawl's bookkeeping the middlewares and extensions read and write (no protocol
+    names it yet): validators of feeds and sitemaps read in full, and the runs."""
 
     def __init__(self):
         self.validators: dict[str, dict] = {}
+        self.runs: dict[int, dict] = {}
+
+    def start_run(self, site: str, started: str | None = None) -> int:
+        run_id = len(self.runs) + 1
+        self.runs[run_id] = {"site": site, "status": "running"}
+        return run_id
+
+    def finish_run(self, run_id: int, status: str, exit_status: int | None, pages_fetched: int | None = None,
+                   new_documents: int | None = None, errors: int | None = None, error_kinds: dict | None = None,
+                   ended: str | None = None) -> None:
+        self.runs[run_id].update(status=status, exit_status=exit_status, pages_fetched=pages_fetched,
+                                 new_documents=new_documents, errors=errors, error_kinds=error_kinds)
 
     def source_validators(self, url: str) -> dict | None:
         return self.validators.get(url)

@@ -19,7 +19,7 @@ from scrapy import Request, Spider, signals
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
-from collector.crawl import CrawlReport, fault_reported, report_fault
+from collector.crawl import CrawlReport, PeriodicCommit, RunRecord, fault_reported, report_fault
 from collector.middlewares import (
     KIND,
     LISTED_IN,
@@ -46,7 +46,7 @@ class Store(FakeUrlAliases, FakeCrawlState):
 
 def crawler_with(store, **settings):
     crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None, **settings})
-    crawler.collector_context = SimpleNamespace(store=store)
+    crawler.collector_context = SimpleNamespace(store=store, notices=[], settings=crawler.settings)
     crawler.spider = Spider.from_crawler(crawler, name="harbour")
     crawler.spider.site_key = "harbour"
     return crawler
@@ -221,3 +221,96 @@ def test_the_report_counts_pages_and_faults_from_signals():
     assert [str(f) for f in report.summary.faults] == [f"timeout: {ARTICLE}: timed out"]
     assert report.summary.faults[0].site == "harbour"
     assert crawler.stats.get_value("collector/faults/timeout") == 1
+
+
+def test_the_report_counts_documents_listings_and_pipeline_faults():
+    from scrapy.exceptions import DropItem
+    from twisted.python.failure import Failure
+
+    from collector.core.document import Document
+    from collector.driver import AlreadyStored
+    from pipelines.extract import NotAnArticle
+
+    crawler = crawler_with(Store())
+    report = CrawlReport.from_crawler(crawler)
+    send = crawler.signals.send_catch_log
+    for status in ("new", "new", "updated", "unchanged", "variant"):
+        send(signals.item_scraped, item=Document(url=ARTICLE, status=status), response=None, spider=crawler.spider)
+    send(signals.item_dropped, item=Document(url=ARTICLE, status="unchanged"), exception=AlreadyStored("stored"),
+         response=None, spider=crawler.spider)
+    send(signals.item_dropped, item=Document(url=FEED), exception=NotAnArticle("a listing"), response=None, spider=crawler.spider)
+    page = HtmlResponse(ARTICLE, body=b"<html></html>", request=article())
+    send(signals.item_dropped, item=Document(url=ARTICLE, source="spider:harbour"),
+         exception=DropItem("spider:harbour: no article text"), response=page, spider=crawler.spider)
+    try:
+        raise ValueError("bad byte")
+    except ValueError:
+        failure = Failure()
+    send(signals.item_error, item=Document(url=ARTICLE), failure=failure, response=page, spider=crawler.spider)
+    loop = Request("https://harbour.example/a", meta={"redirect_urls": ["https://harbour.example/a?utm_source=x",
+                                                                        "https://harbour.example/b"]})
+    send(signals.request_dropped, request=loop, spider=crawler.spider)
+    send(signals.request_dropped, request=article(), spider=crawler.spider)  # a duplicate, no redirect: not a fault
+    crawler.stats.set_value("collector/skipped_stored", 4)
+    crawler.collector_context.notices += ["harbour: canonical links point home", "other: not ours"]
+    send(signals.spider_closed, spider=crawler.spider, reason="finished")
+    s = report.summary
+    assert (s.new, s.updated, s.unchanged, s.variants, s.listings, s.skipped_stored) == (2, 1, 2, 1, 1, 4)
+    assert [(f.kind, f.reason) for f in s.faults] == [
+        ("no_text", "no article text"), ("pipeline", "ValueError: bad byte"),
+        ("redirect_loop", "redirect loop: https://harbour.example/a?utm_source=x -> https://harbour.example/b -> https://harbour.example/a")]
+    assert s.finish_reasons == {"harbour": "finished"} and s.notices == ["harbour: canonical links point home"]
+    assert crawler.stats.get_value("collector/new") == 2
+
+
+@pytest.mark.parametrize("reason, status", [("finished", "ok"), ("shutdown", "interrupted"), ("closespider_timeout", "failed")])
+def test_each_crawl_is_a_run_with_what_the_report_counted(reason, status):
+    store = Store()
+    crawler = crawler_with(store, COLLECTOR_RECORD_RUNS=True)
+    report = CrawlReport.from_crawler(crawler)
+    crawler.extensions = SimpleNamespace(middlewares=[report])
+    record = RunRecord.from_crawler(crawler)  # signals hold their receivers weakly: keep it
+    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    assert store.runs == {1: {"site": "harbour", "status": "running"}}
+    report.summary.new = 3
+    crawler.signals.send_catch_log(fault_reported, kind="http_5xx", url=ARTICLE, reason="HTTP 503")
+    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason=reason)
+    assert record.run_id == 1
+    assert store.runs[1] == {"site": "harbour", "status": status, "exit_status": None, "pages_fetched": 0,
+                             "new_documents": 3, "errors": 1, "error_kinds": {"http_5xx": 1}}
+
+
+def test_runs_are_not_recorded_when_the_scheduler_records_them():
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        RunRecord.from_crawler(crawler_with(Store(), COLLECTOR_RECORD_RUNS=False))
+
+
+class Batches(Store):
+    """What the commit timer watches: documents begun, and commits asked for."""
+
+    def __init__(self):
+        super().__init__()
+        self.documents_started = 0
+        self.asked: list[bool] = []
+
+    def commit_if_due(self, idle: bool = False) -> None:
+        self.asked.append(idle)
+
+
+def test_the_open_batch_is_committed_when_the_crawl_has_nothing_to_write():
+    store = Batches()
+    timer = PeriodicCommit.from_crawler(crawler_with(store, COLLECTOR_COMMIT_INTERVAL=1.0))
+    timer.tick()                 # nothing began since the start: idle
+    store.documents_started = 2
+    timer.tick()                 # documents are flowing: commit only if held too long
+    timer.tick()                 # none since the last tick: idle again
+    assert store.asked == [True, False, True]
+
+
+def test_no_commit_timer_without_an_interval():
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        PeriodicCommit.from_crawler(crawler_with(Batches(), COLLECTOR_COMMIT_INTERVAL=0))
