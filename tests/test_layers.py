@@ -44,7 +44,6 @@ def test_core_imports_nothing_of_ours_outside_core():
     assert breaches("collector.core", ("collector.core",)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: stages still reach collector.context/store; flip when they take Protocols")
 def test_pipelines_import_only_core():
     assert breaches("pipelines", ("collector.core", "pipelines")) == []
 

@@ -136,11 +136,9 @@ def test_a_saved_page_of_a_known_site_with_a_canonical_link_elsewhere_claims():
 # --- the stage: claims leave the text, a site naming itself claims nothing ------------------------
 
 def test_the_stage_moves_claims_out_of_the_text():
-    from types import SimpleNamespace
-
     from pipelines.attribute import AttributePipeline
 
-    stage = AttributePipeline(SimpleNamespace(sites=SITES))  # the stage reads only the sites
+    stage = AttributePipeline(SITES)
     item = Document(url="https://zerohedge.com/a", site="zerohedge", canonical_url="https://dailyledger.example/a",
                     text="Source: Zero Hedge\nThe harbour board approved the tolls.\nOriginally appeared at Russia Insider")
     stage.process_item(item)

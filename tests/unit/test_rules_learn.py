@@ -1,24 +1,15 @@
 """Chrome learning (pipelines/learn.py): its thresholds, decided by the real stage over an
-in-memory ChromeMemory and DocumentStore (tests/fakes.py), no settings, no SQLite file.
-
-The stage still takes a Context (``context.store`` with today's store method names): the
-``_Today`` adapter below maps those names onto the protocols' (``learn_chrome`` ->
-``ChromeMemory.learn``, ``documents`` -> ``DocumentStore.rows``). When the stage takes its
-collaborators (``LearnChromeStage(chrome, documents, linker)``), ``stage()`` builds it so and
-the adapter goes.
-"""
+in-memory ChromeMemory and DocumentStore (tests/fakes.py), no settings, no SQLite file."""
 
 from __future__ import annotations
 
 import random
-from types import SimpleNamespace
 
 import pytest
 from fakes import FakeStore
 from textgen import sentence
 
 from collector.core.document import Document
-from collector.core.sites import Sites
 from pipelines.learn import (
     LEARN_MAX_CHARS,
     LEARN_MIN_CHARS,
@@ -32,22 +23,11 @@ from pipelines.learn import (
 BANNER = "Support independent news: become a member today"
 
 
-class _Today:
-    """Today's store face, over the fakes (see the module docstring)."""
-
-    def __init__(self, fakes: FakeStore):
-        self.fakes = fakes
-        chrome, docs, lineage = fakes.chrome, fakes.documents, fakes.lineage
-        self.record_sightings, self.sighting_counts = chrome.record_sightings, chrome.sighting_counts
-        self.site_document_count, self.documents_with_line = chrome.site_document_count, chrome.documents_with_line
-        self.learn_chrome, self.learned_chrome = chrome.learn, chrome.learned
-        self.documents, self.replace_text, self.claims_of = docs.rows, docs.replace_text, lineage.claims_of
-
-
 class _Linker:
-    """Records what the stage asks to re-link."""
+    """Records what the stage asks to re-link (the real one is tested with the store)."""
 
-    def __init__(self):
+    def __init__(self, lineage):
+        self.lineage = lineage
         self.linked = []
 
     def link(self, doc_id, signature, shingles, has_claims) -> int:
@@ -55,10 +35,8 @@ class _Linker:
         return 1
 
 
-def stage(fakes: FakeStore):
-    learn = LearnChromePipeline(SimpleNamespace(store=_Today(fakes), sites=Sites([])))
-    learn.linker = _Linker()
-    return learn
+def stage(fakes: FakeStore) -> LearnChromePipeline:
+    return LearnChromePipeline(fakes.chrome, fakes.documents, _Linker(fakes.lineage))
 
 
 def story(seed: int, extra=()) -> str:

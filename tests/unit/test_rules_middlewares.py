@@ -2,9 +2,9 @@
 directly with Scrapy's Request/HtmlResponse, a crawler from ``get_crawler()`` and in-memory
 stores (tests/fakes.py): no crawl, no reactor, no SQLite file.
 
-The components still find their store through ``Context.for_crawler`` (the crawler's
-``collector_context``), so the fakes are hung there; when they take the store in their
-constructor, ``crawler_with`` is where that changes.
+The components find the run through ``Context.for_crawler`` (the crawler's
+``collector_context``), so a stand-in run holding the fakes is hung there; when they take
+their store parts in their constructors, ``crawler_with`` is where that changes.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ class Store(FakeUrlAliases, FakeCrawlState):
 
 def crawler_with(store, **settings):
     crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None, **settings})
-    crawler.collector_context = SimpleNamespace(store=store, notices=[], settings=crawler.settings)
+    # What the components read of the run (collector.context.Context): its store, notices, settings.
+    crawler.collector_context = SimpleNamespace(store=store, store_is_open=True, notices=[], settings=crawler.settings,
+                                                fatal=None)
     crawler.spider = Spider.from_crawler(crawler, name="harbour")
     crawler.spider.site_key = "harbour"
     return crawler

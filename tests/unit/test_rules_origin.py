@@ -9,7 +9,7 @@ import pytest
 
 from collector.core.origin import Member, MemberIndex, decide_after_join, decide_origin, time_key
 from collector.core.sites import Site, Sites
-from pipelines.link import claim_keys, identity_keys
+from pipelines.groups import claim_keys, identity_keys
 
 SITES = Sites([
     Site("zerohedge", "Zero Hedge", domains=("zerohedge.com",), aliases=("ZeroHedge", "ZH")),
