@@ -203,3 +203,14 @@ def browsable(body: bytes, url: str) -> bytes:
     match = re.search(rb"<head[^>]*>", body[:65536], re.IGNORECASE)
     at = match.end() if match else 0
     return body[:at] + tag + body[at:]
+
+
+def write_browsable(doc: dict, body: bytes, content_type: str) -> Path:
+    """The raw input written to a temporary file a browser opens (``raw --open``): an HTML
+    page with its ``<base href>``, anything else as text. Returns the file's path."""
+    import tempfile
+
+    suffix = ".html" if "html" in content_type else ".txt"
+    path = Path(tempfile.gettempdir()) / f"collector-raw-{doc['id']}{suffix}"
+    path.write_bytes(browsable(body, doc["url"]) if suffix == ".html" else body)
+    return path

@@ -188,3 +188,16 @@ def build_report(conn: sqlite3.Connection, site: str | None = None, since: str |
         f"</head><body><div class='lg'><h1>Syndication report</h1><p class='lede'>{e(scope)}, written {made} by collector.</p>"
         f"{body}</div></body></html>"
     )
+
+
+def write_report(conn: sqlite3.Connection, out: str, site: str | None = None, since: str | None = None) -> int:
+    """``build_report`` written to ``out`` whole or not at all (a part file renamed into
+    place); returns its size in bytes."""
+    from pathlib import Path
+
+    page = build_report(conn, site=site, since=since)
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return len(page.encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import re
@@ -46,8 +47,44 @@ def context(db_path, config_dir):
     ctx.close()
 
 
+def _cli_args(args, db, config) -> list[str]:
+    options = (["--db", str(db)] if db is not None else []) + (["--config", str(config)] if config is not None else [])
+    return options + [str(a) for a in args]
+
+
+def invoke_cli(*args, db=None, config=None, check=True, env=None, timeout=None) -> subprocess.CompletedProcess:
+    """The ``collector`` command in this process (click's ``CliRunner``): the same code as the
+    console script, its exit status, stdout and stderr apart, without a Python start-up per
+    call. For what only a process shows (signals, kills, crawls: a Twisted reactor starts once
+    per process; settings read from the environment when ``collector.settings`` is imported;
+    another user), use ``run_cli``. ``env`` only reaches what is read at run time; ``timeout``
+    is accepted for the same signature and not enforced. An exception the CLI does not turn
+    into a one-line error fails the test with its traceback."""
+    from click.testing import CliRunner
+
+    from collector.cli import main
+
+    argv = _cli_args(args, db, config)
+    here = os.getcwd()
+    os.chdir(REPO)  # as run_cli: relative paths (the default configs/) from the repository
+    # A process with no logging configured prints warnings on stderr through ``logging.lastResort``;
+    # here pytest's capture handlers sit on the root logger, so the last resort is added for the call.
+    root = logging.getLogger()
+    root.addHandler(logging.lastResort)
+    try:
+        result = CliRunner().invoke(main, argv, env=env, catch_exceptions=False, prog_name="collector")
+    finally:
+        root.removeHandler(logging.lastResort)
+        os.chdir(here)
+    done = subprocess.CompletedProcess(["collector", *argv], result.exit_code, result.stdout, result.stderr)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{done.args} exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done
+
+
 def run_cli(*args, db=None, config=None, check=True, env=None, **kwargs) -> subprocess.CompletedProcess:
-    """Run the real ``collector`` command in a subprocess."""
+    """Run the real ``collector`` command in a subprocess (where a real process is the point;
+    otherwise ``invoke_cli``)."""
     cmd = [sys.executable, "-m", "collector"]
     if db is not None:
         cmd += ["--db", str(db)]

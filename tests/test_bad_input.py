@@ -21,7 +21,7 @@ import time
 import tracemalloc
 
 import pytest
-from conftest import REPO, assert_fts_matches_documents, rows, run_cli
+from conftest import REPO, assert_fts_matches_documents, invoke_cli, rows, run_cli
 from textgen import article
 
 from collector.importers import Problem, read_file, reading
@@ -162,7 +162,7 @@ def bad_run(tmp_path_factory, module_config_dir, html_page, write_warc):
     problems[str(missing)] = r"no such file"
 
     db = root / "bad.db"
-    result = run_cli("import", inputs, slides, missing, db=db, config=module_config_dir, check=False)
+    result = invoke_cli("import", inputs, slides, missing, db=db, config=module_config_dir, check=False)
     return {"result": result, "db": db, "problems": problems, "inputs": inputs}
 
 
@@ -238,7 +238,7 @@ def test_a_page_without_article_text_is_refused(tmp_path, context, db_path):
 def test_nothing_imported_exits_non_zero(tmp_path, config_dir):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "report.html").write_bytes(b"%PDF-1.4\n")
-    result = run_cli("import", tmp_path / "empty.txt", tmp_path / "report.html", tmp_path / "gone.warc",
+    result = invoke_cli("import", tmp_path / "empty.txt", tmp_path / "report.html", tmp_path / "gone.warc",
                      db=tmp_path / "t.db", config=config_dir, check=False)
     assert result.returncode != 0
     assert _problem_lines(result.stderr) == [
@@ -465,7 +465,7 @@ def test_sigkill_mid_import_then_the_same_import_completes_it(tmp_path, many_fil
     killed = _interrupt(db, many_files, config_dir, signal.SIGKILL)
     assert killed.returncode == -signal.SIGKILL
     assert 0 < _check_consistent(db) < FILES
-    rerun = run_cli("import", many_files, "--json", db=db, config=config_dir)
+    rerun = invoke_cli("import", many_files, "--json", db=db, config=config_dir)
     data = json.loads(rerun.stdout)
     assert data["new"] + data["unchanged"] == FILES and data["skipped"] == 0
     _check_consistent(db)

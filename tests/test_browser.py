@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from conftest import run_cli
+from conftest import invoke_cli
 from webdata import build_big_group, known_database, start_server, stop_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -104,7 +104,7 @@ def test_a_thousand_member_group_stays_usable(browser, tmp_path):
 
 def test_report_opens_offline(browser, known, tmp_path):
     out = tmp_path / "report.html"
-    run_cli("report", "--out", out, db=known["db"])
+    invoke_cli("report", "--out", out, db=known["db"])
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     asked = []
     page.route("**/*", lambda route: (asked.append(route.request.url), route.continue_() if route.request.url.startswith("file:") else route.abort()))

@@ -5,7 +5,7 @@ compile, a feed outside the site's domains."""
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli
+from conftest import invoke_cli, run_cli
 from sites_server import site_config
 
 from collector.core.sites import ConfigError, Sites
@@ -49,10 +49,11 @@ def test_every_command_refuses_a_conflicting_config(tmp_path):
     inputs.mkdir()
     (inputs / "a.txt").write_text("Title\nSome text of an article that is long enough to be stored here.\n")
     db = tmp_path / "c.db"
-    run_cli("import", inputs, db=db)  # a database for the read commands
+    invoke_cli("import", inputs, db=db)  # a database for the read commands
     for command in COMMANDS:
         args = [a.format(inputs=inputs) for a in command]
-        result = run_cli(*args, db=db, config=config, check=False, timeout=60)
+        run = run_cli if command[0] in ("crawl", "schedule") else invoke_cli  # a crawl starts a reactor: a process
+        result = run(*args, db=db, config=config, check=False, timeout=60)
         assert result.returncode == 2, (command, result.returncode, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and all(w in lines[0] for w in words), (command, result.stderr)

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import CORPUS, needs_shared, rows, run_cli
+from conftest import CORPUS, invoke_cli, needs_shared, rows
 
 FUNDUS = CORPUS / "publishers" / "fundus"
 pytestmark = needs_shared(FUNDUS)
@@ -28,7 +28,7 @@ def test_real_pages_import_with_metadata_and_reposts_link(tmp_path, config_dir, 
     for entry in manifest:
         shutil.copy(FUNDUS / entry["html"], pages / (entry["publisher"] + ".html.gz"))
     db = tmp_path / "corpus.db"
-    result = run_cli("import", pages, "--json", db=db, config=config_dir)
+    result = invoke_cli("import", pages, "--json", db=db, config=config_dir)
     summary = json.loads(result.stdout)
     assert summary["new"] == len(manifest), result.stderr
     docs = {d["source"].rsplit("/", 1)[1].split(".")[0]: d for d in rows(db, "SELECT * FROM documents")}
@@ -59,7 +59,7 @@ def test_real_pages_import_with_metadata_and_reposts_link(tmp_path, config_dir, 
         + json.dumps({"url": "https://echo.example/2", "title": "Cut", "text": "\n".join([*cut[: max(2, len(cut) // 3)], f"Read more at {other['url']}"])})
         + "\n"
     )
-    run_cli("import", reposts, db=db, config=config_dir)
+    invoke_cli("import", reposts, db=db, config=config_dir)
     lineage = {r["copy_url"]: r for r in rows(db, "SELECT * FROM lineage")}
     assert lineage["https://echo.example/1"]["origin_url"] == origin["url"]
     assert lineage["https://echo.example/1"]["relation"] == "copy"

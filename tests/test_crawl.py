@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, assert_fts_matches_documents, rows, run_cli
+from conftest import REPO, assert_fts_matches_documents, invoke_cli, rows, run_cli
 from sites_server import (
     SiteServer,
     article_page,
@@ -533,7 +533,7 @@ def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path):
         for before, after in zip(runs, runs[1:]):  # never two crawls of one site at once
             assert before["ended"] <= after["started"]
         assert "still crawling" in err
-        stats = json.loads(run_cli("stats", "--json", db=db).stdout)
+        stats = json.loads(invoke_cli("stats", "--json", db=db).stdout)
         assert stats["runs"] and stats["runs"][0]["site"] == "tick"
     finally:
         server.stop()
@@ -581,7 +581,7 @@ def test_crawled_and_imported_pages_are_stored_alike(kind, workers, tmp_path):
         crawled, imported = tmp_path / "crawled.db", tmp_path / "imported.db"
         # One request at a time: a deterministic order (Scrapy's, not the import's).
         crawl(crawled, config, "-s", "CONCURRENT_REQUESTS=1", "-s", f"COLLECTOR_EXTRACT_PROCESSES={workers}")
-        run_cli("import", folder, "--site", "parity", db=imported, config=config)
+        invoke_cli("import", folder, "--site", "parity", db=imported, config=config)
         columns = "title, author, published, text, chrome, language, sitename"
 
         def documents(db):

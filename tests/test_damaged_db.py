@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, invoke_cli
 from sites_server import site_config
 from textgen import article
 
@@ -54,7 +54,16 @@ def good(tmp_path_factory) -> tuple[Path, Path, Path]:
     return db, inputs, config
 
 
+#: Commands that may block or need a process of their own (a crawl's reactor, a scheduler, a server).
+_OWN_PROCESS = {"crawl", "schedule", "serve"}
+
+
 def _cli(db, config, *args, prefix=(), check=False, timeout=60) -> subprocess.CompletedProcess:
+    """The command in this process, or in a subprocess for another user (``prefix``) or one of ``_OWN_PROCESS``."""
+    if not prefix and args[0] not in _OWN_PROCESS:
+        result = invoke_cli(*args, db=db, config=config, check=False)
+        assert not check or result.returncode == 0, result.stderr
+        return result
     cmd = [*prefix, sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), *map(str, args)]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=timeout)
     assert not check or result.returncode == 0, result.stderr

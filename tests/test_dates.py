@@ -69,7 +69,7 @@ def test_jsonl_dates_are_normalised_and_an_unreadable_one_is_kept_raw_and_said(t
     import json
     import sqlite3
 
-    from conftest import run_cli
+    from conftest import invoke_cli
     from textgen import article
 
     title, paras = article(3)
@@ -82,7 +82,7 @@ def test_jsonl_dates_are_normalised_and_an_unreadable_one_is_kept_raw_and_said(t
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     db = tmp_path / "t.db"
-    result = run_cli("import", path, db=db, config=config_dir)
+    result = invoke_cli("import", path, db=db, config=config_dir)
     warnings = [line for line in result.stderr.splitlines() if "the ides of March" in line]
     assert len(warnings) == 1 and "published_raw" in warnings[0] and "in.jsonl" in warnings[0]
     conn = sqlite3.connect(db)

@@ -309,7 +309,7 @@ print(settings["BOT_NAME"], sorted(SpiderLoader.from_settings(settings).list()),
 
 def test_variants_imported_and_crawled_into_one_database_are_one_document(sites, tmp_path):
     """The same article imported at tracking and print URLs, then crawled from its feed."""
-    from conftest import run_cli
+    from conftest import invoke_cli
 
     h = sites.harbour
     config = tmp_path / "configs"
@@ -320,7 +320,7 @@ def test_variants_imported_and_crawled_into_one_database_are_one_document(sites,
     export.write_text("".join(json.dumps({"url": u, "html": page}) + "\n" for u in
                               (h.url("/print/ferry-vote"), sites.clean + "?utm_source=rss&utm_medium=feed")), encoding="utf-8")
     db = tmp_path / "mixed.db"
-    run_cli("import", export, "--workers", "1", db=db, config=config)
+    invoke_cli("import", export, "--workers", "1", db=db, config=config)
     assert [r["url"] for r in rows(db, "SELECT url FROM documents")] == [sites.clean]
     _, summary = crawl(db, config)
     assert [r["url"] for r in rows(db, "SELECT url FROM documents")] == [sites.clean]

@@ -8,7 +8,7 @@ import random
 import sqlite3
 
 import pytest
-from conftest import rows, run_cli
+from conftest import invoke_cli, rows
 from sites_server import article_page, site_config, story
 
 from collector.core.urls import canonical_url, same_site
@@ -79,7 +79,7 @@ def write_jsonl(path, pages):
 def import_pages(tmp_path, name, pages, config):
     db = tmp_path / f"{name}.db"
     write_jsonl(tmp_path / f"{name}.jsonl", pages)
-    run_cli("import", tmp_path / f"{name}.jsonl", "--workers", "1", db=db, config=config)
+    invoke_cli("import", tmp_path / f"{name}.jsonl", "--workers", "1", db=db, config=config)
     return db
 
 
@@ -124,7 +124,7 @@ def test_unconfigured_sites_fold_by_host_and_import_twice_changes_nothing(tmp_pa
     db = import_pages(tmp_path, "unconfigured", pages, config)
     assert sorted(d["url"] for d in rows(db, "SELECT url FROM documents")) == sorted([CLEAN, REPOST])
     before = db_snapshot(db)
-    run_cli("import", tmp_path / "unconfigured.jsonl", "--workers", "1", db=db, config=config)
+    invoke_cli("import", tmp_path / "unconfigured.jsonl", "--workers", "1", db=db, config=config)
     assert db_snapshot(db) == before
 
 
@@ -139,7 +139,7 @@ def test_every_page_naming_the_home_page_is_its_own_document_with_one_warning(tm
                                         published=f"2026-03-0{i + 1}T08:00:00+00:00", canonical="https://harbour-news.example/")))
     write_jsonl(tmp_path / "home.jsonl", pages)
     db = tmp_path / "home.db"
-    result = run_cli("import", tmp_path / "home.jsonl", "--workers", "1", db=db, config=harbour_config)
+    result = invoke_cli("import", tmp_path / "home.jsonl", "--workers", "1", db=db, config=harbour_config)
     assert sorted(d["url"] for d in rows(db, "SELECT url FROM documents")) == sorted(u for u, _ in pages)
     assert rows(db, "SELECT count(*) AS n FROM url_aliases")[0]["n"] == 0
     assert result.stderr.count("canonical link") == 1, result.stderr
@@ -230,11 +230,11 @@ def test_a_stage_set_to_none_is_off_for_an_import_as_for_a_crawl(tmp_path, harbo
     pages = [(CLEAN, variant_page(CLEAN)), (REPOST, repost_page())]
     write_jsonl(tmp_path / "off.jsonl", pages)
     db = tmp_path / "off.db"
-    run_cli("import", tmp_path / "off.jsonl", "--workers", "1", "-s", 'ITEM_PIPELINES={"pipelines.link.LinkPipeline": null}',
+    invoke_cli("import", tmp_path / "off.jsonl", "--workers", "1", "-s", 'ITEM_PIPELINES={"pipelines.link.LinkPipeline": null}',
             db=db, config=harbour_config)
     assert sorted(d["url"] for d in rows(db, "SELECT url FROM documents")) == sorted([CLEAN, REPOST])
     assert rows(db, "SELECT count(*) AS n FROM links")[0]["n"] == 0
-    run_cli("import", tmp_path / "off.jsonl", "--workers", "1", db=db, config=harbour_config)  # all stages: unchanged input
+    invoke_cli("import", tmp_path / "off.jsonl", "--workers", "1", db=db, config=harbour_config)  # all stages: unchanged input
     from collector.context import Context
     from collector.driver import stage_classes
 

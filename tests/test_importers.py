@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, rows, run_cli
+from conftest import REPO, invoke_cli, rows
 from textgen import article
 
 from collector.importers import Problem, discover, read_file
@@ -159,7 +159,7 @@ def corpus(tmp_path_factory, html_page, write_warc):
 def imported(corpus, tmp_path_factory, module_config_dir):
     root, expect = corpus
     db = tmp_path_factory.mktemp("import-db") / "corpus.db"
-    result = run_cli("import", root, db=db, config=module_config_dir)
+    result = invoke_cli("import", root, db=db, config=module_config_dir)
     docs = rows(db, "SELECT * FROM documents")
     by_source = {os.path.relpath(d["source"], root) if d["source"].startswith("/") else d["source"]: d for d in docs}
     return {"db": db, "result": result, "docs": by_source, "expect": expect, "root": root, "config": module_config_dir}
@@ -348,7 +348,7 @@ def test_progress_bar_on_a_terminal(tmp_path, config_dir):
 
 def test_importing_the_same_files_again_changes_nothing(imported, db_snapshot):
     before = db_snapshot(imported["db"])
-    again = run_cli("import", imported["root"], "--json", db=imported["db"], config=imported["config"])
+    again = invoke_cli("import", imported["root"], "--json", db=imported["db"], config=imported["config"])
     data = json.loads(again.stdout)  # the summary as JSON
     assert set(data) >= {"imported", "new", "updated", "unchanged", "skipped", "new_links", "seconds", "documents_per_second"}
     n = len(imported["expect"])

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import REPO, invoke_cli
 from sites_server import article_page, story
 from test_damaged_db import as_unprivileged
 from textgen import article
@@ -25,6 +25,9 @@ def _text(seed: int) -> str:
 
 
 def _import(db, config, *paths, prefix=()) -> subprocess.CompletedProcess:
+    """The import in this process, or in a subprocess as another user (``prefix``)."""
+    if not prefix:
+        return invoke_cli("import", "--json", "--workers", "1", *paths, db=db, config=config, check=False)
     cmd = [*prefix, sys.executable, "-m", "collector", "--db", str(db), "--config", str(config),
            "import", "--json", "--workers", "1", *map(str, paths)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import rows, run_cli
+from conftest import invoke_cli, rows
 from textgen import article
 
 from collector.ingest import run_items
@@ -180,9 +180,9 @@ def test_incremental_and_repeated_imports(tmp_path, config_dir, db_path):
         (folder2 / f"hw-{seed}.jsonl").write_text(
             json.dumps({"url": f"{HW}{seed}", "title": title, "text": "\n".join(["Source: Daily Ledger", *paras])}) + "\n"
         )
-    first = json.loads(run_cli("import", folder1, "--json", db=db_path, config=config_dir).stdout)
+    first = json.loads(invoke_cli("import", folder1, "--json", db=db_path, config=config_dir).stdout)
     assert first["new"] == 10 and first["new_links"] == 0
-    second = json.loads(run_cli("import", folder2, "--json", db=db_path, config=config_dir).stdout)
+    second = json.loads(invoke_cli("import", folder2, "--json", db=db_path, config=config_dir).stdout)
     assert second["new"] == 10 and second["new_links"] == 10
     assert len(rows(db_path, "SELECT * FROM lineage WHERE origin_site = 'dailyledger' AND relation = 'copy'")) == 10
 
@@ -193,7 +193,7 @@ def test_incremental_and_repeated_imports(tmp_path, config_dir, db_path):
         }
 
     before = snapshot()
-    again = json.loads(run_cli("import", folder1, folder2, "--json", db=db_path, config=config_dir).stdout)
+    again = json.loads(invoke_cli("import", folder1, folder2, "--json", db=db_path, config=config_dir).stdout)
     assert again["unchanged"] == 20 and again["new"] == 0 and again["new_links"] == 0
     assert snapshot() == before
     # The persisted index holds one bucket row per band per document.

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPO, assert_fts_matches_documents, needs_shared, rows, run_cli
+from conftest import CORPUS, REPO, assert_fts_matches_documents, invoke_cli, needs_shared, rows, run_cli
 from sites_server import SiteServer, article_page, prose, site_config, urlset
 
 PAGES = CORPUS / "extraction" / "trafilatura-eval" / "html"
@@ -141,7 +141,7 @@ def lineage(db: Path) -> set[tuple]:
 
 
 def reprocess(db: Path, config: Path, *args, check=True):
-    result = run_cli("reprocess", "--json", *args, db=db, config=config, check=check, timeout=300)
+    result = invoke_cli("reprocess", "--json", *args, db=db, config=config, check=check, timeout=300)
     return json.loads(result.stdout) if result.stdout.strip() else None, result
 
 
@@ -180,16 +180,16 @@ def test_raw_prints_the_page_as_fetched(corpus):
     result = subprocess.run([sys.executable, "-m", "collector", "--db", str(corpus.db), "raw", doc["url"]],
                             cwd=REPO, capture_output=True, timeout=60)
     assert result.returncode == 0 and result.stdout == page
-    opened = run_cli("raw", str(doc["id"]), "--open", db=corpus.db).stdout.strip()
+    opened = invoke_cli("raw", str(doc["id"]), "--open", db=corpus.db).stdout.strip()
     saved = Path(opened.removeprefix("file://")).read_bytes()
     assert saved.replace(f'<base href="{doc["url"]}">'.encode(), b"") == page and b"<base href=" in saved
-    missing = run_cli("raw", "https://nowhere.example/x", db=corpus.db, check=False)
+    missing = invoke_cli("raw", "https://nowhere.example/x", db=corpus.db, check=False)
     assert missing.returncode == 1 and "no such document" in missing.stderr
 
 
 def test_archive_reimports_to_the_same_documents(corpus, tmp_path):
     db = tmp_path / "from-archive.db"
-    result = run_cli("import", corpus.db.parent / "r1.warc", "--json", db=db, config=corpus.r1)
+    result = invoke_cli("import", corpus.db.parent / "r1.warc", "--json", db=db, config=corpus.r1)
     assert json.loads(result.stdout)["new"] == REAL_PAGES + 2, result.stderr
     assert documents(db) == documents(corpus.db)
     assert lineage(db) == lineage(corpus.db)
@@ -209,7 +209,7 @@ def test_reprocess_gives_what_a_fresh_crawl_with_the_new_rules_gives(corpus):
     assert "chrome.xpaths +1 -0" in changed_sites["real"]["changed"]
     assert "chrome.lines +1 -0" in changed_sites["echo"]["changed"]
     assert dry["selected"] == REAL_PAGES + 2 and documents(db) == before  # a dry run writes nothing
-    stats = run_cli("stats", db=db, config=corpus.r2).stdout
+    stats = invoke_cli("stats", db=db, config=corpus.r2).stdout
     assert "rules changed since processed: real" in stats and "rules changed since processed: echo" in stats
 
     summary, result = reprocess(db, corpus.r2)
@@ -272,7 +272,7 @@ def test_a_document_whose_archive_file_is_gone_is_reported_and_left_alone(corpus
     assert all(f"{url}: " in result.stderr and "archive file missing" in result.stderr for url in lost)
     after = documents(db)
     assert all(after[url] == before[url] for url in lost)  # kept as it was
-    raw = run_cli("raw", sorted(lost)[0], db=db, check=False)
+    raw = invoke_cli("raw", sorted(lost)[0], db=db, check=False)
     assert raw.returncode == 1 and "archive file missing" in raw.stderr
     # Still to do (their rules are old): the next dry run says so.
     dry, _ = reprocess(db, corpus.r2, "--dry-run")
@@ -313,7 +313,7 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
     site_config(config_dir, "tidewater", name="Tidewater Bulletin", domains=["tidewater.example"])
 
     db = tmp_path / "old.db"
-    run_cli("import", inputs, "--workers", "1", db=db, config=config_dir)
+    invoke_cli("import", inputs, "--workers", "1", db=db, config=config_dir)
     revised = tmp_path / "configs-r2"
     shutil.copytree(config_dir, revised)
     site_config(revised, "tidewater", name="Tidewater Bulletin", domains=["tidewater.example"], chrome={"lines": [banner]})
@@ -321,7 +321,7 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
     summary, result = reprocess(db, revised, "--all")
     assert summary["failed"] == 0 and summary["changed"] >= 6, result.stderr
     fresh = tmp_path / "fresh.db"
-    run_cli("import", inputs, "--workers", "1", db=fresh, config=revised)
+    invoke_cli("import", inputs, "--workers", "1", db=fresh, config=revised)
     assert documents(db) == documents(fresh)
     assert lineage(db) == lineage(fresh)
     # Same ids too (same input order): the whole LSH index is the same.
@@ -333,7 +333,7 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
     first = rows(db, "SELECT doc_id FROM raw_inputs WHERE raw_ref LIKE ?", (f"%{pages[0].name}",))[0]["doc_id"]
     result = subprocess.run([sys.executable, "-m", "collector", "--db", str(db), "raw", str(first)], cwd=REPO, capture_output=True)
     assert result.returncode == 0 and result.stdout == gzip.decompress(pages[0].read_bytes())
-    dump = run_cli("raw", "https://tidewater.example/0", db=db).stdout
+    dump = invoke_cli("raw", "https://tidewater.example/0", db=db).stdout
     assert dump.startswith(banner) and json.loads(lines[0])["text"] == dump
 
     # An input that changed since: reported, the document kept.
@@ -378,7 +378,7 @@ def test_crawl_killed_midway_leaves_a_readable_archive_and_no_document_without_i
         stored = check_refs()
         assert 0 < len(stored) < len(paths)
         # The archive reads: every whole record is imported, a cut last record is reported.
-        result = run_cli("import", tmp_path / "kill.warc", "--json", db=tmp_path / "check.db", config=config, check=False)
+        result = invoke_cli("import", tmp_path / "kill.warc", "--json", db=tmp_path / "check.db", config=config, check=False)
         assert json.loads(result.stdout)["new"] >= len(stored), result.stderr
         subprocess.run(cmd, cwd=REPO, capture_output=True, timeout=120, check=True)
         assert len(check_refs()) == len(paths)

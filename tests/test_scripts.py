@@ -5,7 +5,7 @@ import random
 import sqlite3
 
 import pytest
-from conftest import run_cli
+from conftest import invoke_cli
 
 from collector.ingest import run_items
 from collector.core.document import Document
@@ -85,7 +85,7 @@ def test_an_old_database_is_refingerprinted_by_command(context, db_path, config_
     with pytest.raises(StoreError, match="collector refingerprint"):
         Store(db_path)
     if via_cli:
-        result = run_cli("refingerprint", db=db_path, config=config_dir)
+        result = invoke_cli("refingerprint", db=db_path, config=config_dir)
         assert "re-fingerprinted 2 documents, 1 links" in result.stderr
     else:
         done = refingerprint(str(db_path), Sites.load(config_dir))

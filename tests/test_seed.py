@@ -6,7 +6,7 @@ import html
 import json
 
 import pytest
-from conftest import SEED, needs_shared, rows, run_cli
+from conftest import SEED, invoke_cli, needs_shared, rows
 
 pytestmark = needs_shared(SEED)
 
@@ -22,7 +22,7 @@ def seed_paragraphs() -> list[str]:
 @pytest.fixture
 def seeded(tmp_path, config_dir):
     db = tmp_path / "seed.db"
-    result = run_cli("import", SEED, db=db, config=config_dir)
+    result = invoke_cli("import", SEED, db=db, config=config_dir)
     return db, result
 
 
@@ -60,8 +60,8 @@ def test_zero_hedge_copy_imported_later_becomes_the_origin(seeded, tmp_path, con
         f"<h1>{html.escape(TITLE)}</h1>" + "".join(f"<p>{html.escape(p)}</p>" for p in body) + "</article></body></html>",
         encoding="utf-8",
     )
-    run_cli("import", page, db=db, config=config_dir)
-    group = json.loads(run_cli("lineage", SEED, "--json", db=db).stdout)
+    invoke_cli("import", page, db=db, config=config_dir)
+    group = json.loads(invoke_cli("lineage", SEED, "--json", db=db).stdout)
     assert group["origin"]["site"] == "zerohedge"
     assert group["origin"]["url"] == url
     assert group["origin"]["published"].startswith("2015-10-28T15:40:00")
@@ -71,5 +71,5 @@ def test_zero_hedge_copy_imported_later_becomes_the_origin(seeded, tmp_path, con
     assert group["origin"]["evidence"].startswith("attribution claim")
     # the seed was linked, not re-imported
     assert rows(db, "SELECT * FROM documents WHERE site = 'russia-insider'") == before
-    tree = run_cli("lineage", SEED, db=db).stdout
+    tree = invoke_cli("lineage", SEED, db=db).stdout
     assert "ORIGIN" in tree and "COPY" in tree and "Originally appeared at Zero Hedge" in tree

@@ -10,24 +10,13 @@ import sys
 import urllib.request
 
 import pytest
-from conftest import REPO, rows, run_cli
+from conftest import REPO, invoke_cli, rows, run_cli
 from webdata import known_database, start_server, stop_server
 
-from collector.cli import main
 from collector.export import read_back
 
 
-def invoke(*args, db, config=None, check=True):
-    """The CLI in this process (click's runner): the same code as `collector ...`, without a
-    Python start-up per call. Returns the result with .stdout, .stderr and .returncode."""
-    from click.testing import CliRunner
-
-    options = ["--db", str(db)] + (["--config", str(config)] if config else [])
-    result = CliRunner().invoke(main, options + [str(a) for a in args], catch_exceptions=False)
-    result.returncode = result.exit_code
-    if check and result.exit_code != 0:
-        raise AssertionError(f"{args} exited {result.exit_code}: {result.stderr}")
-    return result
+invoke = invoke_cli  # the CLI in this process: the same code as `collector ...`
 
 
 @pytest.fixture(scope="module")

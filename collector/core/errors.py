@@ -45,10 +45,16 @@ class RawMissing(CollectorError):
 class ExportError(CollectorError, ValueError):
     """An export that cannot be made."""
 
+    exit_status = 2
+
 
 class ScheduleError(CollectorError, ValueError):
     """A schedule that cannot run."""
 
+    exit_status = 2
+
 
 class ServeError(CollectorError, RuntimeError):
     """A server that cannot start."""
+
+    exit_status = 2

@@ -1,0 +1,119 @@
+"""Commands that write documents from local input: import, reprocess, refingerprint."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.markup import escape
+
+from .common import err, fail, interrupted, json_option, open_context, progress, read_db, workers_option
+
+
+def _say(message: str) -> None:
+    err.print(escape(message), soft_wrap=True)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))  # reported per path, the run goes on
+@click.option("--site", help="Site config key of every imported document (else recognised from URL or chrome).")
+@json_option("Print the summary as JSON.")
+@workers_option
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A setting for this import (repeatable), e.g. -s 'ITEM_PIPELINES={\"pipelines.learn.LearnChromePipeline\": null}'.")
+@click.pass_obj
+def import_cmd(obj, paths, site, as_json, workers, overrides):
+    """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
+    from ..context import parse_overrides
+    from ..core.errors import Interrupted
+    from ..ingest import import_paths
+
+    try:
+        extra = parse_overrides(overrides)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    context = open_context(obj, extra)
+    try:
+        with progress() as bar:
+            task = bar.add_task("importing", total=None) if bar else None
+            summary = import_paths(paths, context, site=site, workers=max(1, workers), on_problem=_say,
+                                   on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        interrupted(exc, "committed documents are kept; run the same import again to finish")
+    finally:
+        context.close()
+    _print_import_summary(summary, as_json)
+    if summary.imported + summary.unchanged + summary.variants == 0:
+        sys.exit(1)
+
+
+def _print_import_summary(summary, as_json: bool) -> None:
+    data = summary.as_dict()
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for notice in summary.notices:
+        err.print(f"note: {escape(notice)}", soft_wrap=True)
+    err.print(
+        f"imported {data['imported']} ({data['new']} new, {data['updated']} updated), "
+        f"unchanged {data['unchanged']}, skipped {data['skipped']} with errors, "
+        f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
+        + (f", {data['variants']} other URLs of stored documents (aliases added)" if data["variants"] else "")
+    )
+
+
+@click.command()
+@click.option("--site", "sites", multiple=True, metavar="KEY", help="Only this site's documents (repeatable).")
+@click.option("--since", metavar="DATE", help="Only documents fetched on or after DATE (ISO-8601, e.g. 2026-03-01).")
+@click.option("--all", "everything", is_flag=True, help="Every chosen document, not only those whose rules changed.")
+@click.option("--dry-run", is_flag=True, help="Say which sites' rules changed and how many documents would be reprocessed.")
+@json_option("Print the summary as JSON.")
+@workers_option
+@click.pass_obj
+def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
+    """Run the stages again from each document's raw input with today's configs; update what changed."""
+    from datetime import date
+
+    from ..core.errors import Interrupted
+    from ..reprocess import reprocess as run
+
+    if since:
+        try:
+            date.fromisoformat(since[:10])
+        except ValueError:
+            fail(f"--since {since!r}: not a date (YYYY-MM-DD)", 2)
+    read_db(obj)
+    context = open_context(obj)
+    try:
+        summary = run(context, sites, since, everything, dry_run, workers=max(1, workers), on_problem=_say)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        interrupted(exc, "finished documents are kept; run reprocess again to finish the rest")
+    finally:
+        context.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        _say(summary.text(dry_run))
+    if not dry_run and summary.selected and summary.changed + summary.unchanged == 0:
+        sys.exit(1)  # every chosen document failed
+
+
+@click.command()
+@click.pass_obj
+def refingerprint(obj):
+    """Fingerprint Chinese, Japanese, Thai... documents by characters (once, after upgrading)."""
+    from ..context import build_settings, store_options
+    from ..core.sites import Sites
+    from ..refingerprint import refingerprint as run
+
+    settings = build_settings(obj["db"], obj["config"])
+    done = run(obj["db"], Sites.load(obj["config"]), options=store_options(settings))
+    err.print(f"re-fingerprinted {done['documents']} documents, {done['links']} links added or changed")
+
+
+COMMANDS = [import_cmd, reprocess, refingerprint]
