@@ -1,0 +1,149 @@
+"""One stage timer: wall and CPU seconds and calls per label, first-call events, and each
+document's time in chosen stages.
+
+In this process::
+
+    timer = StageTimer()
+    with timer.time("ExtractPipeline"):
+        ...
+    timer.wrap_stages()            # every pipeline stage's ``process_item``, from now on
+
+In a ``collector`` process: ``bench.common.cli.Collector(timings=path)`` starts the command
+with ``bench/common/hook`` on ``PYTHONPATH``; its ``sitecustomize`` calls ``install_from_env``,
+which wraps every stage and the ``BENCH_TIME_CALLS`` methods, and writes ``as_dict()`` to
+``$BENCH_TIMINGS`` when the process exits. It changes no behaviour.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+
+class StageTimer:
+    def __init__(self, per_item: tuple[str, ...] = ()):
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.events: dict[str, float] = {}
+        self.items: list[list] = []       # [url, wall, cpu, new_links] per document, for ``per_item`` stages
+        self.per_item = per_item
+        self.run: dict[str, float] = {}
+
+    def add(self, label: str, wall: float, cpu: float) -> None:
+        self.wall[label] += wall
+        self.cpu[label] += cpu
+        self.calls[label] += 1
+
+    def event(self, name: str) -> None:
+        """The first time ``name`` happened (epoch seconds)."""
+        self.events.setdefault(name, time.time())
+
+    @contextmanager
+    def time(self, label: str):
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            self.add(label, time.perf_counter() - started, time.thread_time() - cpu)
+
+    def wrap(self, owner, name: str, label: str, first: str | None = None) -> None:
+        """Time every call of ``owner.name`` under ``label`` (and its first call as events)."""
+        original = getattr(owner, name)
+        timer = self
+
+        def timed(*args, **kwargs):
+            if first:
+                timer.event(first + "_start")
+            with timer.time(label):
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    if first:
+                        timer.event(first + "_end")
+
+        setattr(owner, name, timed)
+
+    def wrap_stages(self, prefix: str = "") -> None:
+        """Time every stage's ``process_item`` (the entry point in a crawl and an import alike)."""
+        from pipelines.stage import Stage
+
+        original, timer = Stage.process_item, self
+
+        def process_item(stage, item):
+            name = type(stage).__name__
+            timer.event(name + "_first_start")
+            started, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return original(stage, item)
+            finally:
+                wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+                timer.add(prefix + name, wall, cpu)
+                timer.event(name + "_first_end")
+                if name in timer.per_item:
+                    timer.items.append([item.get("url"), wall, cpu, item.get("new_links")])
+
+        Stage.process_item = process_item
+
+    def wrap_run(self, module: str, function: str) -> None:
+        """Time one call of the command's own loop (``run_seconds``, without start-up)."""
+        owner = importlib.import_module(module)
+        original, run = getattr(owner, function), self.run
+
+        def timed(*args, **kwargs):
+            run["started"], run["cpu_started"] = time.perf_counter(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                run["ended"], run["cpu_ended"] = time.perf_counter(), time.process_time()
+
+        setattr(owner, function, timed)
+
+    def as_dict(self) -> dict:
+        run = self.run
+        return {"wall": dict(self.wall), "cpu": dict(self.cpu), "calls": dict(self.calls), "events": self.events,
+                "items": self.items, "cpu_seconds": time.process_time(),
+                "run_seconds": run.get("ended", 0.0) - run.get("started", 0.0),
+                "run_cpu_seconds": run.get("cpu_ended", 0.0) - run.get("cpu_started", 0.0)}
+
+
+def targets(spec: str) -> list[tuple[str, str, str]]:
+    """``"collector.store:Store.save_document,..."`` -> [(module, class, method), ...]."""
+    found = []
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        module, _, attribute = entry.partition(":")
+        owner, _, method = attribute.rpartition(".")
+        found.append((module, owner, method))
+    return found
+
+
+def install_from_env() -> StageTimer | None:
+    """In a ``collector`` process started by ``bench.common.cli``: time it, write at exit."""
+    target = os.environ.get("BENCH_TIMINGS")
+    if not target:
+        return None
+    timer = StageTimer(per_item=tuple(filter(None, os.environ.get("BENCH_PER_ITEM", "").split(","))))
+    timer.event("hook_start")
+    for module, function in (entry.split(":") for entry in os.environ.get("BENCH_TIME_RUN", "").split(",") if entry):
+        timer.wrap_run(module, function)
+    for module, owner, method in targets(os.environ.get("BENCH_TIME_CALLS", "")):
+        cls = getattr(importlib.import_module(module), owner)
+        first = "store_open" if method == "__init__" else None
+        timer.wrap(cls, method, f"{owner.lower()}:{'open' if method == '__init__' else method}", first=first)
+    timer.wrap_stages(prefix="stage:")
+    pid = os.getpid()
+
+    def dump() -> None:
+        if os.getpid() != pid:  # a forked child of the command: not the process measured
+            return
+        timer.event("exit")
+        with open(target, "w", encoding="utf-8") as fh:
+            json.dump(timer.as_dict(), fh)
+
+    atexit.register(dump)
+    return timer
