@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common.report import Report  # noqa: E402
 
 from feed_cases import COLLECTOR_READS, FEEDPARSER, OWN, USP  # noqa: E402
 from test_feeds import _decoded, read  # noqa: E402
@@ -49,11 +49,8 @@ def main() -> None:
     lines.append("")
     lines.append(f"collector's own hostile and sloppy cases: {own_ok} of {len(OWN)} read as intended; "
                  "no case resolves or expands an entity.")
-    text = "\n".join(lines)
-    print(text)
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    (out / "feed_cases.md").write_text(text + "\n", encoding="utf-8")
+    with Report("feed_cases"):
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
