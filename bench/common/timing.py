@@ -26,7 +26,8 @@ from contextlib import contextmanager
 
 
 class StageTimer:
-    def __init__(self, per_item: tuple[str, ...] = ()):
+    def __init__(self, per_item: tuple[str, ...] = (), cpu_clock=time.thread_time):
+        self.cpu_clock = cpu_clock        # thread_time: the calling thread's; process_time: all threads'
         self.wall: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
@@ -34,8 +35,11 @@ class StageTimer:
         self.items: list[list] = []       # [url, wall, cpu, new_links] per document, for ``per_item`` stages
         self.per_item = per_item
         self.run: dict[str, float] = {}
+        self.each: dict[str, list[tuple[float, float]]] = defaultdict(list)  # (cpu, wall) per call, if asked
 
-    def add(self, label: str, wall: float, cpu: float) -> None:
+    def add(self, label: str, wall: float, cpu: float, each: bool = False) -> None:
+        if each:
+            self.each[label].append((cpu, wall))
         self.wall[label] += wall
         self.cpu[label] += cpu
         self.calls[label] += 1
@@ -45,22 +49,23 @@ class StageTimer:
         self.events.setdefault(name, time.time())
 
     @contextmanager
-    def time(self, label: str):
-        started, cpu = time.perf_counter(), time.thread_time()
+    def time(self, label: str, each: bool = False):
+        started, cpu = time.perf_counter(), self.cpu_clock()
         try:
             yield
         finally:
-            self.add(label, time.perf_counter() - started, time.thread_time() - cpu)
+            self.add(label, time.perf_counter() - started, self.cpu_clock() - cpu, each)
 
-    def wrap(self, owner, name: str, label: str, first: str | None = None) -> None:
-        """Time every call of ``owner.name`` under ``label`` (and its first call as events)."""
+    def wrap(self, owner, name: str, label: str, first: str | None = None, each: bool = False):
+        """Time every call of ``owner.name`` under ``label`` (its first call as events; each
+        call's (cpu, wall) in ``each[label]`` if asked). Returns a function that undoes it."""
         original = getattr(owner, name)
         timer = self
 
         def timed(*args, **kwargs):
             if first:
                 timer.event(first + "_start")
-            with timer.time(label):
+            with timer.time(label, each):
                 try:
                     return original(*args, **kwargs)
                 finally:
@@ -68,6 +73,7 @@ class StageTimer:
                         timer.event(first + "_end")
 
         setattr(owner, name, timed)
+        return lambda: setattr(owner, name, original)
 
     def wrap_stages(self, prefix: str = "") -> None:
         """Time every stage's ``process_item`` (the entry point in a crawl and an import alike)."""
