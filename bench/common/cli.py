@@ -84,12 +84,15 @@ class Collector:
     """``collector --db DB [--config CONFIG] ...`` with an environment and optional timing."""
 
     def __init__(self, db: Path, config: Path | None = None, env: dict | None = None,
-                 timings: Path | None = None, time_calls: str = "", per_item: str = "", cwd: Path = REPO):
+                 timings: Path | None = None, time_calls: str = "", per_item: str = "", cwd: Path = REPO,
+                 program: list[str] | None = None):
+        """``program``: another command than the installed ``collector`` (another build's, to score it)."""
         self.db, self.config, self.env, self.cwd = Path(db), config, dict(env or {}), cwd
+        self.program = program
         self.timings, self.time_calls, self.per_item = timings, time_calls, per_item
 
     def argv(self, *args) -> list[str]:
-        head = [*command(), "--db", str(self.db)]
+        head = [*(self.program or command()), "--db", str(self.db)]
         if self.config is not None:
             head += ["--config", str(self.config)]
         return head + [str(a) for a in args]
