@@ -92,3 +92,10 @@ def long_functions(folder: Path) -> list[str]:
 
 def test_no_benchmark_function_is_long():
     assert long_functions(REPO / "bench") == []
+
+
+def test_quick_reports_go_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_REPORTS", str(tmp_path / "quick"))
+    with Report("demo", command=["bench/demo.py"]):
+        print("small")
+    assert (tmp_path / "quick" / "demo.md").read_text().endswith("small\n")

@@ -26,7 +26,8 @@ from pathlib import Path
 from bench.common.paths import BENCH, REPO
 
 HOOK = BENCH / "common" / "hook"
-#: The command's own loops, timed as ``run_seconds`` (start-up excluded).
+#: The commands' own loops, timed as ``run_seconds`` (start-up excluded; importing them in the
+#: timed process costs the start-up of both commands, so only when asked).
 RUN_LOOPS = "collector.crawl:run_crawl,collector.ingest:import_paths"
 
 
@@ -78,6 +79,7 @@ class Running:
     err: Path
     rss: Path | None
     timings: Path | None
+    load: float = 0.0         # load average at the start
 
 
 class Collector:
@@ -85,10 +87,10 @@ class Collector:
 
     def __init__(self, db: Path, config: Path | None = None, env: dict | None = None,
                  timings: Path | None = None, time_calls: str = "", per_item: str = "", cwd: Path = REPO,
-                 program: list[str] | None = None):
+                 program: list[str] | None = None, time_run: str = ""):
         """``program``: another command than the installed ``collector`` (another build's, to score it)."""
         self.db, self.config, self.env, self.cwd = Path(db), config, dict(env or {}), cwd
-        self.program = program
+        self.program, self.time_run = program, time_run
         self.timings, self.time_calls, self.per_item = timings, time_calls, per_item
 
     def argv(self, *args) -> list[str]:
@@ -104,7 +106,7 @@ class Collector:
         if self.timings is not None:
             env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HOOK), str(REPO), env.get("PYTHONPATH")] if p)
             env.update(BENCH_TIMINGS=str(self.timings), BENCH_TIME_CALLS=self.time_calls,
-                       BENCH_PER_ITEM=self.per_item, BENCH_TIME_RUN=RUN_LOOPS)
+                       BENCH_PER_ITEM=self.per_item, BENCH_TIME_RUN=self.time_run)
             self.timings.unlink(missing_ok=True)
         return env
 
@@ -122,7 +124,7 @@ class Collector:
         with open(out, "wb") as fo, open(err, "wb") as fe:
             spawned, started = time.time(), time.perf_counter()
             proc = subprocess.Popen(wrapped, stdout=fo, stderr=fe, cwd=self.cwd, env=env)
-        return Running(argv, proc, started, spawned, out, err, rss, self.timings)
+        return Running(argv, proc, started, spawned, out, err, rss, self.timings, os.getloadavg()[0])
 
     def finish(self, running: Running, check: bool = True) -> Result:
         _, status, usage = os.wait4(running.proc.pid, 0)
@@ -137,7 +139,8 @@ class Collector:
             raise SystemExit(f"{' '.join(running.argv)} failed ({code}):\n{stderr[-3000:]}")
         timings = json.loads(running.timings.read_text()) if running.timings and running.timings.exists() else None
         return Result(running.argv, code, seconds, usage.ru_utime + usage.ru_stime, rss, stdout, stderr, timings,
-                      running.spawned, {"read_bytes": usage.ru_inblock * 512, "written_bytes": usage.ru_oublock * 512})
+                      running.spawned, {"read_bytes": usage.ru_inblock * 512, "written_bytes": usage.ru_oublock * 512,
+                       "load": (running.load, os.getloadavg()[0])})
 
     def run(self, *args, check: bool = True, cpu: int | None = None) -> Result:
         return self.finish(self.start(*args, cpu=cpu), check=check)

@@ -83,7 +83,9 @@ class Report:
 
     def __init__(self, name: str, out: Path | None = None, command: list[str] | None = None):
         self.name = name
-        self.path = (out or OUT) / f"{name}.md"
+        # ``bench/run.py --quick`` sends its small-size reports elsewhere (BENCH_REPORTS), so
+        # they never replace the full-size reports the docs cite.
+        self.path = (out or Path(os.environ.get("BENCH_REPORTS") or OUT)) / f"{name}.md"
         self.command = command if command is not None else sys.argv
         self.text = io.StringIO()
         self._redirect = None
@@ -113,8 +115,8 @@ class Report:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1000:.2f} ms" if seconds < 0.1 else f"{seconds * 1000:.0f} ms"
 
 
 def mb(n: float) -> str:
-    return f"{n / 1e6:.1f} MB"
+    return f"{n / 2**20:,.0f} MB"

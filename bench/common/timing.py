@@ -118,13 +118,14 @@ class StageTimer:
                 "run_cpu_seconds": run.get("cpu_ended", 0.0) - run.get("cpu_started", 0.0)}
 
 
-def targets(spec: str) -> list[tuple[str, str, str]]:
-    """``"collector.store:Store.save_document,..."`` -> [(module, class, method), ...]."""
+def targets(spec: str) -> list[tuple[str, str, str, str]]:
+    """``"store@collector.store:Store.save_document,..."`` -> [(label prefix, module, class, method), ...]."""
     found = []
     for entry in filter(None, (part.strip() for part in spec.split(","))):
-        module, _, attribute = entry.partition(":")
+        prefix, _, path = entry.rpartition("@")
+        module, _, attribute = path.partition(":")
         owner, _, method = attribute.rpartition(".")
-        found.append((module, owner, method))
+        found.append((prefix or owner.lower(), module, owner, method))
     return found
 
 
@@ -137,10 +138,10 @@ def install_from_env() -> StageTimer | None:
     timer.event("hook_start")
     for module, function in (entry.split(":") for entry in os.environ.get("BENCH_TIME_RUN", "").split(",") if entry):
         timer.wrap_run(module, function)
-    for module, owner, method in targets(os.environ.get("BENCH_TIME_CALLS", "")):
+    for prefix, module, owner, method in targets(os.environ.get("BENCH_TIME_CALLS", "")):
         cls = getattr(importlib.import_module(module), owner)
-        first = "store_open" if method == "__init__" else None
-        timer.wrap(cls, method, f"{owner.lower()}:{'open' if method == '__init__' else method}", first=first)
+        opening = method == "__init__"  # its first call is an event too: "<prefix>_open_start" / "_end"
+        timer.wrap(cls, method, f"{prefix}:{'open' if opening else method}", first=f"{prefix}_open" if opening else None)
     timer.wrap_stages(prefix="stage:")
     pid = os.getpid()
 
