@@ -22,6 +22,7 @@ import json
 import os
 import time
 from collections import defaultdict
+from pathlib import Path
 from contextlib import contextmanager
 
 
@@ -131,9 +132,13 @@ def targets(spec: str) -> list[tuple[str, str, str, str]]:
 
 def install_from_env() -> StageTimer | None:
     """In a ``collector`` process started by ``bench.common.cli``: time it, write at exit."""
-    target = os.environ.get("BENCH_TIMINGS")
+    target = os.environ.pop("BENCH_TIMINGS", None)
     if not target:
         return None
+    # Only this process is measured: Python processes it starts (a worker pool) must not
+    # install a timer of their own and write over this one's figures.
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                               if p and Path(p).resolve() != Path(__file__).resolve().parent / "hook")
     timer = StageTimer(per_item=tuple(filter(None, os.environ.get("BENCH_PER_ITEM", "").split(","))))
     timer.event("hook_start")
     for module, function in (entry.split(":") for entry in os.environ.get("BENCH_TIME_RUN", "").split(",") if entry):
