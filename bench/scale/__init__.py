@@ -9,8 +9,8 @@ and what it costs to link into it.
    Zipf vocabulary of invented words, 200-1,200 words; nobody's text) spread over 50 sites
    (``site17``, ``https://site17.example/N``), through the real schema (``collector.store.Store``
    creates it) but with a bulk loader: a process pool generates each article and runs the
-   genuine extract, clean and attribute stages on it and signs it (the fingerprint's own
-   ``shingles_of`` and ``minhash`` on the article's words); the main process writes the
+   genuine extract, clean and attribute stages on it and signs it (``fingerprint(text)``, as
+   the fingerprint stage does); the main process writes the
    rows the store and learn stages would write (``documents``, ``lsh_buckets`` with the keys of
    ``SQLiteLSH.band_keys``, ``line_sightings``, ``sites``) in big transactions, the LSH rows
    sorted by (band, bucket, doc_id), the full-text index with one FTS5 'rebuild' (its triggers

@@ -17,7 +17,7 @@ import json
 import numpy as np
 
 from bench.common.paths import OUT
-from bench.scale.generate import CHUNK, COMPARED, SAMPLE, check_generator, corpus_records, generator, iso, jsonl_line, vocab_bytes
+from bench.scale.generate import CHUNK, COMPARED, SAMPLE, corpus_records, generator, iso, jsonl_line
 from bench.scale.groups import group_sizes, import_groups, make_groups, stored_groups
 from bench.scale.loader import Loader, groups_path, stages, work
 from bench.scale.runs import run_cli
@@ -33,9 +33,7 @@ def build_big(path: Path, docs: int, seed: int, workers: int, share: float, larg
     sizes, exponent = group_sizes(docs, share, largest)
     corpus = docs - (sum(sizes) - len(sizes))  # the rest are reposts
     started = time.perf_counter()
-    gen = generator()  # the vocabulary; inherited by the forked workers
-    check_generator(gen)
-    vocab_bytes(gen.vocab)
+    generator()  # the vocabulary, made once: the forked workers inherit it
     stages()
     chunks = math.ceil(corpus / CHUNK)
     cpu = {"generate": 0.0, "stages": 0.0}

@@ -125,10 +125,7 @@ def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
         else:
             item = shortcut(rec, source)
         items.append(item)
-    # The word ids describe the text as generated; the stages must have left it as it was.
-    word_ids = [rec["word_ids"] if "word_ids" in rec and item["text"] == rec["text"] else None
-                for rec, item in zip(records, items)]
-    values, counts = signatures([item["text"] for item in items], word_ids)
+    values, counts = signatures([item["text"] for item in items])
     rows, sightings, claims = [], [], []
     for rec, item, sig, count in zip(records, items, values, counts):
         text, doc_id = item["text"], rec["id"]
