@@ -33,7 +33,7 @@ import trafilatura  # noqa: E402
 
 from collector.context import Context  # noqa: E402
 from collector.importers.decoding import decode  # noqa: E402
-from collector.ingest import build_stages  # noqa: E402
+from collector.driver import Chain, build_stages  # noqa: E402
 from collector.core.document import Document  # noqa: E402
 from pipelines.extract import date_params, extract_document, load_html  # noqa: E402
 
@@ -48,30 +48,33 @@ def html_pages(limit: int) -> list[tuple[str, str]]:
 
 
 class TimedPipeline:
-    """The pipeline's stages over one store, fed one item at a time, each stage timed."""
+    """The pipeline's chain of stages over one store (the driver's ``Chain``: each item in the
+    store's document scope), fed one item at a time, each stage timed."""
 
     def __init__(self, context):
         self.context = context
-        self.stages = build_stages(context)
+        self.store = context.open_store()
+        self.chain = Chain(build_stages(context), self.store)
         self.timer = StageTimer()
+        for stage in self.chain.stages:
+            self.timer.wrap(stage, "process_item", type(stage).__name__)
         self.total = 0.0
         self.stored = 0
 
     def feed(self, item) -> None:
         started = time.perf_counter()
         try:
-            for stage in self.stages:
-                with self.timer.time(type(stage).__name__):
-                    item = stage.process_item(item)
+            self.chain.process(item)
             self.stored += 1
-        except Exception:  # a page without an article: counted as not stored
-            self.context.store.abort_document()
+        except Exception:  # a page without an article (its writes undone): counted as not stored
+            pass
         self.total += time.perf_counter() - started
 
     def finish(self) -> None:
         t = time.perf_counter()
+        self.chain.close()
         with self.timer.time("StorePipeline"):
-            self.context.store.commit()
+            self.store.commit()
         self.total += time.perf_counter() - t
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.common import corpus
-from collector.driver import defuse
+from collector.core.text import defuse
 from collector.importers.decoding import NotText, decode
 from collector.core.sites import host_of
 

@@ -132,7 +132,7 @@ def run_pipeline(name: str, pages: list[Page], out_dir: Path, patch: Patch | Non
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     ctx = Context(pipeline_settings(db, patch))
-    _ = ctx.store  # open (and create) the database before the clock starts
+    ctx.open_store()  # open (and create) the database before the clock starts
     watch = Watch({f"bench:{name}:{p.key}": p.key for p in pages})
     restore = patched_extraction(patch)
     try:

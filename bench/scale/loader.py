@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.common.paths import CONFIGS, OUT
 from bench.scale.generate import CHECK_EVERY, COMMIT_DOCS, DOC_COLUMNS, corpus_records, generator, signatures
-from collector.context import Context
+from collector.context import build_settings
 from collector.core.document import Document
 from collector.core.sites import Sites
 from collector.lsh import BANDS, ROWS
@@ -27,10 +27,11 @@ from pipelines.extract import ExtractPipeline, content_hash, iso_date
 from pipelines.learn import LearnChromePipeline
 
 
-class LoaderStore:
-    """What the extract, clean and learn stages ask the store, for a corpus loaded from
-    nothing: no content known, no chrome learned, and the learn stage's sightings recorded
-    (each line seen once: generated articles share no lines, so nothing is ever learned)."""
+class LoaderMemory:
+    """The store's parts the extract, clean and learn stages use, for a corpus loaded from
+    nothing: no content known (``DocumentStore``), no chrome learned, and the learn stage's
+    sightings recorded (``ChromeMemory``; each line seen once: generated articles share no
+    lines, so nothing is ever learned and the learn stage never re-cleans or re-links)."""
 
     def __init__(self):
         self.sightings: list[tuple] = []
@@ -38,7 +39,7 @@ class LoaderStore:
     def has_content(self, content_hash):
         return False
 
-    def learned_chrome(self, site):
+    def learned(self, site):
         return set()
 
     def record_sightings(self, site, doc_id, key, line_hashes):
@@ -51,27 +52,19 @@ class LoaderStore:
         return 0
 
 
-class LoaderContext:
-    """What the stages read from a context: collector's default settings, the repo's site configs, the loader's store."""
-
-    def __init__(self):
-        self.settings = Context().settings  # collector's defaults, as the CLI has them
-        self.sites = Sites.load(CONFIGS)
-        self.store = LoaderStore()
+_STAGES: list = []
+_LEARN: list = []
 
 
-_STAGES = None
-_LEARN = None
-
-
-def stages():
-    """The genuine extract, clean and attribute stages, and the learn stage (whose store
-    only records what it would write to ``line_sightings``)."""
-    global _STAGES, _LEARN
-    if _STAGES is None:
-        ctx = LoaderContext()
-        _STAGES = [cls.from_context(ctx) for cls in (ExtractPipeline, CleanPipeline, AttributePipeline)]
-        _LEARN = LearnChromePipeline.from_context(ctx)
+def stages() -> list:
+    """The genuine extract, clean and attribute stages with collector's default settings and
+    the repository's site configs, and the learn stage (whose memory only records what it
+    would write to ``line_sightings``; it never learns here, so it needs no linker)."""
+    if not _STAGES:
+        sites, memory = Sites.load(CONFIGS), LoaderMemory()
+        mode = build_settings().get("COLLECTOR_EXTRACTION")  # collector's default, as the CLI has it
+        _STAGES.extend([ExtractPipeline(sites, memory, mode), CleanPipeline(sites, memory), AttributePipeline(sites)])
+        _LEARN.append(LearnChromePipeline(memory, memory, linker=None))
     return _STAGES
 
 
@@ -94,11 +87,14 @@ def plain(text: str) -> bool:
 
 
 def genuine(rec: dict, source: str) -> dict:
+    """What the genuine extract, clean and attribute stages make of a generated record."""
     item = Document(url=rec["url"], source=f"{source} doc {rec['id']}", site=rec["site"], title=rec["title"],
                    published=rec["published"], fetched=rec["fetched"], first_line_is_title=False, text=rec["text"])
     for stage in stages():
         item = stage.process_item(item)
-    return dict(item)
+    item = dict(item)
+    item.pop("lines", None)  # the text split once for the stages after clean: not stored
+    return item
 
 
 def shortcut(rec: dict, source: str) -> dict:
@@ -142,9 +138,9 @@ def prepare(records: list[dict], source: str = "bench/scale.py") -> dict:
         rows.append(tuple(row[c] for c in DOC_COLUMNS))
         for c in item.get("claims") or []:
             claims.append((doc_id, c["kind"], c.get("claimed_site"), c.get("claimed_name"), c.get("claimed_url"), c["evidence"]))
-        # The learn stage itself says what it records (its store is LoaderStore).
-        _LEARN.context.store.sightings = sightings
-        learned = _LEARN.process(dict(item, doc_id=doc_id))
+        # The learn stage itself says what it records (its memory is a LoaderMemory).
+        _LEARN[0].chrome.sightings = sightings
+        learned = _LEARN[0].process(dict(item, doc_id=doc_id))
         assert learned.get("text") == text and not learned.get("new_links"), "the learn stage changed a generated document"
     return {"rows": rows, "bands": band_values(values), "ids": np.array([r["id"] for r in records], dtype=np.int64),
             "sightings": sightings, "claims": claims}
