@@ -99,3 +99,14 @@ def test_quick_reports_go_elsewhere(tmp_path, monkeypatch):
     with Report("demo", command=["bench/demo.py"]):
         print("small")
     assert (tmp_path / "quick" / "demo.md").read_text().endswith("small\n")
+
+
+def test_benchmarks_find_what_they_read_in_the_code():
+    """The names the benchmarks look up at run time exist: the thresholds the development
+    set explains failures with, and the store calls the scale benchmark times."""
+    from bench.devset.analysis import thresholds
+    from bench.scale.runs import STORE_CALLS
+    from collector.store import Store
+
+    assert thresholds(REPO).assumed == []
+    assert [name for name in STORE_CALLS if not hasattr(Store, name)] == []

@@ -19,8 +19,9 @@ from bench.devset.sites import SiteSpec
 from bench.devset.text import loose, norm_line, shingles, split_paragraphs
 
 #: The thresholds the analysis explains failures with, where the code under test keeps them.
-THRESHOLDS = {"containment_min": ("pipelines.link", "CONTAINMENT_MIN"), "min_shingles": ("pipelines.link", "MIN_SHINGLES"),
-              "estimate_min": ("pipelines.link", "ESTIMATE_MIN"), "bands": ("collector.lsh", "BANDS"),
+THRESHOLDS = {"containment_min": ("collector.core.similarity", "CONTAINMENT_MIN"),
+              "min_shingles": ("collector.core.similarity", "MIN_SHINGLES"),
+              "estimate_min": ("collector.core.similarity", "ESTIMATE_MIN"), "bands": ("collector.lsh", "BANDS"),
               "rows_per_band": ("collector.lsh", "ROWS"), "min_band_hits": ("collector.lsh", "MIN_BAND_HITS")}
 #: What an older build (``--code``) without one of them is taken to use; the report says so.
 ASSUMED = {"containment_min": 0.7, "min_shingles": 8, "estimate_min": 0.0, "bands": 64, "rows_per_band": 2, "min_band_hits": 1}
@@ -43,10 +44,9 @@ def thresholds(code: Path) -> Thresholds:
     sys.path.insert(0, str(code))
     found, assumed = {}, []
     for name, (module, attribute) in THRESHOLDS.items():
-        owner = importlib.import_module(module)
-        if hasattr(owner, attribute):
-            found[name] = getattr(owner, attribute)
-        else:
+        try:
+            found[name] = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):  # an older build keeps it elsewhere: said in the report
             found[name] = ASSUMED[name]
             assumed.append(f"{module}.{attribute} (taken as {ASSUMED[name]})")
     return Thresholds(**found, assumed=assumed)
