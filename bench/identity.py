@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common.report import Report  # noqa: E402
 
 from sites_server import article_page, site_config, story  # noqa: E402
 
@@ -63,14 +63,12 @@ def main() -> None:
             for mode in times:
                 times[mode].append(run(mode, args.pages, root))
     best = {m: min(t) for m, t in times.items()}
-    lines = [f"{args.pages} pages imported in one process, best of {args.rounds} alternating rounds", "",
-             "| pages | documents/s | against no canonical |", "| --- | --- | --- |"]
-    for mode, label in (("none", "no canonical link"), ("variant", "AMP variants naming their clean URL (folded)"),
-                        ("template", "one template canonical on every page (checked, not folded)")):
-        lines.append(f"| {label} | {args.pages / best[mode]:.1f} | {best[mode] / best['none']:.2f}x the time |")
-    print("\n".join(lines))
-    (HERE / "out").mkdir(exist_ok=True)
-    (HERE / "out" / "identity.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    labels = (("none", "no canonical link"), ("variant", "AMP variants naming their clean URL (folded)"),
+              ("template", "one template canonical on every page (checked, not folded)"))
+    with Report("identity") as report:
+        print(f"{args.pages} pages imported in one process, best of {args.rounds} alternating rounds\n")
+        report.table(["pages", "documents/s", "against no canonical"],
+                     [[label, f"{args.pages / best[mode]:.1f}", f"{best[mode] / best['none']:.2f}x the time"] for mode, label in labels])
 
 
 if __name__ == "__main__":

@@ -27,8 +27,6 @@ Writes a table to stdout and bench/out/lineage_families.md.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import random
 import sys
 import tempfile
@@ -37,31 +35,27 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.paths import CONFIGS  # noqa: E402
+from bench.common.report import Report  # noqa: E402
+from bench.common.timing import StageTimer  # noqa: E402
 
 from collector.context import Context  # noqa: E402
 from collector.ingest import run_items  # noqa: E402
 from collector.core.document import Document  # noqa: E402
+from collector.core.fingerprint import has_spaceless  # noqa: E402
 from collector.core.urls import canonical_url  # noqa: E402
-from collector.core.fingerprint import _HAS_SPACELESS  # noqa: E402
 
 
 # --- real bodies ------------------------------------------------------------------------------
 
 def fundus_rows() -> list[dict]:
-    path = SHARED / "publishers" / "fundus" / "manifest.jsonl"
-    return [json.loads(line) for line in path.open(encoding="utf-8")] if path.exists() else []
+    return corpus.fundus_rows()
 
 
 def english_bodies(min_words: int = 250) -> list[str]:
-    bodies = [r["body_text"] for r in fundus_rows() if r["country"] in ("us", "uk", "ca", "za", "au")]
-    truth = SHARED / "extraction" / "scrapinghub-aeb" / "ground-truth.json.gz"
-    if truth.exists():
-        data = json.loads(gzip.open(truth).read())
-        bodies += [v.get("articleBody") or "" for v in data.values()]
-    return [b for b in bodies if len(b.split()) >= min_words]
+    return corpus.bodies(min_words, countries=("us", "uk", "ca", "za", "au"))
 
 
 def sentences(bodies: list[str]) -> list[str]:
@@ -180,7 +174,7 @@ def family_scripts(rng) -> Case:
             continue
         body, key = row["body_text"], row["publisher"]
         case.add(row["url"], body, key, True, published="2025-01-01T08:00:00+00:00")
-        if _HAS_SPACELESS.search(body):  # written without spaces: 2% of the characters dropped
+        if has_spaceless(body):  # written without spaces: 2% of the characters dropped
             dropped = "".join(c for c in body if rng.random() > 0.02)
         else:  # elsewhere a word in 50 changed
             dropped = edit(rng, body)
@@ -247,7 +241,7 @@ def family_traps(rng, n: int = 120) -> Case:
 # --- scoring ----------------------------------------------------------------------------------
 
 def import_case(case: Case, db: Path, batch: int = 1000) -> float:
-    context = Context({"COLLECTOR_DB": str(db), "COLLECTOR_CONFIG": str(ROOT / "configs"), "COLLECTOR_BATCH_SIZE": batch})
+    context = Context({"COLLECTOR_DB": str(db), "COLLECTOR_CONFIG": str(CONFIGS), "COLLECTOR_BATCH_SIZE": batch})
     started = time.perf_counter()
     run_items(list(case.items), context)
     context.close()
@@ -314,23 +308,15 @@ def merge_cost(case: Case, tmp: Path) -> str:
 
 def link_costs(case: Case, db: Path) -> list[tuple[float, float]]:
     """(CPU s, wall s) of the link stage for each document, in import order."""
-    import pipelines.link as link
+    from pipelines.link import LinkPipeline
 
-    costs = []
-    original = link.LinkPipeline.process
-
-    def timed(self, item):
-        cpu, wall = time.process_time(), time.perf_counter()
-        out = original(self, item)
-        costs.append((time.process_time() - cpu, time.perf_counter() - wall))
-        return out
-
-    link.LinkPipeline.process = timed
+    timer = StageTimer(cpu_clock=time.process_time)
+    undo = timer.wrap(LinkPipeline, "process", "link", each=True)
     try:
         import_case(case, db)
     finally:
-        link.LinkPipeline.process = original
-    return costs
+        undo()
+    return timer.each["link"]
 
 
 def family_cost(rng, tmp: Path) -> list[dict]:
@@ -384,8 +370,7 @@ def main(argv=None) -> None:
     parser.add_argument("--merge-copies", type=int, default=5000, help="copies of each of the two merged stories")
     parser.add_argument("--families", default="big,zipf,scripts,dates,traps,cost,merge")
     args = parser.parse_args(argv)
-    if not fundus_rows():
-        sys.exit(f"{SHARED} is absent: the families are built from its real bodies")
+    corpus.require(corpus.fundus_dir, corpus.zyte_dir)
     wanted = args.families.split(",")
     lines = [f"# Lineage families (seed {args.seed})", "", "| family | documents | groups | pair precision | pair recall | origin accuracy | import s |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -407,11 +392,8 @@ def main(argv=None) -> None:
             lines += ["", "| cost | CPU ms | wall ms |", "|---|---:|---:|"]
             for row in family_cost(random.Random(f"{args.seed}-cost"), tmp):
                 lines.append(f"| {row['measure']} | {row['cpu_ms']:.2f} | {row['wall_ms']:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lineage_families.md").write_text(text)
+    with Report("lineage_families"):
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import sys
 from collections import Counter
 from pathlib import Path
 
-from trafilatura.utils import load_html
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.report import Report  # noqa: E402
 
-from collector.importers.decoding import decode
-from pipelines.extract import EXTRACTION_MODES, extract_document, listing
+from trafilatura.utils import load_html  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-SETS = {"zyte (scrapinghub-aeb)": CORPUS / "extraction" / "scrapinghub-aeb" / "html",
-        "fundus publishers": CORPUS / "publishers" / "fundus"}
+from collector.importers.decoding import decode  # noqa: E402
+from pipelines.extract import EXTRACTION_MODES, extract_document, listing  # noqa: E402
+
+SETS = {"zyte (scrapinghub-aeb)": lambda: corpus.zyte_dir() / "html", "fundus publishers": corpus.fundus_dir}
 
 
 def verdicts(folder: Path, limit: int) -> Counter:
@@ -44,18 +47,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=10_000)
     args = parser.parse_args()
-    lines = ["| set | pages | stored as articles | taken for listings | no text |", "| --- | --- | --- | --- | --- |"]
+    rows = []
     for name, folder in SETS.items():
-        if not folder.is_dir():
-            lines.append(f"| {name} | absent | | | |")
+        try:
+            v = verdicts(folder(), args.limit)
+        except corpus.CorpusMissing as exc:
+            print(exc, file=sys.stderr)
+            rows.append([name, "absent", "", "", ""])
             continue
-        v = verdicts(folder, args.limit)
         n = v["article"] + v["listing"] + v["no text"]
-        lines.append(f"| {name} | {n} | {v['article']} ({100 * v['article'] / n:.1f}%) | {v['listing']} | {v['no text']} |")
-    print("\n".join(lines))
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
-    (out / "listing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows.append([name, n, f"{v['article']} ({100 * v['article'] / n:.1f}%)", v["listing"], v["no text"]])
+    with Report("listing") as report:
+        report.table(["set", "pages", "stored as articles", "taken for listings", "no text"], rows)
 
 
 if __name__ == "__main__":

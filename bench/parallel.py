@@ -16,15 +16,16 @@ import argparse
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.cli import Collector  # noqa: E402
+from bench.common.paths import CONFIGS  # noqa: E402
+from bench.common.report import Report  # noqa: E402
+
 TABLES = ("documents", "links", "claims", "lsh_index", "chrome_lines", "line_sightings")
 
 
@@ -38,41 +39,47 @@ def contents(db: Path) -> dict:
     return out
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=1, help="times each page is given (same page, same document)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of one run each (the order alternates)")
-    args = parser.parse_args()
-    if not CORPUS.exists():
-        sys.exit(f"{CORPUS} is absent")
-    with tempfile.TemporaryDirectory() as tmp:
-        pages = Path(tmp) / "pages"
+    parser.add_argument("--limit", type=int, default=None, help="at most this many pages (a quick run)")
+    return parser.parse_args()
+
+
+def import_rounds(tmp: Path, pages: Path, rounds: int) -> list[dict[int, float]]:
+    """Each round imports the pages with one and two workers into fresh databases, the order alternating."""
+    found = []
+    for r in range(rounds):
+        seconds = {}
+        for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
+            db = tmp / f"w{workers}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            seconds[workers] = Collector(db, config=CONFIGS).run("import", pages, "--workers", workers, "--json").seconds
+        found.append(seconds)
+    return found
+
+
+def main() -> None:
+    args = options()
+    corpus.require(corpus.zyte_dir, corpus.fundus_dir)
+    sources = corpus.html_files()[:args.limit]
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        pages = tmp / "pages"
         pages.mkdir()
-        sources = sorted((CORPUS / "extraction" / "scrapinghub-aeb" / "html").glob("*.html.gz"))
-        sources += sorted((CORPUS / "publishers" / "fundus").glob("*/*.html.gz"))
-        for i, src in enumerate(sources):
-            shutil.copy(src, pages / f"{i:04d}-{src.name}")
-        rounds = []
-        for r in range(args.rounds):
-            seconds = {}
-            for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
-                db = Path(tmp) / f"w{workers}.db"
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
-                started = time.perf_counter()
-                subprocess.run([str(REPO / ".venv" / "bin" / "collector"), "--db", str(db), "--config", str(REPO / "configs"),
-                                "import", str(pages), "--workers", str(workers), "--json"], check=True, capture_output=True)
-                seconds[workers] = time.perf_counter() - started
-            rounds.append(seconds)
-        same = contents(Path(tmp) / "w1.db") == contents(Path(tmp) / "w2.db")
-        n = len(sources)
-        print(f"\n### Import of {n} real HTML pages: one process against two ({args.rounds} rounds, order alternating)\n")
-        print("| round | --workers 1 | --workers 2 | speed-up |")
-        print("|---|---|---|---|")
-        for i, seconds in enumerate(rounds):
-            print(f"| {i + 1} | {seconds[1]:.1f} s ({n / seconds[1]:.1f} pages/s) | {seconds[2]:.1f} s ({n / seconds[2]:.1f} pages/s) "
-                  f"| {seconds[1] / seconds[2]:.2f}x |")
-        print(f"| **median** | | | **{statistics.median(s[1] / s[2] for s in rounds):.2f}x** |")
+        for copy in range(args.copies):
+            for i, src in enumerate(sources):
+                shutil.copy(src, pages / (f"{copy}-" * bool(copy) + f"{i:04d}-{src.name}"))
+        rounds = import_rounds(tmp, pages, args.rounds)
+        same = contents(tmp / "w1.db") == contents(tmp / "w2.db")
+    n = len(sources) * args.copies
+    with Report("parallel") as report:
+        report.table(["round", "--workers 1", "--workers 2", "speed-up"], [
+            [i + 1, f"{s[1]:.1f} s ({n / s[1]:.1f} pages/s)", f"{s[2]:.1f} s ({n / s[2]:.1f} pages/s)", f"{s[1] / s[2]:.2f}x"]
+            for i, s in enumerate(rounds)] + [["**median**", "", "", f"**{statistics.median(s[1] / s[2] for s in rounds):.2f}x**"]],
+            title=f"### Import of {n} real HTML pages: one process against two ({args.rounds} rounds, order alternating)")
         print(f"\nidentical database contents: {'yes' if same else 'NO'}")
 
 

@@ -20,8 +20,6 @@ true pairs per article, every other pair false. All methods shingle the same tok
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import sqlite3
 import sys
@@ -29,10 +27,9 @@ import time
 from itertools import combinations
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(REPO))
-CORPUS = REPO.parent / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.report import Report  # noqa: E402
 
 import numpy as np  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
@@ -45,10 +42,7 @@ from collector.core.similarity import relate  # noqa: E402
 
 
 def bodies() -> list[str]:
-    out = [json.loads(line)["body_text"] for line in (CORPUS / "publishers" / "fundus" / "manifest.jsonl").read_text().splitlines()]
-    truth = json.loads(gzip.decompress((CORPUS / "extraction" / "scrapinghub-aeb" / "ground-truth.json.gz").read_bytes()))
-    out += [entry["articleBody"] for entry in truth.values()]
-    return [b for b in out if b and len(b.split()) >= 120]
+    return corpus.bodies(min_words=120)
 
 
 def dataset():
@@ -162,17 +156,9 @@ def run_datatrove(docs):
     return sign, time.perf_counter() - started, pairs
 
 
-def main() -> None:
-    if not CORPUS.exists():
-        sys.exit(f"{CORPUS} is absent")
-    docs, truth = dataset()
-    n = len(docs)
+def peer_rows(docs, truth) -> list[tuple]:
+    """rensa's and datatrove's rows; a peer that is not installed is named in the report."""
     rows = []
-    sign, index, pairs = run_datasketch(docs)
-    rows.append(("datasketch default (sha1, in-memory LSH)", sign, index, *score(pairs, truth)))
-    sign, index, pairs, verified, verify = run_collector(docs)
-    rows.append(("collector: datasketch, numpy hashes, SQLite bands (>= 2)", sign, index, *score(pairs, truth)))
-    rows.append(("collector, after the exact containment check", sign, index + verify, *score(verified, truth)))
     try:
         sign, index, pairs = run_rensa(docs)
         rows.append(("rensa 0.5 RMinHash + RMinHashLSH", sign, index, *score(pairs, truth)))
@@ -183,11 +169,25 @@ def main() -> None:
         rows.append(("datatrove MinhashDedupSignature (xxhash64, numpy), buckets paired in memory", sign, index, *score(pairs, truth)))
     except ImportError:
         print("datatrove is not installed (pip install datatrove tokenizers xxhash): its row is skipped")
-    print(f"\n### MinHash/LSH on {n} documents ({n // 3} real articles, each with an edited copy and a 35% excerpt)\n")
-    print("| method | signatures / s | sign ms / doc | index+query ms / doc | pair precision | pair recall |")
-    print("|---|---|---|---|---|---|")
-    for name, sign, index, precision, recall in rows:
-        print(f"| {name} | {n / sign:.0f} | {sign / n * 1000:.3f} | {index / n * 1000:.3f} | {precision:.3f} | {recall:.3f} |")
+    return rows
+
+
+def main() -> None:
+    corpus.require(corpus.zyte_dir, corpus.fundus_dir)
+    docs, truth = dataset()
+    n = len(docs)
+    rows = []
+    sign, index, pairs = run_datasketch(docs)
+    rows.append(("datasketch default (sha1, in-memory LSH)", sign, index, *score(pairs, truth)))
+    sign, index, pairs, verified, verify = run_collector(docs)
+    rows.append(("collector: datasketch, numpy hashes, SQLite bands (>= 2)", sign, index, *score(pairs, truth)))
+    rows.append(("collector, after the exact containment check", sign, index + verify, *score(verified, truth)))
+    with Report("peers") as report:
+        rows += peer_rows(docs, truth)
+        report.table(["method", "signatures / s", "sign ms / doc", "index+query ms / doc", "pair precision", "pair recall"],
+                     [[name, f"{n / sign:.0f}", f"{sign / n * 1000:.3f}", f"{index / n * 1000:.3f}", f"{precision:.3f}", f"{recall:.3f}"]
+                      for name, sign, index, precision, recall in rows],
+                     title=f"### MinHash/LSH on {n} documents ({n // 3} real articles, each with an edited copy and a 35% excerpt)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@
    against the pages' size raw and gzip-compressed (each page alone). Targets: under 10% of
    the crawl time, about the compressed size of the pages.
 
-Prints markdown tables and writes them to ``OUT/report.md``. Machines are noisy: the
+Prints markdown tables and writes them to ``bench/out/reprocess.md`` (stamped); the pages and
+databases stay in ``--out``. Machines are noisy: the
 ratios are measured within one run, the runs of each pair one after the other.
 """
 
@@ -26,24 +27,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
-import resource
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.cli import Collector, Result  # noqa: E402
+from bench.common.paths import CONFIGS, OUT  # noqa: E402
+from bench.common.report import Report  # noqa: E402
 
 from sites_server import SiteServer, site_config, urlset  # noqa: E402
 
-CORPUS = REPO.parent / "shared" / "corpus" / "extraction"
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=INFO"]
 
@@ -53,29 +51,21 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CON
 R2_ENV = {"COLLECTOR_EXTRACTION": "standard"}
 
 
-def cli(*args, db: Path, config: Path, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
-    """Run the real command; its wall time (and its CPU time in ``result.cpu``)."""
-    cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), *map(str, args)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr[-3000:]}")
-    return seconds, result
+def cli(*args, db: Path, config: Path, env: dict | None = None) -> tuple[float, Result]:
+    """Run the real command; its wall time, and the result (``result.cpu``: its CPU time)."""
+    result = Collector(db, config=config, env=env).run(*args)
+    return result.seconds, result
 
 
 def pages(limit: int) -> list[Path]:
-    found = sorted((CORPUS / "trafilatura-eval" / "html").glob("*.html.gz")) + sorted((CORPUS / "scrapinghub-aeb" / "html").glob("*.html.gz"))
+    found = sorted((corpus.eval_dir() / "html").glob("*.html.gz")) + sorted((corpus.zyte_dir() / "html").glob("*.html.gz"))
     return found[:limit]
 
 
 def configs(out: Path) -> tuple[Path, Path]:
     r1, r2 = out / "configs-r1", out / "configs-r2"
-    shutil.copytree(REPO / "configs", r1)
-    shutil.copytree(REPO / "configs", r2)
+    shutil.copytree(CONFIGS, r1)
+    shutil.copytree(CONFIGS, r2)
     generic = r2 / "chrome.yaml"
     text = generic.read_text(encoding="utf-8")
     # A line for every site (R2 changes every document's rules hash).
@@ -127,7 +117,7 @@ def bench_reprocess(out: Path, limit: int, rounds: int, workers: int) -> list[st
 def bench_archive(out: Path, limit: int, rounds: int) -> list[str]:
     server = SiteServer("bench-archive").start()
     try:
-        chosen = sorted((CORPUS / "scrapinghub-aeb" / "html").glob("*.html.gz"))[:limit]
+        chosen = sorted((corpus.zyte_dir() / "html").glob("*.html.gz"))[:limit]
         raw = packed = 0
         paths = []
         for i, page in enumerate(chosen):
@@ -138,7 +128,7 @@ def bench_archive(out: Path, limit: int, rounds: int) -> list[str]:
             paths.append(f"/a/{i}")
         server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
         config = out / "configs-crawl"
-        shutil.copytree(REPO / "configs", config)
+        shutil.copytree(CONFIGS, config)
         site_config(config, "bench", name="Bench", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
         runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}  # (wall, cpu)
         archive_seconds, size = [], 0
@@ -177,12 +167,10 @@ def main() -> int:
     parser.add_argument("--crawl-pages", type=int, default=181)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=HERE / "out" / "reprocess")
+    parser.add_argument("--out", type=Path, default=OUT / "reprocess", help="work folder (pages, databases)")
     parser.add_argument("--only", choices=("reprocess", "archive"), help="Run one of the two parts.")
     args = parser.parse_args()
-    if not CORPUS.exists():
-        print(f"{CORPUS} is absent: the shared corpus is not beside the repo", file=sys.stderr)
-        return 2
+    corpus.require(corpus.eval_dir, corpus.zyte_dir)
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     report = []
@@ -190,9 +178,8 @@ def main() -> int:
         report += bench_reprocess(args.out, args.pages, args.rounds, args.workers) + [""]
     if args.only != "reprocess":
         report += bench_archive(args.out, args.crawl_pages, args.rounds)
-    text = "\n".join(report) + "\n"
-    print(text)
-    (args.out / "report.md").write_text(text, encoding="utf-8")
+    with Report("reprocess"):
+        print("\n".join(report))
     return 0
 
 

@@ -37,13 +37,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common.cli import Collector  # noqa: E402
+from bench.common.paths import OUT, REPO  # noqa: E402
+from bench.common.report import Report  # noqa: E402
 
 from sites_server import SiteServer, article_page, prose, site_config, urlset  # noqa: E402
 from textgen import article  # noqa: E402
 
-PYTHON = sys.executable
 SITES = [("ledger", "Ledger One"), ("courier", "Courier Two"), ("reposter", "Reposter Three")]
 #: Log lines that would mean a document was lost to a lock or a writer crashed.
 BAD = ("database is locked", "not stored", "Traceback", "StoreBusy", "malformed")
@@ -107,7 +108,7 @@ class Soak:
 
     # --- processes -------------------------------------------------------------------------
     def cli(self, *args, log: str | None = None, env=None) -> subprocess.Popen:
-        cmd = [PYTHON, "-m", "collector", "--db", str(self.db), "--config", str(self.config), *map(str, args)]
+        cmd = Collector(self.db, config=self.config).argv(*args)
         err = open(self.work / "logs" / f"{log}.log", "a") if log else subprocess.DEVNULL
         return subprocess.Popen(cmd, cwd=REPO, env=env or self.env, stdout=subprocess.DEVNULL, stderr=err,
                                 start_new_session=True)
@@ -139,8 +140,7 @@ class Soak:
         while not self.stop.is_set():
             started = time.monotonic()
             for args in (("stats", "--json"), ("lineage", self.servers["ledger"].url("/news/0"))):
-                result = subprocess.run([PYTHON, "-m", "collector", "--db", str(self.db), *args], cwd=REPO,
-                                        capture_output=True, text=True)
+                result = subprocess.run(Collector(self.db).argv(*args), cwd=REPO, capture_output=True, text=True)
                 # lineage exits 1 until the page is stored: not a failure of reading
                 ok = result.returncode in (0, 1) and "Traceback" not in result.stderr
                 self._count(ok, f"{args[0]} exited {result.returncode}: {result.stderr.strip()[:200]}")
@@ -187,10 +187,8 @@ class Soak:
         self.publish(20)
         self.write_configs()
         # the database exists before the readers and the server start
-        subprocess.run([PYTHON, "-m", "collector", "--db", str(self.db), "--config", str(self.config), "import",
-                        "--workers", "1", self.folders[0]], cwd=REPO, env=self.env, capture_output=True)
-        serve = subprocess.Popen([PYTHON, "-m", "collector", "--db", str(self.db), "serve", "--port", "0"], cwd=REPO,
-                                 stderr=subprocess.PIPE, text=True)
+        Collector(self.db, config=self.config, env=self.env).run("import", "--workers", "1", self.folders[0], check=False)
+        serve = subprocess.Popen(Collector(self.db).argv("serve", "--port", "0"), cwd=REPO, stderr=subprocess.PIPE, text=True)
         port = int(serve.stderr.readline().split("127.0.0.1:")[1].split("/")[0])
         self.start_scheduler()
         threads = [threading.Thread(target=t, args=a, daemon=True)
@@ -220,7 +218,7 @@ class Soak:
         """A crawl of every site, then both imports, one after another."""
         for args in (("crawl", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False"),
                      ("import", "--workers", "1", self.folders[0]), ("import", "--workers", "1", self.folders[1])):
-            cmd = [PYTHON, "-m", "collector", "--db", str(db), "--config", str(self.config), *map(str, args)]
+            cmd = Collector(db, config=self.config).argv(*args)
             with open(self.work / "logs" / f"{log}.log", "a") as err:
                 subprocess.run(cmd, cwd=REPO, env=env or self.env, stdout=subprocess.DEVNULL, stderr=err, check=True)
 
@@ -271,7 +269,7 @@ def main() -> None:
     parser.add_argument("--import-every", type=float, default=30)
     parser.add_argument("--kill-every", type=float, default=60)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "soak")
+    parser.add_argument("--out", type=Path, default=OUT / "soak", help="work folder (sites, databases, logs, report.json)")
     args = parser.parse_args()
     random.seed(args.seed)
     soak = Soak(args.out, args)
@@ -280,11 +278,11 @@ def main() -> None:
     finally:
         for server in soak.servers.values():
             server.stop()
-    table = "\n".join(["| measure | value |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in result.items() if k != "bad_lines")])
-    print(table)
-    for line in result["bad_lines"]:
-        print("  ", line)
-    (args.out / "report.md").write_text(f"# soak, {args.seconds:g} s\n\n{table}\n", encoding="utf-8")
+    with Report("soak") as report:
+        print(f"# soak, {args.seconds:g} s\n")
+        report.table(["measure", "value"], [[k, v] for k, v in result.items() if k != "bad_lines"])
+        for line in result["bad_lines"]:
+            print("  ", line)
     (args.out / "report.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 

@@ -17,69 +17,69 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import corpus  # noqa: E402
+from bench.common.paths import CONFIGS  # noqa: E402
+from bench.common.report import Report, table as report_table  # noqa: E402
+from bench.common.timing import StageTimer  # noqa: E402
 
 import trafilatura  # noqa: E402
 
 from collector.context import Context  # noqa: E402
 from collector.importers.decoding import decode  # noqa: E402
-from collector.ingest import build_stages  # noqa: E402
+from collector.driver import Chain, build_stages  # noqa: E402
 from collector.core.document import Document  # noqa: E402
 from pipelines.extract import date_params, extract_document, load_html  # noqa: E402
 
-CORPUS = REPO.parent / "shared" / "corpus"
-
 
 def html_pages(limit: int) -> list[tuple[str, str]]:
-    pages = []
-    zyte = CORPUS / "extraction" / "scrapinghub-aeb"
-    truth = json.loads(gzip.decompress((zyte / "ground-truth.json.gz").read_bytes()))
-    for key, entry in sorted(truth.items()):
-        pages.append((entry["url"], decode(gzip.decompress((zyte / "html" / f"{key}.html.gz").read_bytes()), html=True)))
-    fundus = CORPUS / "publishers" / "fundus"
-    for line in (fundus / "manifest.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        pages.append((entry["url"], decode(gzip.decompress((fundus / entry["html"]).read_bytes()), html=True)))
+    """Zyte's pages (by key), then fundus' (in manifest order), decoded as the importer does."""
+    pages = [(page.truth["url"], decode(page.data, html=True)) for page in corpus.zyte_pages()]
+    fundus = corpus.fundus_dir()
+    for row in corpus.fundus_rows():
+        pages.append((row["url"], decode(gzip.decompress((fundus / row["html"]).read_bytes()), html=True)))
     return pages[:limit]
 
 
 class TimedPipeline:
-    """The pipeline's stages over one store, fed one item at a time, each stage timed."""
+    """The pipeline's chain of stages over one store (the driver's ``Chain``: each item in the
+    store's document scope), fed one item at a time, each stage timed."""
 
     def __init__(self, context):
         self.context = context
-        self.stages = build_stages(context)
-        self.spent: dict[str, float] = defaultdict(float)
+        self.store = context.open_store()
+        self.chain = Chain(build_stages(context), self.store)
+        self.timer = StageTimer()
+        for stage in self.chain.stages:
+            self.timer.wrap(stage, "process_item", type(stage).__name__)
         self.total = 0.0
         self.stored = 0
 
     def feed(self, item) -> None:
         started = time.perf_counter()
         try:
-            for stage in self.stages:
-                t = time.perf_counter()
-                item = stage.process_item(item)
-                self.spent[type(stage).__name__] += time.perf_counter() - t
+            self.chain.process(item)
             self.stored += 1
-        except Exception:  # a page without an article: counted as not stored
-            self.context.store.abort_document()
+        except Exception:  # a page without an article (its writes undone): counted as not stored
+            pass
         self.total += time.perf_counter() - started
 
     def finish(self) -> None:
         t = time.perf_counter()
-        self.context.store.commit()
-        self.spent["StorePipeline"] += time.perf_counter() - t
+        self.chain.close()
+        with self.timer.time("StorePipeline"):
+            self.store.commit()
         self.total += time.perf_counter() - t
+
+    @property
+    def spent(self) -> dict[str, float]:
+        return self.timer.wall
 
 
 def timed_pipeline(items, context) -> tuple[dict[str, float], float, int]:
@@ -92,10 +92,7 @@ def timed_pipeline(items, context) -> tuple[dict[str, float], float, int]:
 
 def table(title: str, rows: list[tuple], header: tuple) -> None:
     print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
+    print(report_table(list(header), [list(row) for row in rows]))
 
 
 def bench_html(limit: int, rounds: int) -> None:
@@ -122,7 +119,7 @@ def bench_html(limit: int, rounds: int) -> None:
             runs = {}
             for extraction in dict.fromkeys((mode, "standard")):
                 context = Context({"COLLECTOR_DB": f"{tmp}/{round_}-{extraction}.db",
-                                   "COLLECTOR_CONFIG": str(REPO / "configs"), "COLLECTOR_EXTRACTION": extraction})
+                                   "COLLECTOR_CONFIG": str(CONFIGS), "COLLECTOR_EXTRACTION": extraction})
                 runs[extraction] = TimedPipeline(context)
             steps = [("bare", bare), ("configured", configured)]
             steps += [(name, lambda u, h, run=run: run.feed(Document(url=u, source=u, html=h))) for name, run in runs.items()]
@@ -170,7 +167,7 @@ REFERENCE_EVERY = 10
 
 
 def bench_text(count: int, rounds: int) -> None:
-    from corpusgen import Generator
+    from bench.corpusgen import Generator
 
     gen = Generator(seed=7)
     docs = []
@@ -181,14 +178,18 @@ def bench_text(count: int, rounds: int) -> None:
     # This machine's speed drifts by a factor of four over a day: a bare trafilatura pass over
     # a real page every REFERENCE_EVERY documents measures it in the same minutes, so the
     # documents per second can be read against the speed the targets were set at.
-    pages = html_pages(10_000) if CORPUS.exists() else []
+    try:
+        pages = html_pages(10_000)
+    except corpus.CorpusMissing as exc:
+        print(f"{exc}: no reference pages")
+        pages = []
     params = date_params()
     spent: dict[str, float] = defaultdict(float)
     total = reference = 0.0
     referenced = 0
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            run = TimedPipeline(Context({"COLLECTOR_DB": f"{tmp}/text.db", "COLLECTOR_CONFIG": str(REPO / "configs")}))
+            run = TimedPipeline(Context({"COLLECTOR_DB": f"{tmp}/text.db", "COLLECTOR_CONFIG": str(CONFIGS)}))
             for i, doc in enumerate(docs):
                 run.feed(Document(doc))
                 if pages and i % REFERENCE_EVERY == 0:
@@ -224,12 +225,17 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=3000, help="generated plain-text documents")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of the HTML runs (fastest kept)")
     args = parser.parse_args()
-    if not CORPUS.exists():
-        print(f"{CORPUS} is absent: the HTML part and the plain-text reference are skipped")
-    elif args.pages > 0:
-        bench_html(args.pages, args.rounds)
-    if args.texts > 0:
-        bench_text(args.texts, args.rounds)
+    with Report("stages"):
+        print("# Where an import's time goes")
+        try:
+            corpus.zyte_dir(), corpus.fundus_dir()
+        except corpus.CorpusMissing as exc:
+            print(f"{exc}: the HTML part and the plain-text reference are skipped")
+        else:
+            if args.pages > 0:
+                bench_html(args.pages, args.rounds)
+        if args.texts > 0:
+            bench_text(args.texts, args.rounds)
 
 
 if __name__ == "__main__":

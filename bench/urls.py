@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from collector.core.urls import canonical_url
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common.report import Report  # noqa: E402
+
+from collector.core.urls import canonical_url  # noqa: E402
 
 _OLD_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|_ga|igshid)$", re.IGNORECASE)
 
@@ -59,15 +63,12 @@ def main() -> None:
     data = urls(args.urls)
     rounds = [(timed(old_normalize, data), timed(canonical_url, data)) for _ in range(3)]
     old, new = min(r[0] for r in rounds), min(r[1] for r in rounds)
-    lines = [f"{args.urls:,} URLs, best of 3 alternating rounds", "",
-             "| normaliser | URLs/s | µs per URL |", "| --- | --- | --- |",
-             f"| regex only (before; crawls only) | {args.urls / old:,.0f} | {1e6 * old / args.urls:.1f} |",
-             f"| canonical_url (w3lib; every importer and spider) | {args.urls / new:,.0f} | {1e6 * new / args.urls:.1f} |",
-             "", f"canonical_url costs {new / old:.1f}x the regex-only normaliser"]
-    print("\n".join(lines))
-    out = Path(__file__).resolve().parent / "out"
-    out.mkdir(exist_ok=True)
-    (out / "urls.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Report("urls") as report:
+        print(f"{args.urls:,} URLs, best of 3 alternating rounds\n")
+        report.table(["normaliser", "URLs/s", "µs per URL"], [
+            ["regex only (before; crawls only)", f"{args.urls / old:,.0f}", f"{1e6 * old / args.urls:.1f}"],
+            ["canonical_url (w3lib; every importer and spider)", f"{args.urls / new:,.0f}", f"{1e6 * new / args.urls:.1f}"]])
+        print(f"\ncanonical_url costs {new / old:.1f}x the regex-only normaliser")
 
 
 if __name__ == "__main__":

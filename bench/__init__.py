@@ -1,0 +1,1 @@
+"""The benchmarks (not part of the installed package; see bench/README.md)."""
