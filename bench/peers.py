@@ -35,8 +35,8 @@ import numpy as np  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
-from collector.lsh import SQLiteLSH  # noqa: E402
-from collector.schema import migrate  # noqa: E402
+from collector.storage.lsh import LSHIndex  # noqa: E402
+from collector.storage.schema import migrate  # noqa: E402
 from collector.core.fingerprint import SHINGLE_SIZE, fingerprint, shingle_hashes, words  # noqa: E402
 from collector.core.similarity import relate  # noqa: E402
 
@@ -92,7 +92,7 @@ def run_collector(docs):
     started = time.perf_counter()
     conn = sqlite3.connect(":memory:", isolation_level=None)
     migrate(Database(conn))
-    lsh = SQLiteLSH(conn)
+    lsh = LSHIndex(conn)
     conn.execute("BEGIN")
     for i, m in enumerate(sigs):
         lsh.add(i, m)

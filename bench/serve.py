@@ -7,7 +7,7 @@ database of 100,000 documents.
    ``bench/corpusgen.py`` (nobody's text) over 50 sites, a third of them copies (edited,
    excerpted, duplicated, some with an attribution line) in groups of 2-7, and one group of
    1,000 members; chrome lines per site; rows written straight into the real schema
-   (``collector.store.Store`` creates it), the full-text index rebuilt once. Signatures are
+   (``collector.storage.Store`` creates it), the full-text index rebuilt once. Signatures are
    zero bytes and the LSH index empty: serving reads neither.
 2. **Serve** it with ``collector serve`` on 127.0.0.1 and time each page over HTTP (median of
    ``--repeat`` requests after one warm-up): Datasette's pages, every canned query, the lineage
@@ -42,7 +42,7 @@ from bench.corpusgen import Generator  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from collector.store import Store  # noqa: E402
+from collector.storage import Store  # noqa: E402
 
 SITES = 50
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)

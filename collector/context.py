@@ -69,11 +69,9 @@ class Context:
     def open_store(self):
         """The run's store, opened (created or migrated) on first use, the site configs synced."""
         if self._store is None:
-            from .store import Store
+            from .storage import Store
 
-            from .storage_parts import attach
-
-            self._store = attach(Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings)))
+            self._store = Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings))
             self._store.sync_sites(self.sites)
         return self._store
 

@@ -27,7 +27,7 @@ from scrapy.utils.misc import load_object
 from .core.document import Document
 from .core.text import defuse
 from .core.urls import canonical_url
-from .dbfile import explain
+from .storage import explain
 
 def prepare(item):
     """The item as every stage expects it, whatever its source."""

@@ -38,7 +38,7 @@ from .core.document import ALREADY_STORED, Document
 from .core.errors import StoreError
 
 from .context import Context
-from .dbfile import explain
+from .storage import explain
 from .driver import AlreadyStored, Chain, lineage_fields, prepare
 
 logger = logging.getLogger(__name__)

@@ -12,17 +12,16 @@ from pipelines.link import Linker
 from .core.fingerprint import minhash
 from .core.similarity import Text
 from .core.sites import Sites
-from .store import Store
-from .storage_parts import attach
+from .storage import Store
 
 
 def refingerprint(db_path: str, sites: Sites, options: dict | None = None) -> dict:
     """``options``: the store's settings (``collector.context.store_options``)."""
-    store = attach(Store(db_path, old_tokens=True, **(options or {})))
+    store = Store(db_path, old_tokens=True, **(options or {}))
     try:
         store.sync_sites(sites)
         linker = Linker(store.documents, store.lsh, store.lineage, store, sites)
-        ids = store.spaceless_documents()
+        ids = store.documents.spaceless()
         links = 0
         for start in range(0, len(ids), store.batch_size):
             chunk = ids[start : start + store.batch_size]

@@ -42,54 +42,59 @@ from .driver import prepare
 from .importers import Problem
 from .core.document import Document, item_hash, source_ref
 from .core.rules import Rules, what_changed
-from .store import Store
-from .storage_parts import attach
+from .storage import Store
+from .storage.documents import DocumentStore
 
 #: Queue entries read at a time.
 CHUNK = 500
 
 
+class ReprocessDocuments(DocumentStore):
+    """The documents, as the stages see them while stored documents are re-made."""
+
+    # The stages ask these; for an item under way, "already stored" is not the answer.
+    def has_content(self, content_hash: str) -> bool:
+        return False if content_hash in self._writer.targets else super().has_content(content_hash)
+
+    def find_url(self, url: str):
+        forced = self._writer.forced
+        return (forced, None) if forced is not None else super().find_url(url)
+
+    def save(self, item, place=None) -> tuple[int, str]:
+        store: ReprocessStore = self._writer
+        doc_id = store.targets.pop(item["content_hash"], None)
+        if doc_id is None:
+            return super().save(item, place)
+        # The document is known: where to place it (``place``, for new input) is not asked.
+        store.current = doc_id
+        with self._document():
+            store.write()
+            # The document keeps its URL: which URL names it is not decided again.
+            item["url"] = self.conn.execute("SELECT url FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+            if store.same(doc_id, item):
+                store.on_unchanged(doc_id, item)
+                return doc_id, "unchanged"
+            store.former[doc_id] = store.detach_group(doc_id)
+            store.forced = doc_id
+            try:
+                return self.put(item)
+            finally:
+                store.forced = None
+
+
 class ReprocessStore(Store):
     """The store, told which stored document each item re-makes (by its content hash)."""
 
+    documents_class = ReprocessDocuments
+
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
         self.targets: dict[str, int] = {}  # content hash -> id of the document it re-makes
         self.former: dict[int, set[int]] = {}  # document -> its former group's other members
         self.current: int | None = None
         self.forced: int | None = None
         self.on_unchanged: Callable[[int, dict], None] = lambda doc_id, item: None
+        super().__init__(*args, **kwargs)
         self._track_links()
-
-    # The stages ask these; for an item under way, "already stored" is not the answer.
-    def has_content(self, content_hash: str) -> bool:
-        return False if content_hash in self.targets else super().has_content(content_hash)
-
-    def find_url(self, url: str):
-        return (self.forced, None) if self.forced is not None else super().find_url(url)
-
-    def save_document(self, item, place=None) -> tuple[int, str]:
-        doc_id = self.targets.pop(item["content_hash"], None)
-        if doc_id is None:
-            return super().save_document(item, place)
-        # The document is known: where to place it (``place``, for new input) is not asked.
-        self.current = doc_id
-        self._next_document()
-        try:
-            # The document keeps its URL: which URL names it is not decided again.
-            item["url"] = self.conn.execute("SELECT url FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-            if self._same(doc_id, item):
-                self.on_unchanged(doc_id, item)
-                return doc_id, "unchanged"
-            self.former[doc_id] = self.detach_group(doc_id)
-            self.forced = doc_id
-            try:
-                return self._save(item)
-            finally:
-                self.forced = None
-        except BaseException:
-            self.abort_document()
-            raise
 
     def commit(self) -> None:
         # Everything before the document under way is finished (stored, left alone, failed).
@@ -97,7 +102,7 @@ class ReprocessStore(Store):
             self.conn.execute("DELETE FROM reprocess_queue WHERE doc_id < ?", (self.current,))
         super().commit()
 
-    def _same(self, doc_id: int, item) -> bool:
+    def same(self, doc_id: int, item) -> bool:
         row = self.conn.execute(
             "SELECT url, site, title, author, published, published_raw, published_from, text, chrome, canonical_url,"
             " sitename, language, shingles, signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -115,7 +120,7 @@ class ReprocessStore(Store):
 
     def detach_group(self, doc_id: int) -> set[int]:
         """Remove every link of the document's lineage group; the group's other members."""
-        members = self.group_of(doc_id)
+        members = self.lineage.group_of(doc_id)
         if len(members) > 1:
             marks = ",".join("?" * len(members))
             self.conn.execute(f"DELETE FROM links WHERE copy_id IN ({marks})", list(members))
@@ -357,7 +362,7 @@ def reprocess_context(context: Context) -> Context:
     out = Context(settings, context.sites)
     store = ReprocessStore(settings.get("COLLECTOR_DB"), **store_options(settings))
     store.sync_sites(out.sites)
-    out.use_store(attach(store))
+    out.use_store(store)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Store: write the document, its LSH buckets and its claims (see ``collector.store``), under
+"""Store: write the document, its LSH buckets and its claims (see ``collector.storage``), under
 the URL it is (``collector.core.identity``: same-site canonical links, checked on the text).
 
 One run writes a URL once. Two inputs that name one URL (two saved copies of a page with

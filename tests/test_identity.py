@@ -170,8 +170,8 @@ def test_migration_brings_an_old_database_to_the_new_identity(tmp_path, harbour_
     """A database whose documents were stored under tracking URLs (as imports did before):
     after the migration every URL is canonical, two documents of one page are one, and no
     claim or link is lost."""
-    from collector.schema import migrations
-    from collector.store import Store
+    from collector.storage.schema import migrations
+    from collector.storage import Store
 
     db = tmp_path / "old.db"
     pages = [(CLEAN + "?utm_source=rss", variant_page(CLEAN)), (REPOST, repost_page()),
@@ -203,7 +203,7 @@ def test_migration_brings_an_old_database_to_the_new_identity(tmp_path, harbour_
 
 
 def test_migration_merges_two_documents_of_one_page(tmp_path, harbour_config):
-    from collector.identity import migrate_urls
+    from collector.storage.url_identity import migrate_urls
 
     no_canonical = article_page(*story(7), site_name="Harbour News", published="2026-03-04T08:00:00+00:00")
     db = import_pages(tmp_path, "two", [(CLEAN, variant_page(CLEAN)), (REPOST, repost_page()),

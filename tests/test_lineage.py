@@ -197,6 +197,6 @@ def test_incremental_and_repeated_imports(tmp_path, config_dir, db_path):
     assert again["unchanged"] == 20 and again["new"] == 0 and again["new_links"] == 0
     assert snapshot() == before
     # The persisted index holds one bucket row per band per document.
-    from collector.lsh import BANDS
+    from collector.storage.lsh import BANDS
 
     assert len(before["lsh_index"]) == 20 * BANDS

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+import pytest
 from conftest import CORPUS, REPO, needs_shared
 from textgen import article
 
-from collector.lsh import BANDS, MIN_BAND_HITS, ROWS, SQLiteLSH, _bucket
-from collector.schema import migrate
+from collector.storage.lsh import BANDS, MIN_BAND_HITS, ROWS, LSHIndex
+from collector.storage.schema import migrate
 from collector.core.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
 from collector.core.similarity import relate
 
@@ -19,15 +20,20 @@ def _lsh(path=":memory:"):
     from sqlite_utils import Database
 
     migrate(Database(conn))
-    return SQLiteLSH(conn)
+    return LSHIndex(conn)
 
 
 def test_band_keys_are_datasketchs_own():
+    # the bands datasketch's own MinHashLSH makes of the signature, each key read as one int64
+    from datasketch import MinHashLSH
+
     lsh = _lsh()
     m, _ = fingerprint("\n".join(article(1)[1]))
-    theirs = [(band, _bucket(lsh._H(m.hashvalues[start:end]))) for band, (start, end) in enumerate(lsh.hashranges)]
+    ref = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
+    theirs = [(band, int.from_bytes(ref._H(m.hashvalues[start:end]), "big", signed=True))
+              for band, (start, end) in enumerate(ref.hashranges)]
     assert lsh.band_keys(m) == theirs
-    assert (lsh.b, lsh.r) == (BANDS, ROWS) and BANDS * ROWS <= NUM_PERM
+    assert (lsh.b, lsh.r) == (ref.b, ref.r) == (BANDS, ROWS) and BANDS * ROWS <= NUM_PERM
 
 
 # Every kind of character the byte tokenizer must treat as the \w+ regex does: non-breaking
@@ -87,6 +93,10 @@ def test_index_persists_and_forgets(tmp_path):
     assert again.query(m) == []
 
 
+class Failed(Exception):
+    """A stage failing on the document in progress."""
+
+
 def _stored(i: int, text: str, url: str | None = None) -> dict:
     signature, count = fingerprint(text)
     return {"url": url or f"https://a.example/{i}", "site": "a", "text": text, "content_hash": f"h{i}",
@@ -94,50 +104,54 @@ def _stored(i: int, text: str, url: str | None = None) -> dict:
 
 
 def test_a_batchs_rows_are_held_found_taken_back_and_written_in_key_order(tmp_path):
-    from collector.store import Store
+    from collector.storage import Store
 
     store = Store(tmp_path / "held.db")
     texts = {i: "\n".join(article(i)[1]) for i in range(1, 7)}
     sig = {i: fingerprint(t)[0] for i, t in texts.items()}
     table = lambda: store.conn.execute("SELECT band, bucket, doc_id FROM lsh_recent ORDER BY band, bucket, doc_id").fetchall()  # noqa: E731
 
-    a = store.save_document(_stored(1, texts[1]))[0]
-    b = store.save_document(_stored(2, texts[2]))[0]
-    assert table() == [] and sorted(store.candidates(sig[1])) == [a]  # held, and found
-    copy = store.save_document(_stored(7, texts[1], url="https://a.example/copy"))[0]  # the same buckets
-    assert sorted(store.candidates(sig[1])) == [a, copy]
+    save, candidates = store.documents.save, store.lsh.candidates
+    a = save(_stored(1, texts[1]))[0]
+    b = save(_stored(2, texts[2]))[0]
+    assert table() == [] and sorted(candidates(sig[1])) == [a]  # held, and found
+    copy = save(_stored(7, texts[1], url="https://a.example/copy"))[0]  # the same buckets
+    assert sorted(candidates(sig[1])) == [a, copy]
     # a document replaced within the batch leaves only its new rows
-    assert store.save_document(_stored(3, texts[3], url="https://a.example/2")) == (b, "updated")
-    assert sorted(store.candidates(sig[2])) == [] and sorted(store.candidates(sig[3])) == [b]
+    assert save(_stored(3, texts[3], url="https://a.example/2")) == (b, "updated")
+    assert sorted(candidates(sig[2])) == [] and sorted(candidates(sig[3])) == [b]
     # a document that fails takes its rows back with it
-    failed = store.save_document(_stored(4, texts[4]))[0]
-    store.abort_document()
-    assert sorted(store.candidates(sig[4])) == []
-    # rows written early (datasketch's storage API reads the table) by a document that then
+    with pytest.raises(Failed), store.document():
+        failed = save(_stored(4, texts[4]))[0]
+        raise Failed
+    assert sorted(candidates(sig[4])) == []
+    # rows flushed early (a reader that needs them in the table) by a document that then
     # fails: the database takes them back, and they are held again
-    store.save_document(_stored(5, texts[5]))
-    store.lsh.hashtables[0].size()
-    assert len(table()) == 4 * BANDS  # a, b, the copy and the document in progress
-    store.abort_document()
-    assert sorted(store.candidates(sig[1])) == [a, copy] and sorted(store.candidates(sig[5])) == []
+    with pytest.raises(Failed), store.document():
+        save(_stored(5, texts[5]))
+        store.lsh.flush()
+        assert len(table()) == 4 * BANDS  # a, b, the copy and the document in progress
+        raise Failed
+    assert sorted(candidates(sig[1])) == [a, copy] and sorted(candidates(sig[5])) == []
     store.commit()
     expected = sorted((band, bucket, doc) for doc, i in ((a, 1), (b, 3), (copy, 1)) for band, bucket in store.lsh.band_keys(sig[i]))
     assert table() == expected and failed not in {row[2] for row in table()}
     # an interrupted batch keeps nothing it held
-    store.save_document(_stored(6, texts[6]))
+    save(_stored(6, texts[6]))
     store.rollback()
-    assert sorted(store.candidates(sig[6])) == [] and table() == expected
+    assert sorted(candidates(sig[6])) == [] and table() == expected
 
 
 def test_an_update_taken_back_restores_the_held_rows(tmp_path):
-    from collector.store import Store
+    from collector.storage import Store
 
     store = Store(tmp_path / "undo.db")
     first, second = "\n".join(article(8)[1]), "\n".join(article(9)[1])
-    a = store.save_document(_stored(8, first))[0]
-    assert store.save_document(_stored(9, second, url="https://a.example/8")) == (a, "updated")
-    store.abort_document()  # the update fails: the first text and its rows are back
-    assert sorted(store.candidates(fingerprint(first)[0])) == [a] and sorted(store.candidates(fingerprint(second)[0])) == []
+    a = store.documents.save(_stored(8, first))[0]
+    with pytest.raises(Failed), store.document():
+        assert store.documents.save(_stored(9, second, url="https://a.example/8")) == (a, "updated")
+        raise Failed  # the update fails: the first text and its rows are back
+    assert sorted(store.lsh.candidates(fingerprint(first)[0])) == [a] and sorted(store.lsh.candidates(fingerprint(second)[0])) == []
     store.commit()
     assert store.conn.execute("SELECT count(*) FROM lsh_recent WHERE doc_id = ?", (a,)).fetchone()[0] == BANDS
 
@@ -145,27 +159,27 @@ def test_an_update_taken_back_restores_the_held_rows(tmp_path):
 def test_a_flush_that_fails_writes_nothing_and_keeps_the_rows_held(tmp_path, monkeypatch):
     import pytest
 
-    import collector.lsh
-    from collector.store import Store
+    import collector.storage.lsh
+    from collector.storage import Store
 
-    monkeypatch.setattr(collector.lsh, "_FLUSH_ROWS", BANDS)  # one statement per band
+    monkeypatch.setattr(collector.storage.lsh, "_FLUSH_ROWS", BANDS)  # one statement per band
     store = Store(tmp_path / "fail.db")
     texts = {i: "\n".join(article(i)[1]) for i in (11, 12)}
-    ids = {i: store.save_document(_stored(i, t))[0] for i, t in texts.items()}
+    ids = {i: store.documents.save(_stored(i, t))[0] for i, t in texts.items()}
     # the last band's statement fails (a full disk, say), after the others went through
     store.conn.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON lsh_recent WHEN NEW.band = 63"
                        " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
     with pytest.raises(sqlite3.DatabaseError, match="disk is full"):
         store.commit()
     assert store.conn.execute("SELECT count(*) FROM lsh_recent").fetchone()[0] == 0
-    assert all(sorted(store.candidates(fingerprint(t)[0])) == [ids[i]] for i, t in texts.items())
+    assert all(sorted(store.lsh.candidates(fingerprint(t)[0])) == [ids[i]] for i, t in texts.items())
     store.conn.execute("DROP TRIGGER full")
     store.commit()  # tried again: every row once
     assert store.conn.execute("SELECT count(*), count(DISTINCT doc_id) FROM lsh_recent").fetchone() == (2 * BANDS, 2)
 
 
 def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
-    from collector.store import Store
+    from collector.storage import Store
 
     store = Store(tmp_path / "merge.db", recent_documents=3)
     sigs = {i: fingerprint("\n".join(article(i)[1]))[0] for i in range(1, 6)}
@@ -175,17 +189,17 @@ def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
     assert store.merge_index() == 0  # two documents wait: fewer than 3
     store.begin()
     store.lsh.add(3, sigs[3])
-    before = {i: sorted(store.candidates(sigs[i], 1)) for i in sigs}
+    before = {i: sorted(store.lsh.candidates(sigs[i], 1)) for i in sigs}
     assert store.merge_index() == 3 * BANDS
     count = lambda t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
     assert (count("lsh_recent"), count("lsh_buckets")) == (0, 3 * BANDS)
     store.begin()
     store.lsh.add(4, sigs[4])  # one in each table now: both are read, neither counted twice
-    assert {i: sorted(store.candidates(sigs[i], 1)) for i in (1, 2, 3)} == {i: before[i] for i in (1, 2, 3)}
-    assert sorted(store.candidates(sigs[4], BANDS)) == [4] and sorted(store.candidates(sigs[1], BANDS)) == [1]
+    assert {i: sorted(store.lsh.candidates(sigs[i], 1)) for i in (1, 2, 3)} == {i: before[i] for i in (1, 2, 3)}
+    assert sorted(store.lsh.candidates(sigs[4], BANDS)) == [4] and sorted(store.lsh.candidates(sigs[1], BANDS)) == [1]
     store.lsh.discard(1, sigs[1])  # forgetting reaches the merged rows
     store.lsh.discard(4, sigs[4])  # and the recent ones
-    assert 1 not in sorted(store.candidates(sigs[1], 1)) and 4 not in sorted(store.candidates(sigs[4], 1))
+    assert 1 not in sorted(store.lsh.candidates(sigs[1], 1)) and 4 not in sorted(store.lsh.candidates(sigs[4], 1))
     assert store.merge_index(force=True) == 0 and count("lsh_index") == 2 * BANDS
     # a merge cut short (killed after its first bands) is still due, and finishes
     store.begin()
@@ -194,7 +208,7 @@ def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
     store.lsh.merge(0)
     store.commit()
     assert store.merge_index() == 3 * (BANDS - 1) and count("lsh_recent") == 0
-    assert {i: sorted(store.candidates(sigs[i], BANDS)) for i in (1, 4, 5)} == {1: [1], 4: [4], 5: [5]}
+    assert {i: sorted(store.lsh.candidates(sigs[i], BANDS)) for i in (1, 4, 5)} == {1: [1], 4: [4], 5: [5]}
     store.close()
 
 
@@ -236,7 +250,7 @@ def test_relate_thresholds():
 
 def test_start_up_does_not_load_scipy_integrate_yet_datasketch_can():
     code = (
-        "import sys, collector.cli, collector.store; assert 'scipy.integrate' not in sys.modules\n"
+        "import sys, collector.cli, collector.storage; assert 'scipy.integrate' not in sys.modules\n"
         "from datasketch import MinHashLSH; print(MinHashLSH(threshold=0.5, num_perm=128).b)"
     )
     import subprocess

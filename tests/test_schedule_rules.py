@@ -77,7 +77,7 @@ def test_a_site_still_crawling_is_not_started_again_and_its_end_is_recorded():
     assert len(started) == 1 and not s.waiting
     started[0].finish(0)
     s.tick()
-    assert s.store.rows[1]["status"] == "ok" and not s.running
+    assert s.runs.rows[1]["status"] == "ok" and not s.running
     clock.advance(10)
     s.tick()
     assert len(started) == 2
@@ -92,7 +92,7 @@ def test_at_most_max_crawls_run_and_the_others_wait_their_turn_in_order():
     started[1].finish(1)  # b fails: c takes its place
     s.tick()
     assert [p.command[-1] for p in started] == ["a", "b", "c"]
-    assert [r["status"] for r in s.store.rows.values()] == ["running", "failed", "running"]
+    assert [r["status"] for r in s.runs.rows.values()] == ["running", "failed", "running"]
 
 
 def test_a_crawl_killed_by_a_signal_is_recorded_killed():
@@ -102,7 +102,7 @@ def test_a_crawl_killed_by_a_signal_is_recorded_killed():
     s.tick()
     started[0].finish(-9)
     s.tick()
-    assert s.store.rows[1]["status"] == "killed"
+    assert s.runs.rows[1]["status"] == "killed"
 
 
 def test_sleep_until_the_next_due_time_but_poll_while_crawls_run():

@@ -11,7 +11,7 @@ from collector.ingest import run_items
 from collector.core.document import Document
 from collector.refingerprint import refingerprint
 from collector.core.sites import Sites
-from collector.store import Store, StoreError
+from collector.storage import Store, StoreError
 
 # Fiction, written for these tests.
 HARBOUR = (

@@ -15,7 +15,7 @@ from webdata import BANNER, build_big_group, known_database
 
 from collector.search import fts_query
 from collector.serve import WEB, make_datasette
-from collector.store import Store
+from collector.storage import Store
 
 
 @pytest.fixture(scope="module")

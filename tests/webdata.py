@@ -29,7 +29,7 @@ from textgen import article
 from collector.context import Context
 from collector.ingest import run_items
 from collector.core.document import Document
-from collector.store import Store
+from collector.storage import Store
 
 DL = "https://dailyledger.example/"
 HW = "https://harbourwatch.example/"

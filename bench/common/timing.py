@@ -120,7 +120,7 @@ class StageTimer:
 
 
 def targets(spec: str) -> list[tuple[str, str, str, str]]:
-    """``"store@collector.store:Store.save_document,..."`` -> [(label prefix, module, class, method), ...]."""
+    """``"store@collector.storage.documents:DocumentStore.save,..."`` -> [(label prefix, module, class, method), ...]."""
     found = []
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         prefix, _, path = entry.rpartition("@")

@@ -21,8 +21,8 @@ from bench.devset.text import loose, norm_line, shingles, split_paragraphs
 #: The thresholds the analysis explains failures with, where the code under test keeps them.
 THRESHOLDS = {"containment_min": ("collector.core.similarity", "CONTAINMENT_MIN"),
               "min_shingles": ("collector.core.similarity", "MIN_SHINGLES"),
-              "estimate_min": ("collector.core.similarity", "ESTIMATE_MIN"), "bands": ("collector.lsh", "BANDS"),
-              "rows_per_band": ("collector.lsh", "ROWS"), "min_band_hits": ("collector.lsh", "MIN_BAND_HITS")}
+              "estimate_min": ("collector.core.similarity", "ESTIMATE_MIN"), "bands": ("collector.storage.lsh", "BANDS"),
+              "rows_per_band": ("collector.storage.lsh", "ROWS"), "min_band_hits": ("collector.storage.lsh", "MIN_BAND_HITS")}
 #: What an older build (``--code``) without one of them is taken to use; the report says so.
 ASSUMED = {"containment_min": 0.7, "min_shingles": 8, "estimate_min": 0.0, "bands": 64, "rows_per_band": 2, "min_band_hits": 1}
 

@@ -7,12 +7,12 @@ and what it costs to link into it.
 1. **Build** (once; cached as ``bench/out/scale-<docs>.db``, with ``scale-<docs>.json`` beside
    it) a database of ``--docs`` documents. Most are generated articles (``bench/corpusgen.py``:
    Zipf vocabulary of invented words, 200-1,200 words; nobody's text) spread over 50 sites
-   (``site17``, ``https://site17.example/N``), through the real schema (``collector.store.Store``
+   (``site17``, ``https://site17.example/N``), through the real schema (``collector.storage.Store``
    creates it) but with a bulk loader: a process pool generates each article and runs the
    genuine extract, clean and attribute stages on it and signs it (``fingerprint(text)``, as
    the fingerprint stage does); the main process writes the
    rows the store and learn stages would write (``documents``, ``lsh_buckets`` with the keys of
-   ``SQLiteLSH.band_keys``, ``line_sightings``, ``sites``) in big transactions, the LSH rows
+   ``LSHIndex.band_keys``, ``line_sightings``, ``sites``) in big transactions, the LSH rows
    sorted by (band, bucket, doc_id), the full-text index with one FTS5 'rebuild' (its triggers
    dropped during the load and recreated from their own SQL). A sample of 100 documents is
    then imported with the real ``collector import`` into a scratch database and compared
@@ -38,7 +38,7 @@ and what it costs to link into it.
    cost per new document by the size of the group it joins, in (a) and in (b).
 3. **First link in a new process**: the wall time of importing one copy into the big database,
    and when linking starts; ``Store(path)`` opened alone in a new process.
-4. **LSH query latency** at N: ``SQLiteLSH.query`` over 1,000 signatures (half of stored
+4. **LSH query latency** at N: ``LSHIndex.query`` over 1,000 signatures (half of stored
    documents, half fresh), p50/p99, and candidates per query.
 5. **Bytes per document** (``dbstat``): text, signatures, LSH index, full-text index, other.
 

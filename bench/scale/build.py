@@ -22,8 +22,8 @@ from bench.scale.groups import group_sizes, import_groups, make_groups, stored_g
 from bench.scale.loader import Loader, groups_path, stages, work
 from bench.scale.runs import run_cli
 from collector.core.fingerprint import FINGERPRINT, signature_from_bytes
-from collector.lsh import BANDS, SQLiteLSH
-from collector.store import Store
+from collector.storage.lsh import BANDS, LSHIndex
+from collector.storage import Store
 
 
 def build_big(path: Path, docs: int, seed: int, workers: int, share: float, largest: int) -> dict:
@@ -94,10 +94,10 @@ def doc_state(conn: sqlite3.Connection, url: str) -> dict:
     row = cur.fetchone()
     doc_id, values = row[0], dict(zip(COMPARED, row[1:]))
     # The LSH tables have no index on doc_id (nothing in the product needs one): look the
-    # document's rows up by the keys its signature gives (SQLiteLSH.band_keys), and count
+    # document's rows up by the keys its signature gives (LSHIndex.band_keys), and count
     # the rows once (``verify``). The loader writes lsh_buckets, an import lsh_recent: the
     # view lsh_index is both.
-    keys = SQLiteLSH(conn).band_keys(signature_from_bytes(values["signature"]))
+    keys = LSHIndex(conn).band_keys(signature_from_bytes(values["signature"]))
     values["buckets"] = [k for k in keys if conn.execute(
         "SELECT 1 FROM lsh_index WHERE band = ? AND bucket = ? AND doc_id = ?", (*k, doc_id)).fetchone()]
     values["sightings"] = sorted(conn.execute(
@@ -146,7 +146,7 @@ def verify(db: Path, docs: int, seed: int, work: Path, integrity: bool) -> dict:
         diff = sorted(k for k in a if a[k] != b[k])
         if diff:
             mismatches.append((rec["url"], diff))
-        if len(a["buckets"]) != BANDS:  # every key SQLiteLSH.band_keys gives is stored
+        if len(a["buckets"]) != BANDS:  # every key LSHIndex.band_keys gives is stored
             mismatches.append((rec["url"], ["band_keys"]))
     rows, n_docs = mine.execute("SELECT count(*) FROM lsh_index").fetchone()[0], mine.execute("SELECT count(*) FROM documents").fetchone()[0]
     if rows != BANDS * n_docs:  # and nothing else

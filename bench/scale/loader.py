@@ -19,8 +19,8 @@ from bench.scale.generate import CHECK_EVERY, COMMIT_DOCS, DOC_COLUMNS, corpus_r
 from collector.context import build_settings
 from collector.core.document import Document
 from collector.core.sites import Sites
-from collector.lsh import BANDS, ROWS
-from collector.store import Store
+from collector.storage.lsh import BANDS, ROWS
+from collector.storage import Store
 from pipelines.attribute import AttributePipeline
 from pipelines.clean import CleanPipeline
 from pipelines.extract import ExtractPipeline, content_hash, iso_date
@@ -69,7 +69,7 @@ def stages() -> list:
 
 
 def band_values(values: np.ndarray) -> np.ndarray:
-    """The 64 bucket keys of ``SQLiteLSH.band_keys`` for rows of signature values, vectorised
+    """The 64 bucket keys of ``LSHIndex.band_keys`` for rows of signature values, vectorised
     exactly as it does it (checked against it in ``verify``)."""
     return np.ascontiguousarray(values[:, : BANDS * ROWS].astype(">u4")).view(">i8").astype(np.int64)
 
@@ -170,7 +170,7 @@ def fts_writer(path: str, create_sql: str, batches, done) -> None:
         batch = batches.get()
         if batch is None:
             break
-        # What the store does for each batch of new documents (Store._index_new).
+        # What the store does for each batch of new documents (DocumentStore.index_new).
         conn.executemany('INSERT INTO "documents_fts" (rowid, "title", "text") VALUES (?, ?, ?)', batch)
     conn.execute("COMMIT")
     conn.close()

@@ -17,8 +17,8 @@ from bench.common.paths import REPO
 from bench.scale.generate import DOC_COLUMNS, fresh_records, generator
 from bench.scale.loader import prepare
 from collector.core.fingerprint import fingerprint
-from collector.lsh import BANDS
-from collector.store import Store
+from collector.storage.lsh import BANDS
+from collector.storage import Store
 
 VARIANTS = [
     # label, FTS5: "batch" (one INSERT ... SELECT per batch before COMMIT, as the store does)
@@ -64,8 +64,8 @@ def fill_recent(db: Path, documents: int, seed: int) -> float:
 
 
 def diagnose(db: Path, variants: list, seed: int, per_variant: int) -> list[dict]:
-    """What storing a document costs in ``db``, statement by statement, as ``Store._save`` and
-    ``SQLiteLSH.add`` issue them (a savepoint per document, the row with its FTS5 trigger, 64
+    """What storing a document costs in ``db``, statement by statement, as ``DocumentStore.put`` and
+    ``LSHIndex.add`` issue them (a savepoint per document, the row with its FTS5 trigger, 64
     bucket rows), and what the batch's COMMIT costs (WAL write and checkpoint): per variant,
     ``per_variant`` new generated documents. Bytes written: /proc/self/io."""
     store = Store(db)  # the store's own connection settings
@@ -94,7 +94,7 @@ def diagnose(db: Path, variants: list, seed: int, per_variant: int) -> list[dict
                 t["documents"] += time.perf_counter() - started
                 if table:
                     started = time.perf_counter()
-                    conn.execute(f"INSERT OR IGNORE INTO {table} (band, bucket, doc_id) VALUES "  # as SQLiteLSH.add
+                    conn.execute(f"INSERT OR IGNORE INTO {table} (band, bucket, doc_id) VALUES "  # as LSHIndex.add
                                  + ", ".join(["(?, ?, ?)"] * BANDS),
                                  [v for band, bucket in enumerate(bands.tolist()) for v in (band, bucket, doc_id)])
                     t["lsh"] += time.perf_counter() - started
@@ -120,7 +120,7 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
     n_docs, base = store.conn.execute("SELECT count(*), max(id) FROM documents").fetchone()
     rng = np.random.default_rng([seed, 11])
     stored_ids = [int(i) for i in rng.choice(np.arange(1, base + 1), size=queries // 2, replace=False)]
-    stored = [(i, store.signature(i)) for i in stored_ids]
+    stored = [(i, store.documents.signature(i)) for i in stored_ids]
     gen = generator()
     gen.rng = np.random.default_rng([seed, 12])
     fresh = [(None, fingerprint("\n".join(gen.article()[1]))[0]) for _ in range(queries - len(stored))]
@@ -152,7 +152,7 @@ def query_latency(db: Path, seed: int, queries: int) -> dict:
 
 
 def statement_name(shape: str) -> str:
-    """What a statement of ``SQLiteLSH.query_hits`` does, from its text."""
+    """What a statement of ``LSHIndex.candidates`` does, from its text."""
     if "LIMIT" in shape:
         return "the row-limited read of big buckets"
     if "HAVING" in shape:
@@ -163,7 +163,7 @@ def statement_name(shape: str) -> str:
 
 
 def query_plans(store: Store, signatures: list) -> dict[str, list[str]]:
-    """How SQLite runs the statements ``SQLiteLSH.query`` issues for these signatures: each
+    """How SQLite runs the statements ``LSHIndex.query`` issues for these signatures: each
     statement is caught as it runs (``set_trace_callback`` gives it with its values bound),
     the first of each kind explained (subqueries numbered alike)."""
     issued: list[str] = []
@@ -182,7 +182,7 @@ def query_plans(store: Store, signatures: list) -> dict[str, list[str]]:
 
 
 def store_open(db: Path) -> dict:
-    code = ("import time, json, sys; t0 = time.perf_counter(); from collector.store import Store; t1 = time.perf_counter(); "
+    code = ("import time, json, sys; t0 = time.perf_counter(); from collector.storage import Store; t1 = time.perf_counter(); "
             "s = Store(sys.argv[1]); t2 = time.perf_counter(); s.close(); "
             "print(json.dumps({'import': t1 - t0, 'open': t2 - t1}))")
     started = time.perf_counter()

@@ -12,12 +12,17 @@ from pathlib import Path
 from bench.common.cli import Collector, Result
 from bench.common.paths import CONFIGS
 
-#: The store's and the index's calls the timer wraps in a timed run (labels "store:NAME", "lsh:NAME").
-STORE_CALLS = ("__init__", "save_document", "commit", "close", "candidates", "sketches", "documents", "claim_partners",
-               "group_of", "write_links", "links_of", "metadata", "claims_of", "has_content", "find_url", "record_sightings",
-               "sighting_counts", "site_document_count", "learned_chrome", "sync_sites", "signature", "merge_index")
-TIME_CALLS = ",".join([f"store@collector.store:Store.{name}" for name in STORE_CALLS]
-                      + ["lsh@collector.lsh:SQLiteLSH.add", "lsh@collector.lsh:SQLiteLSH.query"])
+#: The store's and the index's calls the timer wraps in a timed run (labels "store:NAME", "lsh:NAME"),
+#: by the part of the store (``collector.storage``) that has them.
+STORE_CALLS = {
+    "store:Store": ("__init__", "commit", "close", "sync_sites", "merge_index"),
+    "documents:DocumentStore": ("save", "sketches", "rows", "metadata", "has_content", "find_url", "signature"),
+    "lineage:LineageStore": ("claim_partners", "group_of", "write_links", "links_of", "claims_of"),
+    "chrome:ChromeMemory": ("record_sightings", "sighting_counts", "site_document_count", "learned"),
+    "lsh:LSHIndex": ("candidates",),
+}
+TIME_CALLS = ",".join([f"store@collector.storage.{part}.{name}" for part, names in STORE_CALLS.items() for name in names]
+                      + ["lsh@collector.storage.lsh:LSHIndex.add", "lsh@collector.storage.lsh:LSHIndex.query"])
 
 
 def importer(db: Path, timings: Path | None = None, extra_env: dict | None = None) -> Collector:

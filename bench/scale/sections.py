@@ -14,7 +14,7 @@ from bench.scale.groups import REPOST_SITES, STRATA, build_small, cost_by_group,
 from bench.scale.loader import groups_path
 from bench.scale.measure import VARIANTS, db_bytes, diagnose, fill_recent, query_latency, store_open
 from bench.scale.runs import IMPORTS, copy_db, import_times, run_cli, run_pair
-from collector.lsh import BANDS, RECENT_DOCUMENTS, ROWS
+from collector.storage.lsh import BANDS, RECENT_DOCUMENTS, ROWS
 
 
 def say(text: str = "") -> None:
@@ -180,7 +180,7 @@ def section_costs(s: SimpleNamespace) -> None:
         rows.append([f"`{k}`", tb["calls"].get(k, 0), f"{wa:.2f} s", f"{wb:.2f} s", f"{wb - wa:+.2f} s",
                      f"{ca:.2f} s", f"{cb:.2f} s", f"{cb - ca:+.2f} s", f"{(wb - cb) - (wa - ca):+.2f} s"])
     say("\nWhere the time goes, in the pair that ran under the least load (the hook's timers; store and LSH calls are nested inside the stages, "
-        "`store:commit` inside `store:save_document`). CPU is the thread's CPU time: wall minus CPU is waiting, for the "
+        "`store:commit` inside `store:save`). CPU is the thread's CPU time: wall minus CPU is waiting, for the "
         "disk or for a core.\n")
     say(table(["timer", "calls", "wall (a)", "wall (b)", "Δ wall", "CPU (a)", "CPU (b)", "Δ CPU", "Δ waiting"], rows))
     say("")
@@ -234,7 +234,7 @@ def section_first(s: SimpleNamespace) -> None:
         ["  hooked run: linking the document", f"{ev['LinkPipeline_first_end'] - ev['LinkPipeline_first_start']:.3f} s", ""],
         ["  hooked run: spawn → exit", f"{hooked['timings']['events']['exit'] - t0:.2f} s", f"{hooked['cpu']:.2f} s"],
         ["  the 1,000-document run (b): spawn → linking starts", f"{first_big:.2f} s", ""],
-        ["`Store(path)` alone in a new process: `import collector.store`", f"{opened[0]['import']:.2f} s", ""],
+        ["`Store(path)` alone in a new process: `import collector.storage`", f"{opened[0]['import']:.2f} s", ""],
         ["`Store(path)` alone in a new process: open (3 processes)", ", ".join(f"{o['open'] * 1000:.0f} ms" for o in opened), ""],
     ]))
     say("\nImports of that process (`-X importtime`, cumulative, nested): "
@@ -246,7 +246,7 @@ def section_query(s: SimpleNamespace) -> None:
     """4. LSH query latency and plans."""
     args, target = s.args, s.target
     q = query_latency(target, args.seed, args.queries)
-    say(f"## 4. LSH query at {q['docs']:,} documents (`SQLiteLSH.query`, {BANDS} bands × {ROWS} rows)\n")
+    say(f"## 4. LSH query at {q['docs']:,} documents (`LSHIndex.query`, {BANDS} bands × {ROWS} rows)\n")
     rows = [[d["label"], d["n"], ms(d["p50"]), ms(d["p99"]), ms(d["max"]), f"{d['mean_candidates']:.3f}", d["max_candidates"],
              d["with_candidates"], d["not_itself"] if d["label"].startswith("stored") else ""] for d in q["rows"]]
     say(table(["queries", "n", "p50", "p99", "max", "candidates/query (other than itself)", "max", "queries with any",
@@ -263,7 +263,7 @@ def section_diagnose(s: SimpleNamespace) -> None:
         diag_big = diagnose(target, VARIANTS, args.seed, args.diagnose)
         diag_small = diagnose(small, VARIANTS[:1], args.seed, args.diagnose)
         say(f"### Storing a document, statement by statement ({args.diagnose:,} new documents per line, "
-            "as `Store._save` and `SQLiteLSH.add` issue them; a savepoint per document)\n")
+            "as `DocumentStore.put` and `LSHIndex.add` issue them; a savepoint per document)\n")
         rows = []
         for where, d in [("(a) originals only", diag_small[0])] + [(f"(b) {q['docs']:,}", d) for d in diag_big]:
             n_ = d["n"]

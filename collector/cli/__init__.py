@@ -5,7 +5,7 @@ one module per family: ``documents`` (import, reprocess, refingerprint), ``query
 stats, raw, search, export, report), ``crawling`` (crawl, add-site, schedule) and ``web``
 (serve, sites). Every ``CollectorError`` becomes a ``CommandFailed`` (a
 ``click.ClickException``): its one-line message on stderr, its ``exit_status`` as the exit
-status; so does a SQLite error that ``collector.dbfile.explain`` recognises.
+status; so does a SQLite error that ``collector.storage.explain`` recognises.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlite3
 import click
 
 from ..core.errors import CollectorError
-from ..dbfile import explain
+from ..storage import explain
 from .common import CommandFailed
 
 __all__ = ["main", "CommandFailed"]

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from ..context import Context
 from ..core.errors import Interrupted
 from ..core.sites import Sites
-from ..dbfile import open_for_reading
+from ..storage import open_for_reading
 
 #: Messages, summaries and progress go to stderr; stdout carries only what was asked for.
 err = Console(stderr=True, highlight=False, soft_wrap=True)

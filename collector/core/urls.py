@@ -22,7 +22,7 @@ whose value names a channel, ``CHANNEL_PARAMS``), the fragment, an empty query, 
 default port; scheme and host are lower-cased. What stays: the path as it is, and every
 other parameter in its order. Variants that are other URLs of the same page (``m.`` hosts,
 ``/amp``, ``?output=print``) are not guessed from the URL: the page's canonical link says
-so, and the store checks it against the text (``collector.store.Store.fold_target``).
+so, and the store checks it against the text (``collector.core.identity``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ class RunRecord:
         site = getattr(spider, "site_key", None) or spider.name
 
         def start():
-            self.run_id = Context.for_crawler(self.crawler).store.start_run(site)
+            self.run_id = Context.for_crawler(self.crawler).store.crawl.start_run(site)
 
         guarded(self.crawler, start)
 
@@ -45,7 +45,7 @@ class RunRecord:
             return
         report = CrawlReport.of(self.crawler)
         s = report.summary if report is not None else CrawlSummary()
-        guarded(self.crawler, lambda: Context.for_crawler(self.crawler).store.finish_run(
+        guarded(self.crawler, lambda: Context.for_crawler(self.crawler).store.crawl.finish_run(
             self.run_id, self.STATUS.get(reason, "failed"), None, pages_fetched=s.pages_fetched,
             new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind))
 

@@ -66,7 +66,7 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
             request = request.replace(url=url)
         if self.refresh:
             return request
-        if self.context.store.knows_url(url):  # stored under it, or under where it redirected
+        if self.context.store.crawl.knows_url(url):  # stored under it, or under where it redirected
             self.crawler.stats.inc_value("collector/skipped_stored")
             return None
         return request
@@ -100,7 +100,7 @@ class ConditionalRequestsMiddleware:
     def process_request(self, request: Request):
         if request.meta.get(KIND) not in ("feed", "sitemap") or self.refresh:
             return None
-        known = self.context.store.source_validators(request.url)
+        known = self.context.store.crawl.source_validators(request.url)
         if not known or known["kind"] == "sitemapindex":
             return None
         if known["etag"] and b"If-None-Match" not in request.headers:
@@ -141,7 +141,7 @@ class ConditionalRequestsMiddleware:
             if kind != "sitemapindex" and not (found["etag"] or found["last_modified"]):
                 continue
             rows.append({"url": url, "site": site, **found, "kind": kind})
-        self.context.store.save_source_validators(rows)
+        self.context.store.crawl.save_source_validators(rows)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -110,9 +110,9 @@ class Scheduler:
     records each in ``runs``. ``clock`` and ``start`` (what starts a crawl's process) are
     parameters, so the rules can be tested without waiting for a cron or starting crawls."""
 
-    def __init__(self, store, jobs: list[Job], command: list[str], max_crawls: int = 4, stop_timeout: float = 60.0,
+    def __init__(self, runs, jobs: list[Job], command: list[str], max_crawls: int = 4, stop_timeout: float = 60.0,
                  clock: Callable[[], datetime] = _now, start: Callable[[list[str], object], subprocess.Popen] = _start):
-        self.store = store
+        self.runs = runs  # the run log: the store's ``crawl`` part
         self.clock = clock
         self.start = start
         self.jobs = jobs
@@ -125,7 +125,7 @@ class Scheduler:
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> None:
-        abandoned = self.store.abandon_runs()
+        abandoned = self.runs.abandon_runs()
         if abandoned:
             logger.warning("%d run(s) left 'running' by an earlier scheduler marked abandoned", abandoned)
         for job in self.jobs:
@@ -167,14 +167,14 @@ class Scheduler:
             self.launch(self.waiting.pop(0))
 
     def launch(self, key: str) -> None:
-        run_id = self.store.start_run(key, self.clock().astimezone(timezone.utc).isoformat(timespec="seconds"))
+        run_id = self.runs.start_run(key, self.clock().astimezone(timezone.utc).isoformat(timespec="seconds"))
         output = tempfile.TemporaryFile(mode="w+b")
         try:
             process = self.start([*self.command, key], output)
         except OSError as exc:
             output.close()
             logger.error("%s: cannot start the crawl: %s", key, exc)
-            self.store.finish_run(run_id, "failed", None, errors=1, error_kinds={"start": 1})
+            self.runs.finish_run(run_id, "failed", None, errors=1, error_kinds={"start": 1})
             return
         logger.info("%s: crawl started (run %d, pid %d)", key, run_id, process.pid)
         self.running[key] = Crawl(key, run_id, process, output)
@@ -200,7 +200,7 @@ class Scheduler:
             status = "killed"  # by a signal the scheduler did not send (OOM killer, kill -9)
         else:
             status = "ok" if code == 0 else "failed"
-        self.store.finish_run(
+        self.runs.finish_run(
             crawl.run_id,
             status,
             code,
@@ -254,7 +254,7 @@ def run_schedule(db: str, config: str, keys=None, overrides=(), max_crawls: int 
     jobs = jobs_for(Sites.load(config), keys)
     store = Context(settings).open_store()  # the store's settings as every writer has them (lock timeout, waits log)
     scheduler = Scheduler(
-        store,
+        store.crawl,
         jobs,
         crawl_command(db, config, overrides),
         max_crawls=max_crawls or settings.getint("COLLECTOR_SCHEDULE_MAX_CRAWLS"),

@@ -174,7 +174,7 @@ class SiteSpider(CrawlSpider):
         request.meta[KIND] = "page"
         request.meta[STORE] = self.stores(url)
         request = request.replace(url=url) if url != request.url else request
-        if url in self._pages or (request.meta[STORE] and not self.refresh and self.context.store.knows_url(url)):
+        if url in self._pages or (request.meta[STORE] and not self.refresh and self.context.store.crawl.knows_url(url)):
             return request  # the dupefilter or the skip-stored check drops it
         if len(self._pages) >= self.page_budget > 0:
             if not self._over_budget:

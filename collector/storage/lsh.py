@@ -1,9 +1,9 @@
-"""datasketch's MinHashLSH with its band tables kept in SQLite.
+"""The LSH index (``store.lsh``): datasketch's MinHash banding, its band tables kept in SQLite.
 
 The index must cover the whole stored corpus, survive between runs and cost nothing to
-open (a million-document corpus must not be re-read to start an import). datasketch's
-``MinHashLSH`` does the banding; its per-band hash tables here are rows of the
-``lsh_buckets`` table, so opening the index is opening the database.
+open (a million-document corpus must not be re-read to start an import). The bands are
+datasketch ``MinHashLSH``'s; its per-band hash tables here are rows of the ``lsh_buckets``
+table, so opening the index is opening the database.
 
 Banding: ``BANDS`` bands of ``ROWS`` signature values; a band collides with probability
 p = J**ROWS for two documents of Jaccard similarity J, and a pair is a candidate when at
@@ -42,9 +42,7 @@ from itertools import chain
 import numpy as np
 from sqlite_utils import Database
 
-from .core.fingerprint import NUM_PERM  # first: datasketch loads without scipy.integrate
-from datasketch import MinHashLSH  # noqa: E402
-from datasketch.storage import OrderedStorage, UnorderedStorage  # noqa: E402
+from collector.core.fingerprint import NUM_PERM
 
 BANDS = 64
 ROWS = 2  # band_keys packs a band into one int64: ROWS must stay 2
@@ -65,103 +63,21 @@ TABLES = ("lsh_buckets", "lsh_recent")
 _FLUSH_ROWS = 10_000  # rows per INSERT statement at most (three parameters each)
 
 
-def _bucket(key: bytes) -> int:
-    # A band of two uint32 values is 8 bytes: exactly one SQLite INTEGER.
-    return int.from_bytes(key, "big", signed=True)
+class LSHIndex:
+    """The LSH index of ``conn``: datasketch's banding, its hash tables rows of SQLite tables.
 
-
-class BandTable(UnorderedStorage):
-    """One band's hash table: bucket -> document ids, as rows of ``lsh_buckets``."""
-
-    def __init__(self, conn: sqlite3.Connection, band: int, flush=lambda: None):
-        self.conn = conn
-        self.band = band
-        self.flush = flush  # rows an open batch holds back are written before the table is read
-
-    def get(self, key):
-        self.flush()
-        rows = self.conn.execute("SELECT doc_id FROM lsh_index WHERE band = ? AND bucket = ?", (self.band, _bucket(key)))
-        return {r[0] for r in rows}
-
-    def insert(self, key, *vals, **kwargs):
-        self.flush()
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO lsh_recent (band, bucket, doc_id) VALUES (?, ?, ?)",
-            [(self.band, _bucket(key), v) for v in vals],
-        )
-
-    def remove_val(self, key, val, **kwargs):
-        self.flush()
-        for t in TABLES:
-            self.conn.execute(f"DELETE FROM {t} WHERE band = ? AND bucket = ? AND doc_id = ?", (self.band, _bucket(key), val))
-
-    def remove(self, *keys, **kwargs):
-        self.flush()
-        for key in keys:
-            for t in TABLES:
-                self.conn.execute(f"DELETE FROM {t} WHERE band = ? AND bucket = ?", (self.band, _bucket(key)))
-
-    def has_key(self, key):
-        return bool(self.get(key))
-
-    def keys(self):
-        self.flush()
-        rows = self.conn.execute("SELECT DISTINCT bucket FROM lsh_index WHERE band = ?", (self.band,))
-        return [r[0].to_bytes(8, "big", signed=True) for r in rows]
-
-    def size(self):
-        self.flush()
-        return self.conn.execute("SELECT count(DISTINCT bucket) FROM lsh_index WHERE band = ?", (self.band,)).fetchone()[0]
-
-    def itemcounts(self, **kwargs):
-        self.flush()
-        rows = self.conn.execute("SELECT bucket, count(*) FROM lsh_index WHERE band = ? GROUP BY bucket", (self.band,))
-        return {r[0].to_bytes(8, "big", signed=True): r[1] for r in rows}
-
-
-class _NoKeys(OrderedStorage):
-    """MinHashLSH keeps key -> band hashes for ``remove``; the bucket rows already hold
-    that, and ``SQLiteLSH.remove`` recomputes the bands from the stored signature."""
-
-    def keys(self):
-        return []
-
-    def get(self, key):
-        return []
-
-    def insert(self, key, *vals, **kwargs):
-        pass
-
-    def remove(self, *keys, **kwargs):
-        pass
-
-    def remove_val(self, key, val):
-        pass
-
-    def size(self):
-        return 0
-
-    def itemcounts(self, **kwargs):
-        return {}
-
-    def has_key(self, key):
-        return False
-
-
-class SQLiteLSH(MinHashLSH):
-    """A ``MinHashLSH`` whose hash tables are the ``lsh_buckets`` table of ``conn``.
-
-    datasketch's own banding (``hashranges`` and ``_H``) makes the band keys; the bulk paths
-    below read all of a document's bands in one SQL statement instead of one per band,
-    which is where a per-band storage spends its time, and ``add`` holds a document's rows
-    until ``flush`` writes a whole batch's (the store flushes before every commit; any other
-    user calls it, inside a transaction, before the rows must be in the tables).
+    Band keys are datasketch's: ``MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))``
+    cuts a signature into the same bands and hashes each to the same bytes (its ``_H``), read
+    here as one int64 (tests/test_lsh.py checks it). Nothing else of ``MinHashLSH`` is used: its
+    storage layer would cost a statement per band, where ``candidates`` reads all of a
+    document's bands in one, and ``add`` holds a document's rows until ``flush`` writes a
+    whole batch's (the store flushes before every commit; any other user calls it, inside a
+    transaction, before the rows must be in the tables).
     """
 
+    b, r, h = BANDS, ROWS, NUM_PERM  # bands, rows per band, signature length
+
     def __init__(self, conn: sqlite3.Connection):
-        super().__init__(num_perm=NUM_PERM, params=(BANDS, ROWS))
-        self.hashtables = [BandTable(conn, i, self.flush) for i in range(self.b)]
-        self.keys = _NoKeys()
         self.conn = conn
         self.db = Database(conn)
         self._bands = np.arange(self.b, dtype=np.int64)
@@ -169,9 +85,12 @@ class SQLiteLSH(MinHashLSH):
         self._pending: dict[int, np.ndarray] = {}  # doc_id -> its (band, bucket, doc_id) rows
         # per band, bucket -> doc_id (or a list of them: buckets rarely collide within a batch)
         self._pending_buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self.b)]
-        self._undo: list[tuple] | None = None  # what to take back if the open savepoint rolls back
+        # What the open savepoints would have to take back (``rollback_savepoint``): the log,
+        # and where each savepoint's entries begin in it.
+        self._undo: list[tuple] | None = None
+        self._marks: list[int] = []
         # Buckets known to hold more than BUCKET_READ_MAX documents: read row-limited (see
-        # ``query_hits``); every other bucket is read whole, by a faster join.
+        # ``candidates``); every other bucket is read whole, by a faster join.
         self._big: set[tuple[int, int]] = set()
 
     def _buckets(self, minhash) -> np.ndarray:
@@ -269,18 +188,29 @@ class SQLiteLSH(MinHashLSH):
         for table in self._pending_buckets:
             table.clear()
 
+    # The store's document savepoints, nested as its ``document()`` blocks are.
     def savepoint(self) -> None:
-        """The store opened a document's savepoint."""
-        self._undo = []
+        """A savepoint opened: what changes from here is logged, to be taken back."""
+        if self._undo is None:
+            self._undo = []
+        self._marks.append(len(self._undo))
 
-    def release(self) -> None:
-        """The document's savepoint was released: its changes stay."""
-        self._undo = None
+    def release(self, all_of_them: bool = False) -> None:
+        """The innermost savepoint (or, ``all_of_them``, every one) was released: its
+        changes stay, and once no savepoint is open they are no longer logged."""
+        if all_of_them:
+            self._marks.clear()
+        elif self._marks:
+            self._marks.pop()
+        if not self._marks:
+            self._undo = None
 
     def rollback_savepoint(self) -> None:
-        """The document's savepoint was rolled back: so are its changes to the held rows (the
+        """The innermost savepoint was rolled back: so are its changes to the held rows (the
         database undid its own, rows written by a flush included)."""
-        for entry in reversed(self._undo or []):
+        mark = self._marks.pop() if self._marks else 0
+        undo = self._undo or []
+        for entry in reversed(undo[mark:]):
             if entry[0] == "add":
                 self._drop(entry[1])
             elif entry[0] == "discard":
@@ -288,12 +218,15 @@ class SQLiteLSH(MinHashLSH):
             else:  # flush: the rows are held again
                 for doc_id, rows in entry[1].items():
                     self._hold(doc_id, rows)
-        self._undo = None
+        del undo[mark:]
+        if not self._marks:
+            self._undo = None
 
     def rollback(self) -> None:
         """The transaction was rolled back: nothing held is kept."""
         self._clear()
         self._undo = None
+        self._marks.clear()
 
     def recent_documents(self) -> int:
         """Documents whose rows wait in ``lsh_recent``: the rows of the last band, one per
@@ -313,17 +246,16 @@ class SQLiteLSH(MinHashLSH):
         return moved
 
     def query(self, minhash, min_hits: int = MIN_BAND_HITS) -> list[int]:
-        return list(self.query_hits(minhash, min_hits))
+        return list(self.candidates(minhash, min_hits))
 
     def candidates(self, minhash, min_hits: int | None = None) -> dict[int, int]:
-        return self.query_hits(minhash, MIN_BAND_HITS if min_hits is None else min_hits)
-
-    def query_hits(self, minhash, min_hits: int = MIN_BAND_HITS) -> dict[int, int]:
         """Documents sharing at least ``min_hits`` bands with ``minhash``: id -> bands shared.
 
         Most buckets hold a document or two and are read by one join over the 64 keys. A bucket
         found to hold more than ``BUCKET_READ_MAX`` (the copies of a big story) is remembered
         and from then on read up to that many rows, by a sub-select of its own."""
+        if min_hits is None:
+            min_hits = MIN_BAND_HITS
         keys = [tuple(pair) for pair in self._rows(minhash).tolist()]
         small = [key for key in keys if key not in self._big]
         big = [key for key in keys if key in self._big]

@@ -180,7 +180,7 @@ def m004_claim_urls(db: Database) -> None:
 
 @migrations()
 def m005_lsh_recent(db: Database) -> None:
-    """New LSH rows go to a small table merged into lsh_buckets in bulk (see collector.lsh)."""
+    """New LSH rows go to a small table merged into lsh_buckets in bulk (see collector.storage.lsh)."""
     db.execute(
         """
         CREATE TABLE lsh_recent (
@@ -197,7 +197,7 @@ def m005_lsh_recent(db: Database) -> None:
 
 @migrations()
 def m006_fts_per_batch(db: Database) -> None:
-    """New documents enter the FTS index once per batch, from the store (collector.store)."""
+    """New documents enter the FTS index once per batch, from the store (collector.storage)."""
     db.execute("DROP TRIGGER IF EXISTS documents_ai")
 
 
@@ -205,7 +205,7 @@ def m006_fts_per_batch(db: Database) -> None:
 def m009a_published_normalised(db: Database) -> None:
     """Dates: every stored ``published`` brought to ISO-8601 (``collector.core.dates``); a value that
     is not a readable date moves to ``published_raw`` and ``published`` becomes NULL."""
-    from .core.dates import normalize_date
+    from collector.core.dates import normalize_date
 
     # the value as written, when it is not a readable date
     db.execute("ALTER TABLE documents ADD COLUMN published_raw TEXT")
@@ -226,7 +226,7 @@ def m010a_url_identity(db: Database) -> None:
     # 'sitemap' (the entry that listed the page, used when the page states no date).
     db.execute("ALTER TABLE documents ADD COLUMN published_from TEXT")
     db.execute("UPDATE documents SET published_from = 'page' WHERE published IS NOT NULL")
-    from .identity import migrate_urls
+    from .url_identity import migrate_urls
 
     migrate_urls(db.conn)
 

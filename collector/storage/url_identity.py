@@ -1,11 +1,11 @@
-"""The migration to one URL identity (``schema.m010a_url_identity``); the rules of which URL a
-document is are ``collector.core.identity``."""
+"""The migration to one URL identity (``schema.m010a_url_identity``): every stored URL in its
+canonical form (``collector.core.urls``), as ``collector.identity`` decides URLs since."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from .core.urls import canonical_url
+from collector.core.urls import canonical_url
 
 
 def migrate_urls(conn: sqlite3.Connection) -> None:

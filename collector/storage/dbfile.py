@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from .core.errors import StoreBusy, StoreError  # noqa: F401  (raised here; defined with every error)
+from collector.core.errors import StoreBusy, StoreError  # noqa: F401  (raised here; defined with every error)
 
 #: How long ``PRAGMA quick_check`` may run when a database is opened (COLLECTOR_QUICK_CHECK_SECONDS):
 #: it reads every page, about 1 s per GB here; a larger file is checked in part, and damage
