@@ -229,11 +229,17 @@ class Writer:
         self._scopes.pop()
 
     def _undo(self, scope: _Scope) -> None:
-        if not self.conn.in_transaction:  # the error ended the transaction itself (a full disk)
+        if not self.conn.in_transaction:
+            # The error ended the transaction itself (a full disk, an I/O error: errors that
+            # stop the run): the whole batch is gone, and what was held for it with it.
             self.rollback()
             return
-        self.conn.execute(f"ROLLBACK TO SAVEPOINT {scope.name}")
-        self.conn.execute(f"RELEASE SAVEPOINT {scope.name}")
+        try:
+            self.conn.execute(f"ROLLBACK TO SAVEPOINT {scope.name}")
+            self.conn.execute(f"RELEASE SAVEPOINT {scope.name}")
+        except sqlite3.Error:
+            self.rollback()  # nothing half undone is kept; the error says why
+            raise
         scope.open = False
         self.generation += 1
         if scope.counted:

@@ -1,0 +1,32 @@
+"""The storage layer imports only ``collector.core`` of ours (and its libraries): never the
+stages, the drivers or the crawl, so a second backend or a test can stand in for it."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+from conftest import REPO
+
+ALLOWED = {"collector.core", "collector.storage", "sqlite_utils", "datasketch", "numpy"}
+
+
+def _imports(path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("collector.storage" if node.level else node.module)
+    return names
+
+
+def test_storage_imports_only_the_core_and_its_libraries():
+    wrong = {}
+    for path in sorted((REPO / "collector" / "storage").glob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or any(name == a or name.startswith(a + ".") for a in ALLOWED):
+                continue
+            wrong.setdefault(path.name, []).append(name)
+    assert not wrong, f"collector/storage imports outside its layer: {wrong}"
