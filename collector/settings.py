@@ -44,7 +44,7 @@ COLLECTOR_BATCH_SIZE = _env_int("COLLECTOR_BATCH_SIZE", 1000)
 #: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
 COLLECTOR_EXTRACTION = os.environ.get("COLLECTOR_EXTRACTION") or "precision-unless-short"
 #: Documents whose LSH rows wait in the small ``lsh_recent`` table before an import or crawl
-#: ends by merging them into the big index in key order (collector/lsh.py explains why).
+#: ends by merging them into the big index in key order (collector/storage/lsh.py explains why).
 COLLECTOR_LSH_RECENT_DOCUMENTS = _env_int("COLLECTOR_LSH_RECENT_DOCUMENTS", 20_000)
 #: Download stored article URLs again (``collector crawl --refresh``), and ask feeds and
 #: sitemaps unconditionally (no If-None-Match / If-Modified-Since).

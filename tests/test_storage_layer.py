@@ -17,7 +17,8 @@ def _imports(path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            names.add("collector.storage" if node.level else node.module)
+            base = {0: "", 1: "collector.storage."}.get(node.level, "collector.")
+            names.add((base + (node.module or "")).rstrip("."))
     return names
 
 
