@@ -31,3 +31,31 @@ def test_storage_imports_only_the_core_and_its_libraries():
                 continue
             wrong.setdefault(path.name, []).append(name)
     assert not wrong, f"collector/storage imports outside its layer: {wrong}"
+
+
+def _members(protocol) -> set[str]:
+    """The methods and attributes a protocol names, its bases' included."""
+    return {name for cls in protocol.__mro__ if getattr(cls, "_is_protocol", False)
+            for name in [*vars(cls), *getattr(cls, "__annotations__", {})] if not name.startswith("_")}
+
+
+def test_the_store_provides_every_contract(tmp_path):
+    import inspect
+
+    from collector.core import contracts
+    from collector.storage import Store
+
+    store = Store(tmp_path / "contracts.db")
+    parts = {"documents": contracts.DocumentStore, "lsh": contracts.CandidateIndex, "lineage": contracts.LineageStore,
+             "chrome": contracts.ChromeMemory, "crawl": contracts.UrlAliases, "provenance": contracts.ProvenanceLog}
+    try:
+        for attr, protocol in [(None, contracts.Transactions), (None, contracts.Freshness), *parts.items()]:
+            part = store if attr is None else getattr(store, attr)
+            for name in _members(protocol):
+                assert hasattr(part, name), f"store.{attr or ''} lacks {protocol.__name__}.{name}"
+                wanted = getattr(protocol, name, None)
+                if callable(wanted):
+                    expected = list(inspect.signature(wanted).parameters)[1:]
+                    assert list(inspect.signature(getattr(part, name)).parameters) == expected, (attr, name)
+    finally:
+        store.close()
