@@ -222,3 +222,20 @@ def test_blocks_must_nest(store):
     second.__enter__()
     with pytest.raises(RuntimeError, match="nest"):
         first.__exit__(None, None, None)
+
+
+def test_a_document_undone_after_a_commit_is_not_taken_off_the_next_batch(store):
+    # batch_size 2: the count of the open batch stays right, so the batch still commits at 2
+    with pytest.raises(Failed), store.document():
+        store.documents.save(_item(1))
+        store.commit()  # the crawl's idle commit, say
+        store.chrome.learn("a", "line", 3)
+        raise Failed
+    other = _other(store)
+    for i in (2, 3):
+        with store.document():
+            store.documents.save(_item(i))
+    assert _count(other, "documents") == 1  # documents 2 and 3 are the open batch
+    with store.document():
+        store.documents.save(_item(4))
+    assert _count(other, "documents") == 3

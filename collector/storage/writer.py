@@ -53,7 +53,8 @@ class _Scope:
 
     name: str
     open: bool = False
-    counted: bool = False  # counted in the batch (the outermost block, once)
+    counted: bool = False  # counted as a document (the outermost block, once)
+    in_batch: bool = False  # counted in the open batch (not yet committed or rolled back)
     mark: object = None  # what the hooks need to take the document's writes back
 
 
@@ -217,7 +218,7 @@ class Writer:
                     self.commit()
                 self._pending += 1
                 self.documents_started += 1
-                scope.counted = True
+                scope.counted = scope.in_batch = True
             self.begin()
             self.conn.execute(f"SAVEPOINT {scope.name}")
             scope.mark = self._savepoint_opened()
@@ -242,21 +243,21 @@ class Writer:
             raise
         scope.open = False
         self.generation += 1
-        if scope.counted:
+        if scope.in_batch:
             self._pending -= 1
         self._savepoint_undone(scope.mark)
 
     def _close_scopes(self) -> None:
         for scope in self._scopes:
-            scope.open = False  # a later write opens a new savepoint (not a new document)
+            scope.open = scope.in_batch = False  # a later write opens a new savepoint (not a new document)
 
     # --- the batch --------------------------------------------------------------------------
     def commit(self) -> None:
         """Commit the open batch; a document in progress keeps what it wrote so far."""
         if self._scopes and self._scopes[0].open:
             self.conn.execute(f"RELEASE SAVEPOINT {self._scopes[0].name}")
-            self._close_scopes()
             self._savepoint_released(outermost=True)
+        self._close_scopes()
         if self.conn.in_transaction:
             self._before_commit()
             self.conn.execute("COMMIT")
