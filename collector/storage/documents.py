@@ -118,7 +118,7 @@ class DocumentStore:
     def save(self, item, place: Callable | None = None) -> tuple[int, str]:
         """Insert or update the item's document; returns (id, 'new'|'updated'|'unchanged'),
         or what ``place`` returns: called first, in the document's savepoint, it decides the
-        URL the item is stored under (``collector.identity``), and (id, 'variant') stores
+        URL the item is stored under (``collector.core.identity``), and (id, 'variant') stores
         nothing more."""
         with self._document():
             self._writer.write()

@@ -1,5 +1,5 @@
 """The migration to one URL identity (``schema.m010a_url_identity``): every stored URL in its
-canonical form (``collector.core.urls``), as ``collector.identity`` decides URLs since."""
+canonical form (``collector.core.urls``), as ``collector.core.identity`` decides URLs since."""
 
 from __future__ import annotations
 
