@@ -20,7 +20,7 @@ class CrawlState:
         self._documents = documents
         self.conn = writer.conn
 
-    # --- feed and sitemap validators (collector.middlewares) ------------------------------
+    # --- feed and sitemap validators (collector.crawl.middlewares) ---------------------------
     def source_validators(self, url: str) -> dict | None:
         """What a feed or sitemap answered when last read in full: kind, etag, last_modified."""
         cur = self.conn.execute("SELECT kind, etag, last_modified FROM source_validators WHERE url = ?", (url,))
@@ -41,7 +41,7 @@ class CrawlState:
         )
         self._writer.commit()
 
-    # --- scheduled runs (collector.crawl, collector.schedule) -----------------------------
+    # --- scheduled runs (collector.crawl.extensions and collector.crawl.schedule) ---------
     def start_run(self, site: str, started: str | None = None) -> int:
         """A scheduled crawl of ``site`` begins: its ``runs`` row, status 'running'."""
         self._writer.begin()
