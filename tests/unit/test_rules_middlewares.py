@@ -45,6 +45,11 @@ class Store(FakeUrlAliases, FakeCrawlState):
         FakeUrlAliases.__init__(self, self.docs)
         FakeCrawlState.__init__(self)
 
+    @property
+    def crawl(self) -> "Store":
+        """``store.crawl`` (URL aliases, validators, runs): all this fake is."""
+        return self
+
 
 def crawler_with(store, **settings):
     crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None, **settings})
