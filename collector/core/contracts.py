@@ -110,6 +110,24 @@ class UrlAliases(Protocol):
     def knows_url(self, url: str) -> bool: ...
 
 
+class CrawlState(UrlAliases, Protocol):
+    """What crawls remember between runs: known URLs, feed and sitemap validators, and the
+    ``runs`` log (``store.crawl``)."""
+
+    def source_validators(self, url: str) -> dict | None:
+        """{kind, etag, last_modified} of a feed or sitemap read in full before."""
+
+    def save_source_validators(self, rows: list[dict]) -> None: ...
+
+    def start_run(self, site: str, started: str | None = None) -> int: ...
+
+    def finish_run(self, run_id: int, status: str, exit_status: int | None, pages_fetched: int | None = None,
+                   new_documents: int | None = None, errors: int | None = None,
+                   error_kinds: dict | None = None, ended: str | None = None) -> None: ...
+
+    def abandon_runs(self) -> int: ...
+
+
 class ProvenanceLog(Protocol):
     """Where each document's raw input is kept, and the rules it was made with."""
 

@@ -1,7 +1,8 @@
 """The crawl's middlewares: incremental crawling, conditional requests, retries with backoff.
 
-Each is a small Scrapy component built by ``from_crawler`` from its own settings; the store
-they consult is the crawl's one store (``Context.for_crawler``). Requests say what they are
+Each is a small Scrapy component whose constructor names what it uses (the crawl's URL
+memory, ``store.crawl``; its settings); ``from_crawler`` reads them off the crawler and the
+run's store (``Context.for_crawler``), opened by the first component that needs it. Requests say what they are
 in ``meta["collector_kind"]``: ``feed``, ``sitemap``, ``page`` (a page followed for its
 links) or ``article`` (a page to extract); see ``collector.spiders.site``.
 """
@@ -16,6 +17,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.asyncio import sleep
 
 from ..context import Context
+from ..core.contracts import CrawlState, UrlAliases
 from .faults import TRANSIENT_FAULTS, fault_reported
 from ..core.urls import canonical_url
 
@@ -53,10 +55,13 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
     never stored, so they are fetched again to find new links.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, urls: UrlAliases, refresh: bool = False):
         super().__init__(crawler)
-        self.refresh = crawler.settings.getbool("COLLECTOR_REFRESH")
-        self.context = Context.for_crawler(crawler)
+        self.urls, self.refresh = urls, refresh
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, Context.for_crawler(crawler).open_store().crawl, crawler.settings.getbool("COLLECTOR_REFRESH"))
 
     def get_processed_request(self, request: Request, response) -> Request | None:
         if not may_be_stored(request):
@@ -66,7 +71,7 @@ class SkipStoredMiddleware(BaseSpiderMiddleware):
             request = request.replace(url=url)
         if self.refresh:
             return request
-        if self.context.store.crawl.knows_url(url):  # stored under it, or under where it redirected
+        if self.urls.knows_url(url):  # stored under it, or under where it redirected
             self.crawler.stats.inc_value("collector/skipped_stored")
             return None
         return request
@@ -82,17 +87,16 @@ class ConditionalRequestsMiddleware:
     A sitemap index is never asked conditionally: its sitemaps may change while it does not.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, validators: CrawlState, refresh: bool = False):
         self.crawler = crawler
-        self.context = Context.for_crawler(crawler)
-        self.refresh = crawler.settings.getbool("COLLECTOR_REFRESH")
+        self.validators, self.refresh = validators, refresh
         self.read: dict[str, dict] = {}   # url -> validators of a feed/sitemap read in full
         self.meta: dict[str, dict] = {}   # url -> its request's meta (the spider marks indexes)
         self.dirty: set[str] = set()      # feeds/sitemaps with an article worth retrying
 
     @classmethod
     def from_crawler(cls, crawler):
-        mw = cls(crawler)
+        mw = cls(crawler, Context.for_crawler(crawler).open_store().crawl, crawler.settings.getbool("COLLECTOR_REFRESH"))
         crawler.signals.connect(mw.fault_reported, signal=fault_reported)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -100,7 +104,7 @@ class ConditionalRequestsMiddleware:
     def process_request(self, request: Request):
         if request.meta.get(KIND) not in ("feed", "sitemap") or self.refresh:
             return None
-        known = self.context.store.crawl.source_validators(request.url)
+        known = self.validators.source_validators(request.url)
         if not known or known["kind"] == "sitemapindex":
             return None
         if known["etag"] and b"If-None-Match" not in request.headers:
@@ -141,7 +145,7 @@ class ConditionalRequestsMiddleware:
             if kind != "sitemapindex" and not (found["etag"] or found["last_modified"]):
                 continue
             rows.append({"url": url, "site": site, **found, "kind": kind})
-        self.context.store.crawl.save_source_validators(rows)
+        self.validators.save_source_validators(rows)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -55,7 +55,7 @@ def crawler_with(store, **settings):
     crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None, **settings})
     # What the components read of the run (collector.context.Context): its store, notices, settings.
     crawler.collector_context = SimpleNamespace(store=store, store_is_open=True, notices=[], settings=crawler.settings,
-                                                fatal=None)
+                                                fatal=None, open_store=lambda: store)
     crawler.spider = Spider.from_crawler(crawler, name="harbour")
     crawler.spider.site_key = "harbour"
     return crawler
@@ -323,3 +323,15 @@ def test_no_commit_timer_without_an_interval():
 
     with pytest.raises(NotConfigured):
         PeriodicCommit.from_crawler(crawler_with(Batches(), COLLECTOR_COMMIT_INTERVAL=0))
+
+
+def test_the_middlewares_take_their_collaborators_directly():
+    """Built without a run: the constructor names the store part each uses."""
+    store = Store()
+    store.docs.add(url=ARTICLE, site="harbour", text="t")
+    crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None})
+    skip = SkipStoredMiddleware(crawler, urls=store.crawl)
+    assert skip.get_processed_request(article(), None) is None
+    conditional = ConditionalRequestsMiddleware(crawler, validators=store.crawl, refresh=True)
+    feed = Request("https://harbour.example/feed.xml", meta={KIND: "feed"})
+    assert conditional.process_request(feed) is None and b"If-None-Match" not in feed.headers
