@@ -16,7 +16,7 @@ def rules_changed(db: str, config: str, extraction: str | None = None) -> list[d
     the extraction mode now (default: the project's COLLECTOR_EXTRACTION)."""
     from .context import build_settings
     from .core.rules import Rules
-    from .reprocess import rules_report
+    from .reprocess.selection import rules_report
 
     try:
         sites = Sites.load(config)

@@ -85,7 +85,7 @@ def stats(obj, as_json, top):
     for table in _stats_tables(data):
         out.print(table)
     if data.get("rules_changed"):
-        from ..reprocess import rules_lines
+        from ..reprocess.selection import rules_lines
 
         for line in rules_lines(data["rules_changed"]):
             out.print(escape(line.replace("rules changed:", "rules changed since processed:", 1)))

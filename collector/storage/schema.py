@@ -268,7 +268,7 @@ def m014a_chrome_counts(db: Database) -> None:
 @migrations()
 def m013a_raw_inputs(db: Database) -> None:
     """Raw inputs and rules: where each document's raw page is, the rules that made it, and
-    the queue of an unfinished ``reprocess`` (collector.crawl.archive, collector.reprocess)."""
+    the queue of an unfinished ``reprocess`` (collector.crawl.archive, collector.reprocess.store)."""
     db.execute(
         """
         CREATE TABLE raw_inputs (         -- one row per document

@@ -37,7 +37,7 @@ from .writer import HOLD_SECONDS, LOCK_TIMEOUT, Writer
 
 
 class Store(Writer):
-    documents_class = DocumentStore  # collector.reprocess swaps in its own
+    documents_class = DocumentStore  # collector.reprocess.store swaps in its own
 
     def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS,
                  old_tokens: bool = False, hold_seconds: float = HOLD_SECONDS, lock_timeout: float = LOCK_TIMEOUT,
