@@ -202,3 +202,11 @@ def test_the_readme_tour_runs(tmp_path, monkeypatch):
     assert "ORIGIN #11 dailyledger" in group and "attribution claim" in group
     assert all(f" {site} " in group for site in ("morningwire", "coastaldigest", "harbourwatch"))
     assert (tmp_path / "lineage.csv").read_text(encoding="utf-8").count("\n") == 8
+
+
+def test_every_source_file_the_docs_name_exists():
+    """Modules move; the pages that point readers at them move with them."""
+    named = re.compile(r"`((?:collector|pipelines|bench|tests|examples)/[\w/.-]+\.py)(?:::\w+)?`")
+    stale = [f"{page.name}: {path}" for page in PAGES
+             for path in named.findall(page.read_text(encoding="utf-8")) if not (REPO / path).exists()]
+    assert not stale, "docs name files that are not there (moved?): " + ", ".join(stale)
