@@ -210,3 +210,9 @@ def test_every_source_file_the_docs_name_exists():
     stale = [f"{page.name}: {path}" for page in PAGES
              for path in named.findall(page.read_text(encoding="utf-8")) if not (REPO / path).exists()]
     assert not stale, "docs name files that are not there (moved?): " + ", ".join(stale)
+
+
+def test_the_docs_map_lists_every_page():
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    listed = {target.partition("#")[0] for target in LINK.findall(index)}
+    assert {p.name for p in DOCS.glob("*.md")} - {"index.md"} <= listed
