@@ -212,6 +212,29 @@ def test_every_source_file_the_docs_name_exists():
     assert not stale, "docs name files that are not there (moved?): " + ", ".join(stale)
 
 
+def _defines(dotted: str) -> bool:
+    """Whether ``collector.a.b.Name.attr`` names a module of the repository and, after the
+    module, a name defined at its top level (read from the source: nothing is imported)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        base = REPO.joinpath(*parts[:cut])
+        source = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+        if source.exists():
+            rest = parts[cut:]
+            if not rest:
+                return True
+            text = source.read_text(encoding="utf-8")
+            return bool(re.search(rf"^(?:class |def |async def ){rest[0]}\b|^{rest[0]}\s*[:=]", text, re.MULTILINE))
+    return False
+
+
+def test_every_module_and_name_the_docs_name_exists():
+    named = re.compile(r"`((?:collector|pipelines)(?:\.\w+)+)`")
+    stale = [f"{page.name}: {name}" for page in PAGES for name in named.findall(page.read_text(encoding="utf-8"))
+             if name.rsplit(".", 1)[1] not in ("db", "py", "yaml") and not _defines(name)]
+    assert not stale, "docs name modules or names that are not there (moved?): " + ", ".join(stale)
+
+
 def test_the_docs_map_lists_every_page():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     listed = {target.partition("#")[0] for target in LINK.findall(index)}
