@@ -228,10 +228,14 @@ def _defines(dotted: str) -> bool:
     return False
 
 
+# Layers the layer rules name before their package exists (tests/test_layers.py skips them too).
+PLANNED = {"collector.storage"}
+
+
 def test_every_module_and_name_the_docs_name_exists():
     named = re.compile(r"`((?:collector|pipelines)(?:\.\w+)+)`")
     stale = [f"{page.name}: {name}" for page in PAGES for name in named.findall(page.read_text(encoding="utf-8"))
-             if name.rsplit(".", 1)[1] not in ("db", "py", "yaml") and not _defines(name)]
+             if name.rsplit(".", 1)[1] not in ("db", "py", "yaml") and name not in PLANNED and not _defines(name)]
     assert not stale, "docs name modules or names that are not there (moved?): " + ", ".join(stale)
 
 
