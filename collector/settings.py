@@ -45,7 +45,7 @@ COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: COLLECTOR_COMMIT_INTERVAL seconds, whatever its size.
 COLLECTOR_BATCH_SIZE = _env_int("COLLECTOR_BATCH_SIZE", 1000)
 #: How trafilatura extracts articles: "precision-unless-short" (default), "precision" or
-#: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
+#: "standard" (pipelines/extract.py compares them; python -m bench.extraction measures them).
 COLLECTOR_EXTRACTION = os.environ.get("COLLECTOR_EXTRACTION") or "precision-unless-short"
 #: Documents whose LSH rows wait in the small ``lsh_recent`` table before an import or crawl
 #: ends by merging them into the big index in key order (collector/storage/lsh.py explains why).
