@@ -32,8 +32,12 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name}={value!r}: not a whole number") from None
 
 
-# --- collector's own settings -------------------------------------------------------
+# --- imports and crawls -------------------------------------------------------------
+#: The SQLite database file (`collector --db`). Created, with its folder's -wal and -shm
+#: files beside it, on first write.
 COLLECTOR_DB = os.environ.get("COLLECTOR_DB", "collector.db")
+#: The folder of site configs (`collector --config`): sites/KEY.yaml, one per site, and
+#: chrome.yaml, the chrome of every site (docs/configs.md).
 COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: Documents per SQLite transaction at most: a kill loses at most this many, and a re-run
 #: redoes them. Larger batches write each page of the LSH and full-text indexes fewer times:
@@ -41,7 +45,7 @@ COLLECTOR_CONFIG = os.environ.get("COLLECTOR_CONFIG", "configs")
 #: COLLECTOR_COMMIT_INTERVAL seconds, whatever its size.
 COLLECTOR_BATCH_SIZE = _env_int("COLLECTOR_BATCH_SIZE", 1000)
 #: How trafilatura extracts articles: "precision-unless-short" (default), "precision" or
-#: "standard" (pipelines/extract.py compares them; bench/extraction.py measures them).
+#: "standard" (pipelines/extract.py compares them; python -m bench.extraction measures them).
 COLLECTOR_EXTRACTION = os.environ.get("COLLECTOR_EXTRACTION") or "precision-unless-short"
 #: Documents whose LSH rows wait in the small ``lsh_recent`` table before an import or crawl
 #: ends by merging them into the big index in key order (collector/storage/lsh.py explains why).
@@ -58,6 +62,7 @@ COLLECTOR_SITEMAP_MAXSIZE = 50 * 1024 * 1024
 #: by default), capped at COLLECTOR_RETRY_BACKOFF_MAX: a server answering 503 under load gets
 #: room to recover instead of three requests in the same second.
 COLLECTOR_RETRY_BACKOFF = 1.0
+#: The longest wait between two retries, in seconds (see COLLECTOR_RETRY_BACKOFF).
 COLLECTOR_RETRY_BACKOFF_MAX = 60.0
 #: Seconds a batch may hold SQLite's write lock, whatever its size (imports and crawls): other
 #: writers of the file (crawls, imports, the scheduler) wait at most about this long, and a
@@ -102,6 +107,8 @@ COLLECTOR_ARCHIVE_KINDS = ["article"]
 # stage or, with the value None, turns one off, for `collector import` (-s) and any crawl alike:
 #   -s 'ITEM_PIPELINES={"pipelines.learn.LearnChromePipeline": null}'
 ITEM_PIPELINES = {}
+# The stages, by priority: extract, clean, attribute, fingerprint, store, provenance, link,
+# learn chrome (docs/pipeline.md). Change them through ITEM_PIPELINES, not here.
 ITEM_PIPELINES_BASE = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
@@ -129,6 +136,7 @@ SPIDER_MIDDLEWARES = {
     # Before the callback: the response is archived (WARC), its items get the record's raw_ref.
     "collector.crawl.archive.ArchiveMiddleware": 60,
 }
+# Conditional requests for feeds and sitemaps; Scrapy's retry replaced by one that waits.
 DOWNLOADER_MIDDLEWARES = {
     "collector.crawl.middlewares.ConditionalRequestsMiddleware": 560,
     # Scrapy's retry, with a growing wait between attempts.
@@ -137,8 +145,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # --- politeness -----------------------------------------------------------------------
+# Say who crawls and how to reach you: set your own contact URL.
 USER_AGENT = "collector/0.1 (+https://example.org/collector; news corpus research crawler)"
 ROBOTSTXT_OBEY = True
+# AutoThrottle adapts the delay between requests to each server's latency.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -151,12 +161,16 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# Server errors and "slow down" answers (408, 429) are retried, with a growing wait.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
+# News pages need no session: every request goes out alike, without cookies.
 COOKIES_ENABLED = False
+# No debugging port on a crawl that runs unattended.
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's RemoteControl extension opens a local port that runs code: never wanted here.
 REMOTE_CONTROL_ENABLED = False
+# The crawl's summary, its periodic commits and its `runs` rows; RemoteControl off.
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     # Counts, reports faults (URL and reason) and prints the summary at the end.
@@ -170,6 +184,7 @@ EXTENSIONS = {
 #: section is 40). COLLECTOR_PAGE_BUDGET bounds the pages followed whatever their depth.
 DEPTH_LIMIT = 50
 
+# Scrapy's current request fingerprints (no deprecation warning).
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 # What `scrapy crawl ... -O items.jsonl`, FEEDS and Scrapyd's items feed write: one object per
@@ -180,7 +195,9 @@ FEED_EXPORT_FIELDS = [
     "canonical_url", "sitename", "language", "text", "chrome", "claims", "url_aliases", "redirected_from",
     "origin_id", "origin_url", "relation", "new_links", "source",
 ]
+# --- crawl records (collector.crawl) ---------------------------------------------------
 #: `collector crawl` and `scrapy crawl` write a `runs` row per site crawled (`collector schedule`
 #: writes its own, and turns this off for the crawls it starts).
 COLLECTOR_RECORD_RUNS = True
+# `scrapy crawl` logs at INFO; `collector crawl` shows errors only, unless -v or --log-level.
 LOG_LEVEL = "INFO"

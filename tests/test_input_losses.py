@@ -123,9 +123,9 @@ def test_inputs_sharing_one_url_keep_the_first_and_say_so_on_every_run(tmp_path,
     assert _sources(db) == {"a-first.html", "c.jsonl"}
 
 
-def test_the_readme_states_the_codes_input_limits():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    row = next(line for line in readme.splitlines() if line.startswith("| any of them `.gz`"))
+def test_the_docs_state_the_codes_input_limits():
+    usage = (REPO / "docs" / "usage.md").read_text(encoding="utf-8")
+    row = next(line for line in usage.splitlines() if line.startswith("| any of them `.gz`"))
     assert f"{reading.MAX_INPUT_BYTES // 2**20} MB" in row
     assert f"{reading.BOMB_MIN_BYTES // 2**20} MB" in row and f"{reading.BOMB_RATIO} times" in row
     assert "256 MB" not in row
