@@ -8,20 +8,17 @@ from sqlite_utils import Database, Migrations
 migrations = Migrations("collector")
 
 
-@migrations()
-def m001_core(db: Database) -> None:
-    db.execute(
-        """
+#: The first schema (m001_core), statement by statement, in the order they ran.
+_M001_STATEMENTS = (
+    """
         CREATE TABLE sites (
             key TEXT PRIMARY KEY,           -- the site config's file stem, or a host
             name TEXT NOT NULL,             -- display name
             domains TEXT,                   -- JSON list of hosts
             aliases TEXT,                   -- JSON list of names used in attribution lines
             config TEXT                     -- path of the YAML file, NULL for unconfigured hosts
-        )"""
-    )
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE documents (
             id INTEGER PRIMARY KEY,
             url TEXT NOT NULL UNIQUE,       -- article URL; file:// URI for local files without one
@@ -40,28 +37,20 @@ def m001_core(db: Database) -> None:
             words INTEGER NOT NULL,
             shingles INTEGER NOT NULL,      -- size of the shingle set
             signature BLOB NOT NULL         -- MinHash values (uint32), see fingerprint_params
-        )"""
-    )
-    db.execute("CREATE INDEX documents_site ON documents(site)")
-    db.execute("CREATE INDEX documents_canonical ON documents(canonical_url)")
-    db.execute("CREATE INDEX documents_content ON documents(content_hash)")
-    db.execute(
-        """
+        )""",
+    "CREATE INDEX documents_site ON documents(site)",
+    "CREATE INDEX documents_canonical ON documents(canonical_url)",
+    "CREATE INDEX documents_content ON documents(content_hash)",
+    """
         CREATE TABLE fingerprint_params (  -- what every stored signature depends on
             key TEXT PRIMARY KEY, value TEXT NOT NULL
-        )"""
-    )
-    # The LSH index: one row per (band, bucket, document), so a new run queries the stored
-    # corpus directly instead of rebuilding an in-memory index from every document.
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE lsh_buckets (
             band INTEGER NOT NULL, bucket INTEGER NOT NULL, doc_id INTEGER NOT NULL,
             PRIMARY KEY (band, bucket, doc_id)
-        ) WITHOUT ROWID"""
-    )
-    db.execute(
-        """
+        ) WITHOUT ROWID""",
+    """
         CREATE TABLE claims (
             id INTEGER PRIMARY KEY,
             doc_id INTEGER NOT NULL REFERENCES documents(id),
@@ -70,12 +59,10 @@ def m001_core(db: Database) -> None:
             claimed_name TEXT,              -- the name as written
             claimed_url TEXT,
             evidence TEXT NOT NULL          -- the line or link that makes the claim
-        )"""
-    )
-    db.execute("CREATE INDEX claims_doc ON claims(doc_id)")
-    db.execute("CREATE INDEX claims_site ON claims(claimed_site)")
-    db.execute(
-        """
+        )""",
+    "CREATE INDEX claims_doc ON claims(doc_id)",
+    "CREATE INDEX claims_site ON claims(claimed_site)",
+    """
         CREATE TABLE links (              -- one row per copy: its origin and how it relates
             copy_id INTEGER PRIMARY KEY REFERENCES documents(id),
             origin_id INTEGER NOT NULL REFERENCES documents(id),
@@ -83,45 +70,42 @@ def m001_core(db: Database) -> None:
             similarity REAL NOT NULL,       -- Jaccard of the two shingle sets
             containment REAL NOT NULL,      -- share of the copy's shingles found in the origin
             evidence TEXT NOT NULL          -- why this document is the origin
-        )"""
-    )
-    db.execute("CREATE INDEX links_origin ON links(origin_id)")
-    db.execute(
-        """
+        )""",
+    "CREATE INDEX links_origin ON links(origin_id)",
+    """
         CREATE TABLE chrome_lines (       -- lines known to be site chrome, beyond the config
             site TEXT NOT NULL, line TEXT NOT NULL,
             rule TEXT NOT NULL,             -- 'learned': repeated across the site's documents
             documents INTEGER NOT NULL,     -- documents it was seen in when learned
             learned TEXT NOT NULL,
             PRIMARY KEY (site, line)
-        )"""
-    )
-    # Short lines seen per site, to learn chrome from repetition (see pipelines.learn).
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE line_sightings (
             site TEXT NOT NULL, line_hash INTEGER NOT NULL, doc_id INTEGER NOT NULL,
             title_key INTEGER NOT NULL,     -- documents with one title count once
             PRIMARY KEY (site, line_hash, doc_id)
-        ) WITHOUT ROWID"""
-    )
-    db.execute(
-        """
+        ) WITHOUT ROWID""",
+    """
         CREATE VIEW lineage AS             -- one row per copy, with its origin
         SELECT l.copy_id, c.url AS copy_url, c.site AS copy_site, c.title AS copy_title,
                c.published AS copy_published,
                l.origin_id, o.url AS origin_url, o.site AS origin_site, o.title AS origin_title,
                o.published AS origin_published,
                l.relation, l.similarity, l.containment, l.evidence
-        FROM links l JOIN documents c ON c.id = l.copy_id JOIN documents o ON o.id = l.origin_id"""
-    )
-    db.execute(
-        """
+        FROM links l JOIN documents c ON c.id = l.copy_id JOIN documents o ON o.id = l.origin_id""",
+    """
         CREATE VIEW site_chrome AS         -- what each site had stripped, most frequent first
         SELECT d.site, j.value AS line, count(*) AS documents
         FROM documents d, json_each(d.chrome) j
-        GROUP BY d.site, j.value ORDER BY d.site, documents DESC"""
-    )
+        GROUP BY d.site, j.value ORDER BY d.site, documents DESC""",
+)
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    for statement in _M001_STATEMENTS:
+        db.execute(statement)
     db["documents"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
 
 
