@@ -24,19 +24,38 @@ MAX_CLAIM_LINE = 200
 MAX_NAME_WORDS = 8
 
 _ARTICLE = r"(?:(?:this|the) (?:article|story|post|piece|report|column|op-ed|commentary|essay|interview|analysis) )"
+#: "Source: X" in the languages news is republished in (the colon may be full-width, or
+#: follow a space, as French writes it).
+_SOURCE_LABELS = ("source|article source|original source|quelle|erstveröffentlichung|fuente|fonte|bron|źródło|zdroj|forrás|kilde|källa|"
+                  "lähde|kaynak|πηγή|источник|первоисточник|оригинал|джерело|izvor|sursa|nguồn|sumber|"
+                  "المصدر|מקור|出典|出处|出處|来源|來源|原文|元記事|출처")
+#: "Originally published at X" in French, Spanish, Portuguese, Italian, German, Dutch,
+#: Russian, Ukrainian and Polish.
+_ORIGINALLY = (
+    r"(?:publié|paru|diffusé) (?:initialement|originellement|d'abord|pour la première fois)"
+    r"|(?:publicado|publicada) (?:originalmente|por primera vez|pela primeira vez)"
+    r"|(?:pubblicato|pubblicata) (?:originariamente|originalmente|per la prima volta)"
+    r"|(?:zuerst|ursprünglich|erstmals) (?:erschienen|veröffentlicht|publiziert)"
+    r"|(?:oorspronkelijk|eerder|eerst) (?:gepubliceerd|verschenen)"
+    r"|(?:первоначально|впервые|изначально) (?:опубликовано|опубликована|опубликован|вышла|вышло)"
+    r"|(?:вперше|спочатку) (?:опубліковано|опублікована)"
+    r"|(?:pierwotnie|oryginalnie) (?:opublikowano|opublikowany|ukazał się)"
+)
+_ORIGINALLY_AT = r"(?:sur|dans|par|chez|en|em|no|na|por|su|da|bei|auf|in|im|von|op|door|на|в|у|w|na)"
 _PHRASES = [
     # Originally appeared at X / This article was first published by X / First published in X
     rf"^{_ARTICLE}?(?:was |has been |is |had )?(?:originally|first) (?:appeared|published|posted|ran|run|printed)"
-    r"(?: originally| first)? (?:at|on|in|by|with|over at) (?P<name>.+)$",
-    rf"^{_ARTICLE}(?:was |has been |is )?(?:appeared|published|posted|ran)(?: originally| first)? (?:at|on|in|by) (?P<name>.+)$",
+    r"(?: originally| first)? (?:at|on|in|by|with|over at):?\s+(?P<name>.+)$",
+    rf"^{_ARTICLE}(?:was |has been |is )?(?:appeared|published|posted|ran)(?: originally| first)? (?:at|on|in|by):?\s+(?P<name>.+)$",
     # WordPress feeds: "The post TITLE appeared first on X."
     r"^the post .+ appeared first on (?P<name>.+)$",
-    r"^(?:article )?source\s*:\s*(?P<name>.+)$",
+    rf"^(?:{_SOURCE_LABELS})\s*[:：]\s*(?P<label>)(?P<name>.+)$",
+    rf"^(?:{_ORIGINALLY})\s*(?:{_ORIGINALLY_AT})?\s*:?\s+(?P<name>.+)$",
     # Republished (with permission) from X / Reprinted from X / Cross-posted from X
     r"^(?:this (?:article|story|post) (?:is |was )?)?(?:re-?published|reprinted|re-?posted|cross-?posted|syndicated)"
     r"(?: here)?(?: with(?: kind)? permission)? (?:from|by|of|courtesy of) (?P<name>.+)$",
     r"^(?:article |story |republished )?courtesy of (?P<name>.+)$",
-    r"^via:?\s+(?P<name>.+)$",
+    r"^via:?\s+(?P<label>)(?P<name>.+)$",
     # Continue reading at X / Read more at X / Read the full article at X
     r"^(?:continue|keep) reading(?: (?:this|the) (?:article|story))?(?: at| on| in)? (?P<name>.+)$",
     r"^read (?:more|the (?:full|whole|complete|rest of the|original) (?:article|story|piece|report))"
@@ -60,6 +79,15 @@ def _clean_line(line: str) -> str:
 def _clean_name(raw: str) -> str:
     name = _NAME_END.split(raw, maxsplit=1)[0]
     return name.strip(" .!:;\"'“”‘’*_[]()").strip()
+
+
+def _runs_on(name: str) -> bool:
+    """Whether what follows "Source:" or "via" reads as a sentence, not a name: a name
+    starts with a capital (its "the" aside) where the script has capitals."""
+    words = name.split(maxsplit=1)
+    if len(words) > 1 and words[0].casefold() == "the":
+        name = words[1]
+    return name[:1].islower()
 
 
 def parse_claim(line: str, sites: Sites) -> dict | None:
@@ -94,6 +122,8 @@ def parse_claim(line: str, sites: Sites) -> dict | None:
                 site = sites.for_name(" ".join(words[:n]))
                 if site:
                     break
+        if site is None and not url and match.groupdict().get("label") is not None and _runs_on(name):
+            return None  # "Via the harbour road, ...", "Source: according to ...": a sentence
         return {
             "kind": "attribution",
             "claimed_site": site.key if site else None,
