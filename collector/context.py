@@ -69,9 +69,9 @@ class Context:
     def open_store(self):
         """The run's store, opened (created or migrated) on first use, the site configs synced."""
         if self._store is None:
-            from .storage import Store
+            from .storage import open_store
 
-            self._store = Store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings))
+            self._store = open_store(self.settings.get("COLLECTOR_DB"), **store_options(self.settings))
             self._store.sync_sites(self.sites)
         return self._store
 

@@ -12,12 +12,12 @@ from pipelines.link import Linker
 from .core.fingerprint import minhash
 from .core.similarity import Text
 from .core.sites import Sites
-from .storage import Store
+from .storage import open_store
 
 
 def refingerprint(db_path: str, sites: Sites, options: dict | None = None) -> dict:
     """``options``: the store's settings (``collector.context.store_options``)."""
-    store = Store(db_path, old_tokens=True, **(options or {}))
+    store = open_store(db_path, old_tokens=True, **(options or {}))
     try:
         store.sync_sites(sites)
         linker = Linker(store.documents, store.lsh, store.lineage, store, sites)

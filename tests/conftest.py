@@ -38,6 +38,29 @@ def db_path(tmp_path) -> Path:
     return tmp_path / "test.db"
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One scratch PostgreSQL server for the session (tests/pgserver.py); skipped with the
+    reason when PostgreSQL or psycopg cannot be had."""
+    from pgserver import Server
+
+    try:
+        server = Server().start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"no scratch PostgreSQL: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A new database of each backend: a SQLite file, or a PostgreSQL database of its own.
+    Tests over ``db_url`` run against both, so the two SQL paths cannot drift."""
+    if request.param == "sqlite":
+        return str(tmp_path / "test.db")
+    return request.getfixturevalue("pg_server").new_database()
+
+
 @pytest.fixture
 def context(db_path, config_dir):
     from collector.context import Context
@@ -113,6 +136,15 @@ def assert_fts_matches_documents(db_path) -> None:
 
 
 def rows(db_path, sql, params=()):
+    """Rows as dicts; ``db_path`` a SQLite file or a ``postgresql://`` URL (``?`` placeholders on both)."""
+    if str(db_path).startswith("postgresql://"):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        from collector.storage.postgres.connection import translate
+
+        with psycopg.connect(str(db_path), row_factory=dict_row) as conn:
+            return conn.execute(translate(sql), params or None).fetchall()
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:

@@ -8,14 +8,13 @@ when the block raises; a full batch is committed when the next document begins.
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
+from backends import can_write_now, fts_count, fts_ids, other_connection
 from scrapy.exceptions import DropItem
 from textgen import article
 
 from collector.core.fingerprint import fingerprint
-from collector.storage import Store
+from collector.storage import Store, open_store
 
 
 class Failed(Exception):
@@ -31,18 +30,19 @@ def _item(i: int, url: str | None = None, word: str | None = None) -> dict:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "scope.db", batch_size=2, hold_seconds=60)
+def store(db_url):
+    # every test here runs on SQLite and on PostgreSQL (conftest's db_url)
+    store = open_store(db_url, batch_size=2, hold_seconds=60)
     yield store
     store.rollback()
     store.conn.close()
 
 
-def _other(store: Store) -> sqlite3.Connection:
-    return sqlite3.connect(store.path, isolation_level=None, timeout=0)
+def _other(store: Store):
+    return other_connection(store)
 
 
-def _count(conn, table: str, where: str = "1") -> int:
+def _count(conn, table: str, where: str = "true") -> int:
     return conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
 
 
@@ -72,12 +72,10 @@ def test_the_lock_is_taken_at_the_first_write_not_when_the_document_begins(store
     with store.document():
         assert store.documents.has_content("nothing") is False  # reads take no lock
         assert not store.conn.in_transaction
-        other.execute("BEGIN IMMEDIATE")  # another writer can still write meanwhile
-        other.execute("COMMIT")
+        assert can_write_now(other)  # another writer can still write meanwhile
         store.documents.save(_item(1))
         assert store.conn.in_transaction
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
+        assert not can_write_now(other)
     assert store.documents_started == 1
 
 
@@ -92,7 +90,7 @@ def test_a_full_batch_is_committed_when_the_next_document_writes(store):
         _write_everything(store, 3)
         assert _count(other, "documents") == 2  # its first write committed the full batch
     store.commit()
-    assert _count(other, "documents") == 3 and _count(other, "documents_fts") == 3
+    assert _count(other, "documents") == 3 and fts_count(other) == 3
 
 
 @pytest.mark.parametrize("error", [Failed("a stage failed"), DropItem("no article"), KeyboardInterrupt()])
@@ -113,8 +111,7 @@ def test_a_block_that_raises_undoes_all_the_documents_writes(store, error):
     assert not store.lsh.candidates(_item(2, word="gonewordx")["signature"])  # its held rows are gone
     assert list(store.lsh.candidates(_item(1, word="keptword")["signature"])) == [kept]
     store.commit()
-    fts = store.conn.execute("SELECT rowid FROM documents_fts WHERE documents_fts MATCH 'gonewordx OR keptword'").fetchall()
-    assert fts == [(kept,)]
+    assert fts_ids(store.conn, "gonewordx", "keptword") == [kept]
     assert _count(store.conn, "lsh_recent", f"doc_id = {gone}") == 0
 
 
@@ -130,7 +127,8 @@ def test_a_failed_update_brings_the_stored_version_back(store):
     assert list(store.lsh.candidates(first)) == [doc_id]
     assert not store.lsh.candidates(_item(2, word="secondversion")["signature"])
     store.commit()
-    assert store.conn.execute("SELECT rowid FROM documents_fts WHERE documents_fts MATCH 'firstversion'").fetchall() == [(doc_id,)]
+    assert fts_ids(store.conn, "firstversion") == [doc_id]
+    assert fts_ids(store.conn, "secondversion") == []
 
 
 def test_an_inner_block_that_raises_undoes_its_own_writes_only(store):
@@ -200,7 +198,7 @@ def test_a_batch_rolled_back_inside_a_document_leaves_nothing_held(store):
     with store.document():
         store.documents.save(_item(3))  # the store goes on from a clean batch
     store.commit()
-    assert _count(store.conn, "documents") == 1 and _count(store.conn, "documents_fts") == 1
+    assert _count(store.conn, "documents") == 1 and fts_count(store.conn) == 1
 
 
 def test_an_error_that_ended_the_transaction_drops_the_batch_cleanly(store):
@@ -208,12 +206,12 @@ def test_an_error_that_ended_the_transaction_drops_the_batch_cleanly(store):
         store.documents.save(_item(1))
     with pytest.raises(Failed), store.document():
         store.documents.save(_item(2))
-        store.conn.execute("ROLLBACK")  # as SQLite does itself on a full disk or an I/O error
+        store.conn.execute("ROLLBACK")  # as the database does itself on a full disk or an I/O error
         raise Failed
     assert not store.conn.in_transaction and not store.lsh.candidates(_item(1)["signature"])
     store.documents.save(_item(3))
     store.commit()
-    assert _count(store.conn, "documents") == 1 and _count(store.conn, "documents_fts") == 1
+    assert _count(store.conn, "documents") == 1 and fts_count(store.conn) == 1
 
 
 def test_blocks_must_nest(store):

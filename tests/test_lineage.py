@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import invoke_cli, rows
 from textgen import article
 
@@ -24,6 +25,12 @@ def doc(url, seed=1, *, text=None, title=None, published=None, fetched="2026-03-
         published=published,
         fetched=fetched,
     )
+
+
+@pytest.fixture
+def db_path(db_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's ``db_url``)."""
+    return db_url
 
 
 def ingest(context, *items):

@@ -1,4 +1,4 @@
-"""The LSH index in SQLite: datasketch's banding, stored, and the trade its parameters make."""
+"""The LSH index in SQLite and PostgreSQL: datasketch's banding, stored, and the trade its parameters make."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pytest
 from conftest import CORPUS, REPO, needs_shared
 from textgen import article
 
-from collector.storage.lsh import BANDS, MIN_BAND_HITS, ROWS, LSHIndex
+from backends import postgres
+
+from collector.storage import open_store
+from collector.storage.lsh import BANDS, BUCKET_READ_MAX, MIN_BAND_HITS, ROWS, LSHIndex
 from collector.storage.schema import migrate
 from collector.core.fingerprint import NUM_PERM, fingerprint, minhash, shingle_hashes, word_bytes, words
 from collector.core.similarity import relate
@@ -79,18 +82,35 @@ def test_signature_is_datasketchs_one_shingle_at_a_time():
     assert np.array_equal(minhash(hashes).hashvalues, theirs.hashvalues)
 
 
-def test_index_persists_and_forgets(tmp_path):
-    path = tmp_path / "lsh.db"
-    lsh = _lsh(str(path))
+def test_index_persists_and_forgets(db_url):
+    store = open_store(db_url)
+    lsh = store.lsh
     m, _ = fingerprint("\n".join(article(2)[1]))
+    store.begin()
     lsh.add(7, m)
     assert lsh.query(m) == [7]  # held back until flushed, and found meanwhile
-    lsh.flush()
-    lsh.conn.close()
-    again = _lsh(str(path))  # a new process would see the same rows
-    assert again.query(m) == [7]
-    again.discard(7, m)
-    assert again.query(m) == []
+    store.commit()
+    store.close()
+    again = open_store(db_url)  # a new process would see the same rows
+    assert again.lsh.query(m) == [7]
+    again.begin()
+    again.lsh.discard(7, m)
+    assert again.lsh.query(m) == []
+    again.close()
+
+
+def test_a_bucket_of_many_copies_is_read_capped(db_url):
+    """The copies of a big story share buckets: once a query finds one holding more than
+    BUCKET_READ_MAX documents, it reads the first BUCKET_READ_MAX of each such bucket."""
+    store = open_store(db_url)
+    m, _ = fingerprint("\n".join(article(3)[1]))
+    store.begin()
+    for doc_id in range(1, 5 * BUCKET_READ_MAX + 1):
+        store.lsh.add(doc_id, m)
+    store.commit()
+    assert store.lsh.candidates(m) == {d: BANDS for d in range(1, 5 * BUCKET_READ_MAX + 1)}  # found all, learned they are big
+    assert store.lsh.candidates(m) == {d: BANDS for d in range(1, BUCKET_READ_MAX + 1)}  # then read capped, earliest first
+    store.close()
 
 
 class Failed(Exception):
@@ -103,10 +123,8 @@ def _stored(i: int, text: str, url: str | None = None) -> dict:
             "shingle_count": count, "signature": signature}
 
 
-def test_a_batchs_rows_are_held_found_taken_back_and_written_in_key_order(tmp_path):
-    from collector.storage import Store
-
-    store = Store(tmp_path / "held.db")
+def test_a_batchs_rows_are_held_found_taken_back_and_written_in_key_order(db_url):
+    store = open_store(db_url)
     texts = {i: "\n".join(article(i)[1]) for i in range(1, 7)}
     sig = {i: fingerprint(t)[0] for i, t in texts.items()}
     table = lambda: store.conn.execute("SELECT band, bucket, doc_id FROM lsh_recent ORDER BY band, bucket, doc_id").fetchall()  # noqa: E731
@@ -142,10 +160,8 @@ def test_a_batchs_rows_are_held_found_taken_back_and_written_in_key_order(tmp_pa
     assert sorted(candidates(sig[6])) == [] and table() == expected
 
 
-def test_an_update_taken_back_restores_the_held_rows(tmp_path):
-    from collector.storage import Store
-
-    store = Store(tmp_path / "undo.db")
+def test_an_update_taken_back_restores_the_held_rows(db_url):
+    store = open_store(db_url)
     first, second = "\n".join(article(8)[1]), "\n".join(article(9)[1])
     a = store.documents.save(_stored(8, first))[0]
     with pytest.raises(Failed), store.document():
@@ -156,32 +172,33 @@ def test_an_update_taken_back_restores_the_held_rows(tmp_path):
     assert store.conn.execute("SELECT count(*) FROM lsh_recent WHERE doc_id = ?", (a,)).fetchone()[0] == BANDS
 
 
-def test_a_flush_that_fails_writes_nothing_and_keeps_the_rows_held(tmp_path, monkeypatch):
-    import pytest
-
+def test_a_flush_that_fails_writes_nothing_and_keeps_the_rows_held(db_url, monkeypatch):
     import collector.storage.lsh
-    from collector.storage import Store
 
     monkeypatch.setattr(collector.storage.lsh, "_FLUSH_ROWS", BANDS)  # one statement per band
-    store = Store(tmp_path / "fail.db")
+    store = open_store(db_url)
     texts = {i: "\n".join(article(i)[1]) for i in (11, 12)}
     ids = {i: store.documents.save(_stored(i, t))[0] for i, t in texts.items()}
-    # the last band's statement fails (a full disk, say), after the others went through
-    store.conn.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON lsh_recent WHEN NEW.band = 63"
-                       " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-    with pytest.raises(sqlite3.DatabaseError, match="disk is full"):
+    # the last band's rows fail (a full disk, say), after the others went through
+    if postgres(store):
+        store.conn.execute("CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS"
+                           " $$BEGIN RAISE EXCEPTION 'database or disk is full'; END$$")
+        store.conn.execute("CREATE TRIGGER full_disk BEFORE INSERT ON lsh_recent FOR EACH ROW WHEN (NEW.band = 63)"
+                           " EXECUTE FUNCTION disk_full()")
+    else:
+        store.conn.execute("CREATE TEMP TRIGGER full_disk BEFORE INSERT ON lsh_recent WHEN NEW.band = 63"
+                           " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    with pytest.raises(store.db_errors, match="disk is full"):
         store.commit()
     assert store.conn.execute("SELECT count(*) FROM lsh_recent").fetchone()[0] == 0
     assert all(sorted(store.lsh.candidates(fingerprint(t)[0])) == [ids[i]] for i, t in texts.items())
-    store.conn.execute("DROP TRIGGER full")
+    store.conn.execute("DROP TRIGGER full_disk" + (" ON lsh_recent" if postgres(store) else ""))
     store.commit()  # tried again: every row once
     assert store.conn.execute("SELECT count(*), count(DISTINCT doc_id) FROM lsh_recent").fetchone() == (2 * BANDS, 2)
 
 
-def test_recent_rows_merge_into_the_index_and_answer_the_same(tmp_path):
-    from collector.storage import Store
-
-    store = Store(tmp_path / "merge.db", recent_documents=3)
+def test_recent_rows_merge_into_the_index_and_answer_the_same(db_url):
+    store = open_store(db_url, recent_documents=3)
     sigs = {i: fingerprint("\n".join(article(i)[1]))[0] for i in range(1, 6)}
     store.begin()
     for i in (1, 2):

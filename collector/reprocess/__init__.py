@@ -32,6 +32,8 @@ from ..context import Context, store_options
 from ..core.rules import Rules
 from ..crawl.archive import db_folder
 from ..raw import forget_files
+from ..storage import StoreError, is_postgres, open_store
+from ..storage.postgres import redacted
 from .inputs import queued_items
 from .selection import rules_lines, rules_report, select_documents
 from .store import ReprocessStore
@@ -73,7 +75,10 @@ def reprocess_context(context: Context) -> Context:
     stages["collector.reprocess.store.RelinkFormerGroup"] = 650
     settings.set("ITEM_PIPELINES", stages, priority="cmdline")
     out = Context(settings, context.sites)
-    store = ReprocessStore(settings.get("COLLECTOR_DB"), **store_options(settings))
+    url = settings.get("COLLECTOR_DB")
+    if is_postgres(url):
+        raise StoreError(f"{redacted(url)}: `collector reprocess` works on SQLite only so far (docs/postgresql.md)")
+    store = open_store(url, store_class=ReprocessStore, **store_options(settings))
     store.sync_sites(out.sites)
     out.use_store(store)
     return out

@@ -79,7 +79,7 @@ class LSHIndex:
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self.db = Database(conn)
+        self.db = Database(conn) if isinstance(conn, sqlite3.Connection) else None  # (PostgreSQL: its own flush)
         self._bands = np.arange(self.b, dtype=np.int64)
         # Rows of the open batch, held back and written at its end in key order (``flush``).
         self._pending: dict[int, np.ndarray] = {}  # doc_id -> its (band, bucket, doc_id) rows
@@ -261,17 +261,31 @@ class LSHIndex:
         big = [key for key in keys if key in self._big]
         hits: Counter = Counter()
         if small:
-            found = self.conn.execute(_join_sql(len(small)), list(chain.from_iterable(small))).fetchall()
+            found = self._read_buckets(small)
             hits.update(dict(found))
             if len(found) > 4 * BUCKET_READ_MAX:
-                self._big.update(self.conn.execute(_big_sql(len(small)), list(chain.from_iterable(small))))
+                self._big.update(self._read_big(small))
         if big:
-            hits.update(dict(self.conn.execute(_capped_sql(len(big)), list(chain.from_iterable(big)))))
+            hits.update(dict(self._read_capped(big)))
         if self._pending:  # a held document is in neither table: its hits are all here
             held = [table.get(bucket) for table, (_, bucket) in zip(self._pending_buckets, keys)]
             hits.update(chain.from_iterable(
                 h[:BUCKET_READ_MAX] if type(h) is list else (h,) for h in held if h is not None))
         return {doc_id: n for doc_id, n in hits.items() if n >= min_hits}
+
+    # The three reads of ``candidates``, each (band, bucket) keys -> rows; the PostgreSQL
+    # index (collector.storage.postgres) reads the same tables by its own SQL.
+    def _read_buckets(self, keys: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(doc_id, bands in common) over both tables."""
+        return self.conn.execute(_join_sql(len(keys)), list(chain.from_iterable(keys))).fetchall()
+
+    def _read_big(self, keys: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The keys whose buckets hold more than ``BUCKET_READ_MAX`` documents."""
+        return [tuple(row) for row in self.conn.execute(_big_sql(len(keys)), list(chain.from_iterable(keys)))]
+
+    def _read_capped(self, keys: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(doc_id, bands in common), each bucket read up to ``BUCKET_READ_MAX`` rows per table."""
+        return self.conn.execute(_capped_sql(len(keys)), list(chain.from_iterable(keys))).fetchall()
 
 
 def _values(n: int) -> str:

@@ -37,25 +37,32 @@ def stored(writer: Writer) -> dict:
 
 
 def check(writer: Writer, documents: DocumentStore, old_tokens: bool = False) -> None:
-    found = stored(writer)
+    if must_save(stored(writer), writer.path, documents, old_tokens):
+        save(writer)
+
+
+def must_save(found: dict, path: str, documents: DocumentStore, old_tokens: bool = False) -> bool:
+    """Whether this version's parameters are to be recorded over ``found`` (the stored ones);
+    ``StoreError`` when the stored signatures cannot be used with this version's."""
     wanted = {k: str(v) for k, v in FINGERPRINT.items()}
     if not found:
-        save(writer)
-    elif found.get("tokens") != wanted["tokens"] and {**found, "tokens": wanted["tokens"]} == wanted:
+        return True
+    if found.get("tokens") != wanted["tokens"] and {**found, "tokens": wanted["tokens"]} == wanted:
         # Only the tokenizer changed: words are cut as before, so only documents in a
         # script written without spaces have other shingles now.
         if not documents.spaceless(limit=1):
-            save(writer)
-        elif not old_tokens:
+            return True
+        if not old_tokens:
             raise StoreError(
-                f"{writer.path}: documents in scripts written without spaces (Chinese, Japanese, Thai...) were "
+                f"{path}: documents in scripts written without spaces (Chinese, Japanese, Thai...) were "
                 "fingerprinted by words; run `collector refingerprint` once to fingerprint them by characters"
             )
     elif found != wanted:
         raise StoreError(
-            f"{writer.path}: signatures were made with {found}, this version makes {wanted}; "
+            f"{path}: signatures were made with {found}, this version makes {wanted}; "
             "use a new database or re-import"
         )
+    return False
 
 
 def save(writer: Writer) -> None:

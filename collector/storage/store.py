@@ -38,18 +38,25 @@ from .writer import HOLD_SECONDS, LOCK_TIMEOUT, Writer
 
 class Store(Writer):
     documents_class = DocumentStore  # collector.reprocess.store swaps in its own
+    # One class per job: the PostgreSQL store (collector.storage.postgres) names its own.
+    lsh_class, lineage_class, chrome_class = LSHIndex, LineageStore, ChromeMemory
+    crawl_class, provenance_class = CrawlState, ProvenanceLog
 
     def __init__(self, path: str | Path, batch_size: int = 1000, recent_documents: int = RECENT_DOCUMENTS,
                  old_tokens: bool = False, hold_seconds: float = HOLD_SECONDS, lock_timeout: float = LOCK_TIMEOUT,
                  quick_check_seconds: float = QUICK_CHECK_SECONDS, lock_log: str | None = None):
         self.recent_documents = max(0, recent_documents)
         super().__init__(path, batch_size, hold_seconds, lock_timeout, quick_check_seconds, lock_log)
-        self.lsh = LSHIndex(self.conn)
+        self.lsh = self.lsh_class(self.conn)
         self.documents = self.documents_class(self, self.lsh)
-        self.lineage = LineageStore(self)
-        self.chrome = ChromeMemory(self, self.documents)
-        self.crawl = CrawlState(self, self.documents)
-        self.provenance = ProvenanceLog(self)
+        self.lineage = self.lineage_class(self)
+        self.chrome = self.chrome_class(self, self.documents)
+        self.crawl = self.crawl_class(self, self.documents)
+        self.provenance = self.provenance_class(self)
+        self._set_up(old_tokens)
+
+    def _set_up(self, old_tokens: bool) -> None:
+        """Create or migrate the schema; check the fingerprint parameters."""
         try:
             params.set_up(self, self.documents, old_tokens)
         except sqlite3.Error as exc:

@@ -59,6 +59,9 @@ class _Scope:
 
 
 class Writer:
+    #: The database's own errors (the PostgreSQL writer names psycopg's).
+    db_errors: tuple = (sqlite3.Error,)
+
     def __init__(self, path: str | Path, batch_size: int = 1000, hold_seconds: float = HOLD_SECONDS,
                  lock_timeout: float = LOCK_TIMEOUT, quick_check_seconds: float = QUICK_CHECK_SECONDS,
                  lock_log: str | None = None):
@@ -238,7 +241,7 @@ class Writer:
         try:
             self.conn.execute(f"ROLLBACK TO SAVEPOINT {scope.name}")
             self.conn.execute(f"RELEASE SAVEPOINT {scope.name}")
-        except sqlite3.Error:
+        except self.db_errors:
             self.rollback()  # nothing half undone is kept; the error says why
             raise
         scope.open = False
@@ -271,7 +274,7 @@ class Writer:
         if self.conn.in_transaction:
             try:
                 self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
+            except self.db_errors:
                 pass  # a damaged or vanished file: SQLite rolled back already, or never wrote
         self.generation += 1
         self._pending = 0
