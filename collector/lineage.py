@@ -107,7 +107,7 @@ def stats(db: Database, top: int = 5) -> dict:
     sites = list(
         db.query(
             "SELECT d.site, coalesce(s.name, d.site) AS name, count(*) AS documents FROM documents d"
-            " LEFT JOIN sites s ON s.key = d.site GROUP BY d.site ORDER BY documents DESC, d.site"
+            " LEFT JOIN sites s ON s.key = d.site GROUP BY d.site, s.name ORDER BY documents DESC, d.site"
         )
     )
     relations = {r["relation"]: r["n"] for r in db.query("SELECT relation, count(*) AS n FROM links GROUP BY relation")}

@@ -22,7 +22,12 @@ def rules_changed(db: str, config: str, extraction: str | None = None) -> list[d
         sites = Sites.load(config)
     except ConfigError:
         return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    if db.startswith(("postgresql://", "postgres://")):
+        from .storage.postgres.reading import Reader
+
+        conn = Reader(db).conn
+    else:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         mode = extraction if extraction is not None else build_settings().get("COLLECTOR_EXTRACTION")
         return rules_report(conn, Rules(sites, mode))
@@ -39,7 +44,8 @@ def site_rows(configured: Sites, conn: sqlite3.Connection | None) -> list[dict]:
     if conn is not None:
         counts = dict(conn.execute("SELECT site, count(*) FROM documents GROUP BY site"))
         names = dict(conn.execute("SELECT key, name FROM sites"))
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+        if not isinstance(conn, sqlite3.Connection) or conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():  # (PostgreSQL: always there)
             for site, started, status in conn.execute(
                     "SELECT site, started, status FROM runs r WHERE id = (SELECT max(id) FROM runs WHERE site = r.site)"):
                 runs[site] = {"started": started, "status": status}

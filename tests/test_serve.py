@@ -99,14 +99,25 @@ def test_parquet_without_pyarrow_says_how_to_get_it(known, tmp_path):
     assert not (tmp_path / "d.parquet").exists()
 
 
-@pytest.mark.parametrize("typed", ["Trump's", "covid-19", "U.S.", "e-mail", "AND", '"plan for the', "NOT"])
-def test_search_cli_takes_what_people_type(known, typed):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def known_any(request, tmp_path_factory):
+    """The known database on each backend: search reads both the same way."""
+    folder = tmp_path_factory.mktemp("search")
+    if request.param == "sqlite":
+        return known_database(folder)
+    return known_database(folder, request.getfixturevalue("pg_server").new_database())
+
+
+@pytest.mark.parametrize("typed", ["Trump's", "covid-19", "U.S.", "e-mail", "AND", '"plan for the', "NOT", "e-ma*", "Trum*"])
+def test_search_cli_takes_what_people_type(known_any, typed):
+    known = known_any
     found = json.loads(invoke("search", typed, "--json", db=known["db"]).stdout)
     assert found["total"] == 1 and found["results"][0]["url"] == known["urls"]["typed"]
     assert "[" in found["results"][0]["snippet"]
 
 
-def test_search_cli_site_filter_paging_and_text(known):
+def test_search_cli_site_filter_paging_and_text(known_any):
+    known = known_any
     db = known["db"]
     everywhere = json.loads(invoke("search", "thousand", "--json", "--limit", "2", db=db).stdout)
     assert everywhere["total"] == 7 and len(everywhere["results"]) == 2

@@ -138,7 +138,7 @@ def stop_server(proc):
         proc.kill()
 
 
-def known_database(folder) -> dict:
+def known_database(folder, db=None) -> dict:
     """The known database of ``build_known`` in ``folder``, with the repo's and the example
     sites' configs: its path, URLs by name, document ids by name, config folder."""
     import shutil
@@ -149,7 +149,7 @@ def known_database(folder) -> dict:
     shutil.copytree(REPO / "configs", config)
     for site in (REPO / "examples" / "configs" / "sites").glob("*.yaml"):
         shutil.copy(site, config / "sites" / site.name)
-    db = folder / "known.db"
+    db = db or folder / "known.db"  # or a PostgreSQL URL
     urls = build_known(db, config)
     ids = {k: rows(db, "SELECT id FROM documents WHERE url = ?", (u,))[0]["id"] for k, u in urls.items() if u.startswith("http")}
     return {"db": db, "urls": urls, "ids": ids, "config": config, "folder": folder}

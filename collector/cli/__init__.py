@@ -41,7 +41,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", default=lambda: os.environ.get("COLLECTOR_DB", "collector.db"), show_default="collector.db or $COLLECTOR_DB", help="SQLite database file.")
+@click.option("--db", default=lambda: os.environ.get("COLLECTOR_DB", "collector.db"), show_default="collector.db or $COLLECTOR_DB", help="SQLite database file, or a postgresql:// URL (docs/postgresql.md).")
 @click.option("--config", "config_dir", default=lambda: os.environ.get("COLLECTOR_CONFIG", "configs"), show_default="configs/ or $COLLECTOR_CONFIG", help="Folder of site configs.")
 @click.version_option(package_name="collector")
 @click.pass_context

@@ -14,7 +14,8 @@ from sqlite_utils import Database
 from ..context import Context
 from ..core.errors import Interrupted
 from ..core.sites import Sites
-from ..storage import open_for_reading
+from ..storage import is_postgres, open_for_reading
+from ..storage.postgres import redacted
 
 #: Messages, summaries and progress go to stderr; stdout carries only what was asked for.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -51,14 +52,36 @@ def open_context(obj, overrides: dict | None = None) -> Context:
 
 def read_db(obj) -> Database:
     """The database, opened read-only and checked: read commands work on read-only files.
-    The site configs are not needed to read, but a broken one is said here too."""
+    The site configs are not needed to read, but a broken one is said here too. On
+    PostgreSQL, a ``Reader`` with the same ``query``/``execute`` (collector.storage.postgres)."""
     if os.path.isdir(obj["config"]):
         Sites.load(obj["config"])
+    if is_postgres(obj["db"]):
+        return read_postgres(obj["db"])
     return Database(open_for_reading(obj["db"]))
+
+
+def read_postgres(url: str):
+    from ..storage.postgres.connection import psycopg
+    from ..storage.postgres.reading import Reader
+
+    try:
+        return Reader(url)
+    except psycopg.Error as exc:
+        fail(f"{redacted(url)}: not a usable collector database: {str(exc).strip().splitlines()[0]}", 2)
+
+
+def sqlite_only(obj) -> None:
+    """The commands not (yet) written for PostgreSQL say so in one line."""
+    if is_postgres(obj["db"]):
+        command = click.get_current_context().info_name
+        fail(f"collector {command}: works on a SQLite database only so far; {redacted(obj['db'])} is PostgreSQL"
+             " (docs/postgresql.md lists what reads PostgreSQL)", 2)
 
 
 def read_conn(obj) -> sqlite3.Connection:
     """The database opened read-only (these commands never write to it)."""
+    sqlite_only(obj)
     read_db(obj)
     try:
         conn = sqlite3.connect(Path(obj["db"]).resolve().as_uri() + "?mode=ro", uri=True)

@@ -8,7 +8,7 @@ import sys
 import click
 from rich.markup import escape
 
-from .common import err, fail, interrupted, json_option, open_context, progress, read_db, workers_option
+from .common import err, fail, interrupted, json_option, open_context, progress, read_db, sqlite_only, workers_option
 
 
 def _say(message: str) -> None:
@@ -85,6 +85,7 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
             date.fromisoformat(since[:10])
         except ValueError:
             fail(f"--since {since!r}: not a date (YYYY-MM-DD)", 2)
+    sqlite_only(obj)
     read_db(obj)
     context = open_context(obj)
     try:

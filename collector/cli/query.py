@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from .common import err, fail, json_option, read_conn, read_db, stdout
+from .common import err, fail, json_option, read_conn, read_db, sqlite_only, stdout
 
 
 @click.command()
@@ -129,6 +129,7 @@ def raw(obj, id_or_url, to_file, headers):
     from ..core.errors import RawMissing
     from ..raw import raw_document, write_browsable
 
+    sqlite_only(obj)
     read_db(obj)
     try:
         doc, body, content_type, head = raw_document(obj["db"], id_or_url)
@@ -155,11 +156,9 @@ def raw(obj, id_or_url, to_file, headers):
 def search(obj, words, site, limit, offset, as_json):
     """Full-text search over titles and text, as you would type it: words (all must occur),
     "a phrase", prefix*; apostrophes, hyphens, dots and AND/OR/NOT are searched as words."""
-    from sqlite_utils import Database
-
     from ..search import search as run_search
 
-    found = run_search(Database(read_conn(obj)), " ".join(words), site=site, limit=limit, offset=offset)
+    found = run_search(read_db(obj), " ".join(words), site=site, limit=limit, offset=offset)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return

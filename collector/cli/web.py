@@ -8,7 +8,8 @@ import os
 import click
 from rich.table import Table
 
-from .common import err, json_option, read_conn, read_db, stdout
+from ..storage import is_postgres
+from .common import err, json_option, read_conn, read_db, sqlite_only, stdout
 
 
 @click.command()
@@ -19,6 +20,7 @@ def serve(obj, host, port):
     """Browse the database in Datasette (read-only), with a lineage page per group (/-/lineage)."""
     from ..serve import serve as run
 
+    sqlite_only(obj)  # Datasette serves SQLite files only
     read_db(obj)
     try:
         run(obj["db"], host, port, on_ready=lambda url: err.print(f"serving {obj['db']} (read-only) at {url} (Ctrl-C stops)"))
@@ -34,7 +36,10 @@ def sites(obj, as_json):
     from ..overview import configured_sites, site_rows
 
     configured = configured_sites(obj["config"])
-    rows = site_rows(configured, read_conn(obj) if os.path.exists(obj["db"]) else None)
+    if is_postgres(obj["db"]):
+        rows = site_rows(configured, read_db(obj).conn)
+    else:
+        rows = site_rows(configured, read_conn(obj) if os.path.exists(obj["db"]) else None)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

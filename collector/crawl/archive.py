@@ -30,6 +30,7 @@ import time
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -38,6 +39,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from ..core.document import Document
+from ..storage import is_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +56,17 @@ def archive_dir(settings) -> Path | None:
     given = settings.get("COLLECTOR_ARCHIVE")
     if given:
         return Path(given)
-    db = Path(settings.get("COLLECTOR_DB"))
+    url = settings.get("COLLECTOR_DB")
+    if is_postgres(url):  # no file beside the database: here, named after it (docs/postgresql.md)
+        return Path.cwd() / ((urlsplit(url).path.strip("/") or "collector") + ".warc")
+    db = Path(url)
     return db.with_name(db.stem + ".warc")
 
 
 def db_folder(settings) -> Path:
-    return Path(settings.get("COLLECTOR_DB")).resolve().parent
+    """What raw refs are relative to: the database's folder (PostgreSQL: the current folder)."""
+    url = settings.get("COLLECTOR_DB")
+    return Path.cwd() if is_postgres(url) else Path(url).resolve().parent
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""The PostgreSQL store against the SQLite one: the same corpus gives the same database, the
+read commands answer the same, a second writer waits, migrations only add, errors are one line.
+
+The store, LSH, scope and lineage tests run on both backends themselves (the ``db_url``
+fixture); these are what only a comparison or PostgreSQL itself shows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from conftest import REPO, invoke_cli, rows
+
+EXAMPLES = REPO / "examples"
+
+
+def _contents(db) -> dict:
+    """Documents, links and claims, by URL (ids may differ between databases)."""
+    docs = rows(db, "SELECT url, site, title, author, published, published_raw, published_from, source, text, chrome,"
+                    " canonical_url, sitename, language, content_hash, words, shingles, signature FROM documents ORDER BY url")
+    for d in docs:
+        d["signature"] = bytes(d["signature"])
+    links = rows(db, "SELECT copy_url, origin_url, relation, round(CAST(similarity AS numeric), 6) AS similarity,"
+                     " round(CAST(containment AS numeric), 6) AS containment, evidence FROM lineage ORDER BY copy_url")
+    for link in links:
+        link["similarity"], link["containment"] = float(link["similarity"]), float(link["containment"])
+    claims = rows(db, "SELECT d.url, c.kind, c.claimed_site, c.claimed_name, c.claimed_url, c.evidence FROM claims c"
+                      " JOIN documents d ON d.id = c.doc_id ORDER BY d.url, c.id")
+    chrome = rows(db, "SELECT site, line, documents FROM site_chrome ORDER BY site, line")
+    return {"documents": docs, "links": links, "claims": claims, "chrome": chrome}
+
+
+@pytest.fixture(scope="module")
+def example_both(pg_server, tmp_path_factory):
+    """The example corpus imported into a SQLite file and into a PostgreSQL database."""
+    sqlite = tmp_path_factory.mktemp("examples") / "examples.db"
+    postgres = pg_server.new_database()
+    for db in (sqlite, postgres):
+        invoke_cli("import", EXAMPLES / "corpus", "--workers", "1", db=db, config=EXAMPLES / "configs")
+    return sqlite, postgres
+
+
+def test_the_example_corpus_gives_the_same_database_on_both(example_both):
+    sqlite, postgres = example_both
+    expected = _contents(sqlite)
+    assert expected["documents"] and expected["links"] and expected["claims"]
+    assert _contents(postgres) == expected
+
+
+@pytest.mark.parametrize("command", [["stats", "--json"], ["lineage", "--json", "https://dailyledger.example/2026/03/04/harbour-bridge-tolls"],
+                                     ["search", "--json", "harbour bridge"], ["sites", "--json"]])
+def test_the_read_commands_answer_the_same_on_both(example_both, command):
+    sqlite, postgres = example_both
+    answers = [json.loads(invoke_cli(*command, db=db, config=EXAMPLES / "configs").stdout) for db in (sqlite, postgres)]
+    if command[0] == "search":  # FTS5 ranks by bm25, PostgreSQL by ts_rank_cd: the same documents, snippets apart
+        answers = [(a["total"], sorted(r["url"] for r in a["results"])) for a in answers]
+        assert answers[0][0] > 0
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("command", [["export", "documents"], ["report"], ["serve"], ["raw", "1"], ["reprocess"]])
+def test_the_sqlite_only_commands_say_so_in_one_line(example_both, command):
+    postgres = example_both[1]
+    result = invoke_cli(*command, db=postgres, config=EXAMPLES / "configs", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"collector {command[0]}: works on a SQLite database only so far; {postgres} is"
+                                     " PostgreSQL (docs/postgresql.md lists what reads PostgreSQL)")
+
+
+def test_a_second_writer_waits_for_the_first_and_never_fails_at_once(pg_server):
+    from collector.storage import open_store
+
+    url = pg_server.new_database()
+    first, second = open_store(url), open_store(url, lock_timeout=30)
+    version = second.data_version()
+    first.begin()  # the first writer holds the lock from here
+    took = {}
+
+    def write():
+        started = time.monotonic()
+        second.begin()  # waits for the first writer's COMMIT
+        took["waited"] = time.monotonic() - started
+        second.commit()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive() and "waited" not in took  # waiting, not failed
+    first.commit()
+    thread.join(10)
+    assert took["waited"] >= 0.4
+    assert second.data_version() != version  # another writer committed: the linker's cache is stale
+    own = first.data_version()
+    first.begin()
+    first.commit()
+    assert first.data_version() == own  # its own commits do not count
+    first.close()
+    second.close()
+
+
+def test_a_writer_gives_up_after_the_lock_timeout_with_one_line(pg_server):
+    from collector.storage import StoreBusy, open_store
+
+    url = pg_server.new_database()
+    first, second = open_store(url), open_store(url, lock_timeout=0.3)
+    first.begin()
+    with pytest.raises(StoreBusy, match="held the database's lock for over 0.3 s"):
+        second.begin()
+    first.commit()
+    second.begin()  # free again: the same command run again goes on
+    second.commit()
+    first.close()
+    second.close()
+
+
+def test_migrations_only_add_and_a_new_database_is_created_once(pg_server):
+    from collector.storage import open_store
+    from collector.storage.postgres import schema
+
+    url = pg_server.new_database(empty=True)
+    stores = []
+    threads = [threading.Thread(target=lambda: stores.append(open_store(url))) for _ in range(3)]
+    for t in threads:  # three writers opening one new database at once: no "already exists"
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(stores) == 3
+    applied = [r["name"] for r in rows(url, "SELECT name FROM collector_migrations ORDER BY name")]
+    assert applied == [name for name, _ in schema.MIGRATIONS]
+    for store in stores:
+        store.close()
+    # a database at the first migration gets the later ones, its rows kept
+    old = pg_server.new_database(empty=True)
+    from collector.storage.postgres.connection import connect
+
+    conn = connect(old)
+    conn.execute("CREATE TABLE collector_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    conn.raw.execute(schema.MIGRATIONS[0][1])
+    conn.execute("INSERT INTO collector_migrations VALUES ('m001_core', 'then')")
+    conn.execute("INSERT INTO documents (url, site, fetched, text, chrome, content_hash, words, shingles, signature)"
+                 " VALUES ('https://a.example/1', 'a', 'then', 'kept text', '[\"Share this\"]', 'h', 2, 1, '\\x00')")
+    conn.close()
+    store = open_store(old)
+    assert rows(old, "SELECT url FROM documents") == [{"url": "https://a.example/1"}]
+    assert rows(old, "SELECT name FROM collector_migrations WHERE applied <> 'then'") == [{"name": "m002_chrome_counts"}]
+    store.close()
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
+    result = invoke_cli("stats", db="postgresql://someone:s3cret@127.0.0.1:1/nothing", check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "s3cret" not in result.stderr and "someone:***@127.0.0.1:1" in result.stderr
+    result = invoke_cli("import", tmp_path, db="postgresql://someone:s3cret@127.0.0.1:1/nothing", check=False)
+    assert result.returncode == 2 and "cannot connect to PostgreSQL" in result.stderr and "s3cret" not in result.stderr
