@@ -57,8 +57,12 @@ def db_url(request, tmp_path) -> str:
     """A new database of each backend: a SQLite file, or a PostgreSQL database of its own.
     Tests over ``db_url`` run against both, so the two SQL paths cannot drift."""
     if request.param == "sqlite":
-        return str(tmp_path / "test.db")
-    return request.getfixturevalue("pg_server").new_database()
+        yield str(tmp_path / "test.db")
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.new_database()
+    yield url
+    server.drop(url)
 
 
 @pytest.fixture

@@ -601,3 +601,32 @@ def test_crawled_and_imported_pages_are_stored_alike(kind, workers, tmp_path):
             assert not differ, f"{title}: crawl and import differ: {differ}"
     finally:
         server.stop()
+
+
+def _crawled(db) -> dict:
+    """What a crawl stored, by URL: documents (chrome lines sorted: the order pages arrive in
+    decides which were stripped as they came), links, claims and aliases."""
+    docs = {r["url"]: {**r, "chrome": sorted(json.loads(r["chrome"]))} for r in rows(
+        db, "SELECT url, site, source, title, author, published, text, chrome, canonical_url, sitename, language,"
+            " content_hash FROM documents")}
+    return {
+        "documents": docs,
+        "links": sorted(tuple(r.values()) for r in rows(db, "SELECT copy_url, origin_url, relation FROM lineage")),
+        "claims": sorted(tuple(r.values()) for r in rows(
+            db, "SELECT d.url, c.kind, c.claimed_site, c.claimed_url FROM claims c JOIN documents d ON d.id = c.doc_id")),
+        "aliases": sorted(tuple(r.values()) for r in rows(
+            db, "SELECT a.alias, d.url, a.kind FROM url_aliases a JOIN documents d ON d.id = a.doc_id")),
+    }
+
+
+def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_stores(web, first, pg_server, tmp_path):
+    """The main crawl again (last in this module: it fetches every page once more), into a
+    PostgreSQL database: the same documents, links, claims and aliases as ``first``'s SQLite."""
+    url = pg_server.new_database()
+    result, summary = crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'pg.warc'}")
+    assert summary["new"] == first[1]["new"]
+    assert _crawled(url) == _crawled(first[0])
+    assert list((tmp_path / "pg.warc").glob("*.warc.gz"))  # the raw pages, where it was told
+    again, summary = crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'pg.warc'}")
+    assert summary["new"] == 0  # the store tells the crawl what it holds: nothing new the second time
+    pg_server.drop(url)

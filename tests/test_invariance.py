@@ -4,14 +4,13 @@ import order and batch size: property-based, over small generated syndication gr
 from __future__ import annotations
 
 import random
-import sqlite3
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import REPO
+from conftest import REPO, rows
 from textgen import article
 
 from collector.context import Context
@@ -61,16 +60,14 @@ def corpora(draw):
     return items
 
 
-def lineage(items, batch: int) -> set[tuple]:
+def lineage(items, batch: int, url: str | None = None) -> set[tuple]:
+    """The lineage of ``items`` imported into a new SQLite file (or the database at ``url``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "t.db"
-        context = Context({"COLLECTOR_DB": str(db), "COLLECTOR_CONFIG": str(REPO / "configs"), "COLLECTOR_BATCH_SIZE": batch})
+        db = url or str(Path(tmp) / "t.db")
+        context = Context({"COLLECTOR_DB": db, "COLLECTOR_CONFIG": str(REPO / "configs"), "COLLECTOR_BATCH_SIZE": batch})
         run_items([Document(**dict(item)) for item in items], context)
         context.close()
-        conn = sqlite3.connect(db)
-        rows = set(conn.execute("SELECT copy_url, origin_url, relation FROM lineage"))
-        conn.close()
-        return rows
+        return {(r["copy_url"], r["origin_url"], r["relation"]) for r in rows(db, "SELECT * FROM lineage")}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -80,6 +77,31 @@ def test_order_and_batch_size_do_not_change_the_lineage(items, shuffle, batch):
     shuffled = list(items)
     shuffle.shuffle(shuffled)
     assert lineage(shuffled, batch) == expected
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora(), st.sampled_from([1, 7, 1000]))
+def test_postgresql_gives_the_lineage_sqlite_gives(pg_server, items, batch):
+    url = pg_server.new_database()
+    try:
+        assert lineage(items, batch, url) == lineage(items, batch)
+    finally:
+        pg_server.drop(url)
+
+
+def test_two_big_groups_merge_alike_on_postgresql(pg_server):
+    a = wire_story(201, 30, datetime(2026, 3, 4, 8, tzinfo=timezone.utc))
+    b = wire_story(202, 30, datetime(2026, 3, 4, 6, tzinfo=timezone.utc))
+    roundup = Document(url="https://roundup.example/both", source="roundup", title="Round-up",
+                       text=a[0]["text"] + "\n" + b[0]["text"], published="2026-03-05T00:00:00+00:00",
+                       fetched="2026-03-05T01:00:00+00:00")
+    shuffled = [*a, *b, roundup]
+    random.Random(7).shuffle(shuffled)
+    url = pg_server.new_database()
+    try:
+        assert lineage(shuffled, 7, url) == lineage([*a, *b, roundup], 1000)
+    finally:
+        pg_server.drop(url)
 
 
 def wire_story(story: int, copies: int, start: datetime) -> list[Document]:

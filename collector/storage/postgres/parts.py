@@ -61,28 +61,30 @@ class PgLSHIndex(LSHIndex):
         self.conn.execute("DELETE FROM lsh_recent WHERE band = ?", (band,))
         return moved
 
-    # _JOIN and _BIG name the keys twice: once per table
     def _read_buckets(self, keys):
-        bands, buckets = [b for b, _ in keys], [k for _, k in keys]
-        return self.conn.execute(_JOIN, (bands, buckets, bands, buckets)).fetchall()
+        return self.conn.execute(_JOIN, _arrays(keys)).fetchall()
 
     def _read_big(self, keys):
-        bands, buckets = [b for b, _ in keys], [k for _, k in keys]
-        return [tuple(r) for r in self.conn.execute(_BIG, (bands, buckets, bands, buckets))]
+        return [tuple(r) for r in self.conn.execute(_BIG, _arrays(keys))]
 
     def _read_capped(self, keys):
-        return self.conn.execute(_CAPPED, ([b for b, _ in keys], [k for _, k in keys])).fetchall()
+        return self.conn.execute(_CAPPED, _arrays(keys)).fetchall()
 
 
-_KEYS = "unnest(?::integer[], ?::bigint[]) AS k(band, bucket)"
-_JOIN = (f"SELECT doc_id, count(*) FROM (SELECT doc_id FROM {_KEYS} JOIN lsh_buckets USING (band, bucket)"
-         " UNION ALL SELECT doc_id FROM lsh_recent WHERE (band, bucket) IN (SELECT band, bucket FROM"
-         " unnest(?::integer[], ?::bigint[]) AS r(band, bucket))) AS hits GROUP BY doc_id")
-_BIG = (f"SELECT band, bucket FROM (SELECT band, bucket FROM {_KEYS} JOIN lsh_buckets USING (band, bucket)"
-        " UNION ALL SELECT band, bucket FROM lsh_recent WHERE (band, bucket) IN (SELECT band, bucket FROM"
-        " unnest(?::integer[], ?::bigint[]) AS r(band, bucket))) AS hits"
-        f" GROUP BY band, bucket HAVING count(*) > {BUCKET_READ_MAX}")
-_CAPPED = (f"SELECT doc_id, count(*) FROM {_KEYS}, LATERAL ("
+def _arrays(keys) -> tuple[list[int], list[int]]:
+    """The (band, bucket) keys as two arrays: one statement text whatever their number."""
+    return [band for band, _ in keys], [bucket for _, bucket in keys]
+
+
+# Each table probed by its primary key once per key (LATERAL: whatever the statistics of the
+# recent table, which a merge empties and the next batches fill, say), as SQLite reads them.
+_KEYS = "WITH k AS (SELECT * FROM unnest(?::integer[], ?::bigint[]) AS k(band, bucket))"
+_PROBE = ("(SELECT {0} FROM lsh_buckets t WHERE t.band = k.band AND t.bucket = k.bucket"
+          " UNION ALL SELECT {0} FROM lsh_recent t WHERE t.band = k.band AND t.bucket = k.bucket)")
+_JOIN = f"{_KEYS} SELECT doc_id, count(*) FROM k, LATERAL {_PROBE.format('doc_id')} AS hits GROUP BY doc_id"
+_BIG = (f"{_KEYS} SELECT k.band, k.bucket FROM k, LATERAL {_PROBE.format('doc_id')} AS hits"
+        f" GROUP BY k.band, k.bucket HAVING count(*) > {BUCKET_READ_MAX}")
+_CAPPED = (f"{_KEYS} SELECT doc_id, count(*) FROM k, LATERAL ("
            "(SELECT doc_id FROM lsh_buckets t WHERE t.band = k.band AND t.bucket = k.bucket"
            f" ORDER BY doc_id LIMIT {BUCKET_READ_MAX}) UNION ALL (SELECT doc_id FROM lsh_recent t"
            f" WHERE t.band = k.band AND t.bucket = k.bucket ORDER BY doc_id LIMIT {BUCKET_READ_MAX})) AS hits"

@@ -130,4 +130,7 @@ class PgStore(Store):
         return self.conn.execute("SELECT commits FROM store_version").fetchone()[0] - self._own_commits
 
     def checkpoint(self) -> None:
-        """Nothing to do: PostgreSQL checkpoints by itself."""
+        """After a merge (``merge_index``): the emptied recent table's dead rows cleared and its
+        statistics renewed now, not when autovacuum comes by, or every query probes them."""
+        if not self.conn.in_transaction:
+            self.conn.execute("VACUUM (ANALYZE) lsh_recent")
