@@ -7,6 +7,14 @@ import sqlite3
 
 from collector.storage import is_postgres
 
+try:
+    import psycopg
+except ImportError:  # the PostgreSQL tests are skipped then
+    psycopg = None
+
+#: What reading a database that is not (fully) created yet may raise, on either backend.
+READ_ERRORS = (sqlite3.OperationalError,) + ((psycopg.Error,) if psycopg else ())
+
 
 def postgres(store_or_url) -> bool:
     return is_postgres(getattr(store_or_url, "url", None) or str(getattr(store_or_url, "path", store_or_url)))

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
+from backends import READ_ERRORS, postgres
 from conftest import REPO, assert_fts_matches_documents, invoke_cli, rows, run_cli
 from sites_server import (
     SiteServer,
@@ -448,7 +449,8 @@ def test_pipeline_error_rolls_the_document_back_and_is_retried(tmp_path):
 
 # --- kill -9 midway, then resume -------------------------------------------------------------------
 
-def test_kill_midway_then_resume_loses_and_duplicates_nothing(tmp_path):
+def test_kill_midway_then_resume_loses_and_duplicates_nothing(tmp_path, db_url):
+    """On SQLite and on PostgreSQL (``db_url``)."""
     server = SiteServer("slow").start()
     try:
         paths = [f"/a/{i}" for i in range(120)]
@@ -458,9 +460,9 @@ def test_kill_midway_then_resume_loses_and_duplicates_nothing(tmp_path):
         server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml", validators=True)
         config = tmp_path / "configs"
         site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
-        db = tmp_path / "kill.db"
+        db = db_url
         cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), "crawl", "--json", *FAST,
-               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "COLLECTOR_BATCH_SIZE=10", "-s", "COLLECTOR_COMMIT_INTERVAL=0.3"]
+               "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'kill.warc'}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "COLLECTOR_BATCH_SIZE=10", "-s", "COLLECTOR_COMMIT_INTERVAL=0.3"]
         process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while sum(server.hits[p] for p in paths) < 50 and time.monotonic() < deadline:
@@ -491,7 +493,8 @@ def test_kill_midway_then_resume_loses_and_duplicates_nothing(tmp_path):
 
 # --- the scheduler -----------------------------------------------------------------------------------
 
-def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path):
+def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path, db_url):
+    """On SQLite and on PostgreSQL (``db_url``)."""
     server = SiteServer("tick").start()
     try:
         paths = [f"/t/{i}" for i in range(6)]
@@ -505,17 +508,18 @@ def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path):
         config = tmp_path / "configs"
         site_config(config, "tick", name="Tick", domains=[server.host], sitemaps=[server.url("/sitemap.xml")], schedule="* * * * * */2")
         site_config(config, "idle", name="Idle", domains=["idle.example"], schedule="0 0 1 1 *")  # nothing to crawl: not scheduled
-        db = tmp_path / "schedule.db"
+        db = db_url
         cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), "schedule", *FAST,
+               "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'schedule.warc'}",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "COLLECTOR_REFRESH=True"]
         process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            if os.path.exists(db):
+            if postgres(db) or os.path.exists(db):
                 try:
                     done = rows(db, "SELECT count(*) AS n FROM runs WHERE status = 'ok'")[0]["n"]
-                except sqlite3.OperationalError:
+                except READ_ERRORS:  # not created yet
                     continue
                 if done >= 2:
                     break
@@ -523,7 +527,7 @@ def test_schedule_runs_each_site_on_its_cron_never_twice_at_once(tmp_path):
         out, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
         runs = rows(db, "SELECT * FROM runs ORDER BY id")
-        assert len(runs) >= 2 and {r["site"] for r in runs} == {"tick"}
+        assert len(runs) >= 2 and {r["site"] for r in runs} == {"tick"}, err
         assert all(r["ended"] for r in runs)
         ok = [r for r in runs if r["status"] == "ok"]
         assert len(ok) >= 2

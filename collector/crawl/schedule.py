@@ -31,6 +31,7 @@ from typing import Callable
 from croniter import croniter
 
 from ..core.sites import Site
+from ..storage import is_postgres
 from ..core.errors import ScheduleError  # noqa: F401  (raised here; defined with every error)
 
 logger = logging.getLogger(__name__)
@@ -238,7 +239,8 @@ class Scheduler:
 
 def crawl_command(db: str, config: str, overrides=()) -> list[str]:
     """``python -m collector --db DB --config DIR crawl --json [-s NAME=VALUE...]`` (site appended)."""
-    command = [sys.executable, "-m", "collector", "--db", os.path.abspath(db), "--config", os.path.abspath(config), "crawl", "--json",
+    target = db if is_postgres(db) else os.path.abspath(db)  # a PostgreSQL URL is no path
+    command = [sys.executable, "-m", "collector", "--db", target, "--config", os.path.abspath(config), "crawl", "--json",
                "-s", "COLLECTOR_RECORD_RUNS=False"]  # the scheduler records each run itself
     for override in overrides:
         command += ["-s", override]
