@@ -155,3 +155,23 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
     assert "s3cret" not in result.stderr and "someone:***@127.0.0.1:1" in result.stderr
     result = invoke_cli("import", tmp_path, db="postgresql://someone:s3cret@127.0.0.1:1/nothing", check=False)
     assert result.returncode == 2 and "cannot connect to PostgreSQL" in result.stderr and "s3cret" not in result.stderr
+
+
+def test_a_server_that_goes_away_mid_run_is_one_line(pg_server, tmp_path):
+    """The writer's connection cut (the server restarted, say): the command stops in one line
+    and keeps what it committed; the same command again finishes the work."""
+    from collector.core.errors import StoreError
+    from collector.storage import open_store
+
+    url = pg_server.new_database()
+    store = open_store(url)
+    store.crawl.start_run("a")
+    pg_server.admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{url.rsplit('/', 1)[1]}'")
+    with pytest.raises(Exception) as caught:
+        store.crawl.start_run("b")
+    from collector.storage import explain
+
+    problem = explain(url, caught.value)
+    assert isinstance(problem, StoreError) and "run the same command again" in str(problem)
+    assert "\n" not in str(problem)
+    assert rows(url, "SELECT site FROM runs") == [{"site": "a"}]

@@ -32,7 +32,9 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except CollectorError as exc:
             raise CommandFailed(str(exc), exc.exit_status) from exc
-        except sqlite3.Error as exc:
+        except Exception as exc:
+            if not isinstance(exc, sqlite3.Error) and not type(exc).__module__.startswith("psycopg"):
+                raise
             path = (ctx.obj or {}).get("db", "the database")
             problem = explain(path, exc)
             if problem is None:

@@ -52,11 +52,28 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and error_code(exc) in (_BUSY, _LOCKED)
 
 
+def _server_gone(exc: BaseException) -> bool:
+    """A PostgreSQL error of the connection, the server's resources or the server itself
+    (no SQLSTATE: the connection is gone; classes 08, 53, 57, 58), not one statement's."""
+    if not type(exc).__module__.startswith("psycopg"):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    if state is None:  # raised by psycopg itself: only a lost connection is the server's
+        return any(c.__name__ in ("OperationalError", "InterfaceError") for c in type(exc).__mro__)
+    return state.startswith(("08", "53", "57", "58"))
+
+
 def explain(path: str, exc: BaseException) -> StoreError | None:
     """The one-line ``StoreError`` for a problem of the database file itself, or None when
     ``exc`` is about one statement or document (a constraint, a value too big)."""
     if isinstance(exc, StoreError):
         return exc
+    if _server_gone(exc):
+        from .postgres.connection import redacted
+
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoreError(f"{redacted(path)}: PostgreSQL: {detail}; the open batch was not committed:"
+                          " run the same command again when the server is back")
     if not isinstance(exc, sqlite3.Error):
         return None
     code = error_code(exc)
