@@ -175,3 +175,29 @@ def test_a_server_that_goes_away_mid_run_is_one_line(pg_server, tmp_path):
     assert isinstance(problem, StoreError) and "run the same command again" in str(problem)
     assert "\n" not in str(problem)
     assert rows(url, "SELECT site FROM runs") == [{"site": "a"}]
+
+
+def test_migrate_store_copies_a_sqlite_corpus_into_postgresql(example_both, pg_server, tmp_path):
+    """The example corpus moved from its SQLite file: the same documents, links, claims and
+    ids as importing it into PostgreSQL; linking goes on from there; a second copy into the
+    same database is refused in one line."""
+    sqlite, imported = example_both
+    url = pg_server.new_database()
+    done = invoke_cli("migrate-store", sqlite, url, "--json")
+    copied = json.loads(done.stdout)
+    assert copied["documents"] == len(rows(sqlite, "SELECT id FROM documents")) and copied["lsh_recent"] > 0
+    assert _contents(url) == _contents(imported)
+    ids = "SELECT id, url FROM documents ORDER BY id"
+    assert rows(url, ids) == rows(sqlite, ids)
+    assert rows(url, "SELECT count(*) AS n FROM documents WHERE fts IS NOT NULL") == [{"n": len(rows(sqlite, ids))}]
+    # a copy of a stored article, imported after the move: new ids, found by the copied LSH rows
+    origin = rows(url, "SELECT id, url, text FROM documents d WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.copy_id = d.id)"
+                       " ORDER BY id LIMIT 1")[0]
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "copy.txt").write_text(origin["text"] + "\nOriginally published elsewhere.\n", encoding="utf-8")
+    invoke_cli("import", tmp_path / "late", "--site", "morningwire", db=url, config=EXAMPLES / "configs")
+    late = rows(url, "SELECT l.origin_id, d.id FROM lineage l JOIN documents d ON d.id = l.copy_id"
+                     " WHERE d.source LIKE '%copy.txt%'")
+    assert late and late[0]["id"] > max(r["id"] for r in rows(sqlite, ids)) >= late[0]["origin_id"]
+    again = invoke_cli("migrate-store", sqlite, url, check=False)
+    assert again.returncode == 2 and "already holds documents" in again.stderr and again.stderr.count("\n") == 1

@@ -1,7 +1,7 @@
 """The ``collector`` command: a thin layer over the library.
 
 The group (``main``) and how library errors reach the user live here; the commands are in
-one module per family: ``documents`` (import, reprocess, refingerprint), ``query`` (lineage,
+one module per family: ``documents`` (import, reprocess, refingerprint, migrate-store), ``query`` (lineage,
 stats, raw, search, export, report), ``crawling`` (crawl, add-site, schedule) and ``web``
 (serve, sites). Every ``CollectorError`` becomes a ``CommandFailed`` (a
 ``click.ClickException``): its one-line message on stderr, its ``exit_status`` as the exit

@@ -117,4 +117,23 @@ def refingerprint(obj):
     err.print(f"re-fingerprinted {done['documents']} documents, {done['links']} links added or changed")
 
 
-COMMANDS = [import_cmd, reprocess, refingerprint]
+@click.command("migrate-store")
+@click.argument("source")
+@click.argument("target")
+@json_option("Print the rows copied per table as JSON.")
+def migrate_store(source, target, as_json):
+    """Copy a SQLite database (SOURCE) into a new PostgreSQL one (TARGET, a postgresql:// URL)."""
+    from ..storage import is_postgres
+    from ..storage.postgres.copy import copy_sqlite_to_postgres
+
+    if is_postgres(source) or not is_postgres(target):
+        fail(f"migrate-store {source} {target}: copies a SQLite file into a postgresql:// database", 2)
+    copied = copy_sqlite_to_postgres(source, target)
+    if as_json:
+        click.echo(json.dumps(copied))
+    else:
+        err.print(f"copied {copied['documents']} documents, {copied['links']} links, {copied['claims']} claims"
+                  f" ({sum(copied.values())} rows in {len(copied)} tables)")
+
+
+COMMANDS = [import_cmd, reprocess, refingerprint, migrate_store]
