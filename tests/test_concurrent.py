@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from backends import READ_ERRORS, postgres
 from conftest import REPO, assert_fts_matches_documents, rows
 from sites_server import SiteServer, article_page, prose, site_config, urlset
 from textgen import article
@@ -52,6 +53,11 @@ def _finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[str, str]:
 
 
 def _committed(db) -> int:
+    if postgres(db):
+        try:
+            return rows(db, "SELECT count(*) AS n FROM documents")[0]["n"]
+        except READ_ERRORS:
+            return 0
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
         try:
@@ -82,8 +88,10 @@ def _pages(folder: Path, count: int, seed: int) -> set[str]:
     return {f"p{i:03d}.html" for i in range(count)}
 
 
-@pytest.mark.parametrize("order", ["pages_first", "texts_first", "together_on_a_new_file"])
-def test_two_imports_store_everything(tmp_path, config_dir, order):
+@pytest.mark.parametrize("order, backend", [("pages_first", "sqlite"), ("texts_first", "sqlite"),
+                                            ("together_on_a_new_file", "sqlite"), ("pages_first", "postgresql"),
+                                            ("together_on_a_new_file", "postgresql")])
+def test_two_imports_store_everything(tmp_path, config_dir, order, backend, request):
     """A slow import (saved pages: extraction) and a quick one (texts), in both orders and at
     once on a new file; every document of both is stored, and both exit 0."""
     config = config_dir  # with site configs: each process records them at start-up
@@ -91,7 +99,8 @@ def test_two_imports_store_everything(tmp_path, config_dir, order):
     n_pages = 3 * PAGES if order == "pages_first" else PAGES
     pages = _pages(tmp_path / "pages", n_pages, 1000)
     texts = _texts(tmp_path / "texts", "t", DOCS, 5000)
-    db = tmp_path / "shared.db"
+    db = tmp_path / "shared.db" if backend == "sqlite" else \
+        request.getfixturevalue("pg_server").new_database(empty=order == "together_on_a_new_file")
     first, second = ("pages", "texts") if order != "texts_first" else ("texts", "pages")
     p1 = _start(db, "import", "--json", "--workers", "1", tmp_path / first, config=config)
     if order != "together_on_a_new_file":
@@ -109,9 +118,12 @@ def test_two_imports_store_everything(tmp_path, config_dir, order):
         for r in rows(db, "SELECT id, source FROM documents ORDER BY id"):
             ids[Path(r["source"]).name[0]].append(r["id"])
         assert min(ids["t"]) < max(ids["p"])
-    assert_fts_matches_documents(db)
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    if backend == "sqlite":
+        assert_fts_matches_documents(db)
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    else:
+        assert rows(db, "SELECT count(*) AS n FROM documents WHERE fts IS NOT NULL")[0]["n"] == n_pages + DOCS
 
 
 def test_many_processes_create_one_new_database_at_once(tmp_path, config_dir):
@@ -166,13 +178,13 @@ def _jsonl(path: Path, docs: list[dict]) -> Path:
     return path
 
 
-def test_two_writers_merging_one_group_see_each_others_links(tmp_path):
+def test_two_writers_merging_one_group_see_each_others_links(tmp_path, db_url):
     """Writer A brings the true originals (published earlier), writer B more copies, at
     the same moment: whatever the interleaving, each group ends with one origin and every
     other member linked straight to it (a merge re-read the group under the write lock)."""
     config = tmp_path / "configs"
     config.mkdir()
-    db = tmp_path / "groups.db"
+    db = db_url  # on SQLite and on PostgreSQL
     groups = 6
     texts = ["\n".join(article(400 + g, paragraphs=5)[1]) for g in range(groups)]
 
