@@ -40,10 +40,12 @@ class DocumentStore:
         self.lsh = lsh
         self.unindexed: list[int] = []  # new documents of the open batch, not yet in the FTS index
         self._site_counts: dict[str, int] = {}  # per batch: other writers commit between batches
+        self._sites_written: set[str] = set()  # per batch, as the counts: ``ensure_site`` once
 
     def forget(self) -> None:
         """What was counted may be stale: another writer committed, or writes were undone."""
         self._site_counts.clear()
+        self._sites_written.clear()
 
     # --- reads ----------------------------------------------------------------------------
     def find_url(self, url: str) -> tuple[int, str] | None:
@@ -164,7 +166,9 @@ class DocumentStore:
         return doc_id, status
 
     def ensure_site(self, key: str, name: str | None = None) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO sites (key, name) VALUES (?, ?)", (key, name or key))
+        if key not in self._sites_written:  # forgotten with the writes that made it (``forget``)
+            self.conn.execute("INSERT OR IGNORE INTO sites (key, name) VALUES (?, ?)", (key, name or key))
+            self._sites_written.add(key)
 
     def replace_text(self, doc_id: int, text: str, chrome: list[str], minhash, shingle_count: int,
                      title: str | None) -> None:

@@ -83,7 +83,7 @@ def test_command_failed_is_a_click_exception_without_prefix():
 
 
 def test_every_command_keeps_its_name():
-    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "raw", "refingerprint",
+    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "migrate-store", "raw", "refingerprint",
                                      "report", "reprocess", "schedule", "search", "serve", "sites", "stats"]
 
 

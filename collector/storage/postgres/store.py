@@ -44,6 +44,7 @@ class PgStore(Store):
     def __init__(self, url: str, *args, **kwargs):
         self.url = url
         self._own_commits = 0
+        self._version_seen: int | None = None
         super().__init__(redacted(url), *args, **kwargs)
 
     # --- the connection -------------------------------------------------------------------
@@ -126,8 +127,15 @@ class PgStore(Store):
         super().commit()
 
     def data_version(self) -> int:
-        """Other writers' commits, as counted in ``store_version`` (see the module docstring)."""
-        return self.conn.execute("SELECT commits FROM store_version").fetchone()[0] - self._own_commits
+        """Other writers' commits, as counted in ``store_version`` (see the module docstring).
+        Read once per batch: while this writer holds the lock no other can commit."""
+        if self._version_seen is None or not self.conn.in_transaction:
+            self._version_seen = self.conn.execute("SELECT commits FROM store_version").fetchone()[0] - self._own_commits
+        return self._version_seen
+
+    def _batch_started(self) -> None:
+        self._version_seen = None
+        super()._batch_started()
 
     def checkpoint(self) -> None:
         """After a merge (``merge_index``): the emptied recent table's dead rows cleared and its
