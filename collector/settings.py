@@ -87,6 +87,18 @@ COLLECTOR_PAGE_BUDGET = 2000
 COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
 COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
+#: `collector schedule`: Scrapyd nodes to send the crawls to (URLs, separated by commas or
+#: spaces; docs/scrapyd.md). Empty: crawls run as local processes. Credentials come from
+#: COLLECTOR_SCRAPYD_USERNAME and COLLECTOR_SCRAPYD_PASSWORD(_FILE) in the environment only.
+COLLECTOR_SCRAPYD_NODES = os.environ.get("COLLECTOR_SCRAPYD_NODES", "")
+#: The Scrapyd project the egg was uploaded as, and its version (empty: the latest).
+COLLECTOR_SCRAPYD_PROJECT = os.environ.get("COLLECTOR_SCRAPYD_PROJECT", "collector")
+COLLECTOR_SCRAPYD_VERSION = os.environ.get("COLLECTOR_SCRAPYD_VERSION", "")
+#: The database and config folder as the nodes see them (empty: the scheduler's own paths).
+COLLECTOR_SCRAPYD_DB = os.environ.get("COLLECTOR_SCRAPYD_DB", "")
+COLLECTOR_SCRAPYD_CONFIG = os.environ.get("COLLECTOR_SCRAPYD_CONFIG", "")
+#: The ``runs`` row a crawl completes instead of writing its own (sent by the scheduler to a node).
+COLLECTOR_RUN_ID = None
 
 # --- the raw archive (collector.crawl.archive) -------------------------------------------------
 #: Keep every page a crawl fetches as it came, in WARC files (warcio, gzip per record).

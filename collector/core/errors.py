@@ -58,3 +58,9 @@ class ServeError(CollectorError, RuntimeError):
     """A server that cannot start."""
 
     exit_status = 2
+
+
+class ScrapydError(CollectorError, RuntimeError):
+    """A Scrapyd node that cannot be reached, refuses the credentials, or answers an error."""
+
+    exit_status = 2
