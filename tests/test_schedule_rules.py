@@ -147,7 +147,7 @@ def test_nodes_take_credentials_from_the_environment_or_a_password_file(tmp_path
     assert [(n.url, n.username, n.password) for n in nodes] == [
         ("http://10.0.0.5:6800", "crawler", "s3cret"), ("http://10.0.0.6:6800", "crawler", "s3cret"),
         ("http://10.0.0.7:6800", "ops", "other")]
-    assert "s3cret" not in str(nodes[0])  # never in a log line
+    assert "s3cret" not in f"{nodes[0]} {nodes[0]!r}"  # never in a log line
     assert nodes_from("") == []
 
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from ..core.errors import ScrapydError
+from ..core.errors import ScrapydError, ScrapydRefused
 from .scrapyd import PROJECT, Node
 
 logger = logging.getLogger(__name__)
@@ -171,9 +171,9 @@ class ScrapydLauncher:
         for node in self.nodes:
             try:
                 projects = node.get("listprojects.json").get("projects", [])
+            except ScrapydRefused:
+                raise
             except ScrapydError as exc:
-                if "username or password" in str(exc):
-                    raise
                 logger.warning("node %s: %s (its crawls go elsewhere until it answers)", node, exc)
                 continue
             if self.project not in projects:

@@ -18,9 +18,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..core.errors import ScrapydError
+from ..core.errors import ScrapydError, ScrapydRefused
 
 PROJECT = "collector"
 
@@ -31,7 +31,7 @@ class Node:
 
     url: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
 
     def __str__(self) -> str:
         return self.url
@@ -68,8 +68,9 @@ class Node:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 answer = json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            reason = "wrong username or password" if exc.code == 401 else f"HTTP {exc.code}"
-            raise ScrapydError(f"{self.url}: {reason}") from None
+            if exc.code == 401:
+                raise ScrapydRefused(f"{self.url}: wrong username or password") from None
+            raise ScrapydError(f"{self.url}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise ScrapydError(f"{self.url}: {getattr(exc, 'reason', exc)}") from None
         if answer.get("status") != "ok":
