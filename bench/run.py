@@ -60,7 +60,7 @@ BY_NAME = {
     "serve": (script("serve"), script("serve", "--docs", "6000", "--repeat", "1")),
     "soak": (script("soak"), script("soak", "--seconds", "15", "--crawl-every", "5", "--import-every", "5", "--kill-every", "8",
                                     "--out", str(HERE / "out" / "soak-quick"))),
-    "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--sites", "3", "--articles", "20")),
+    "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--sizes", "3x20")),
 }
 
 

@@ -1,18 +1,19 @@
 """Scrapyd benchmark: pages/s of two Scrapyd nodes against one ``collector crawl`` process.
 
-    .venv/bin/python bench/scrapyd_nodes.py [--sites 4] [--articles 200]
+    .venv/bin/python bench/scrapyd_nodes.py [--sizes 8x25,4x200,2x1000]
 
-1. Serves ``--sites`` local news sites (``tests/newsroom.py``: invented stories, each site
-   reposting two of the site before it, one RSS feed each) on 127.0.0.1.
+1. For each size SITESxARTICLES, serves that many local news sites (``tests/newsroom.py``:
+   invented stories, each site reposting two of the site before it, one RSS feed each) on
+   127.0.0.1: many small sites, then fewer and larger ones.
 2. Builds the project's egg and starts two Scrapyd nodes on 127.0.0.1 (``max_proc = 1``,
    basic auth, generated ``scrapyd.conf``), and uploads the egg to both.
-3. In one run, on the same pages: ``collector schedule --once`` with COLLECTOR_SCRAPYD_NODES
+3. In one run, for each size, on the same pages: ``collector schedule --once`` with COLLECTOR_SCRAPYD_NODES
    naming both nodes, into one SQLite file; then ``collector crawl`` of all the sites in one
    process into another. AutoThrottle off and no download delay: the figures are the
    machine's, not politeness'. Each wall time includes starting Python and Scrapy (for the
    nodes: once per site, as Scrapyd starts a process per job).
 4. Checks that both databases hold the same documents, links and claims, prints a markdown
-   table and writes it, stamped, to ``bench/out/scrapyd_nodes.md``.
+   table (a row per size) and writes it, stamped, to ``bench/out/scrapyd_nodes.md``.
 
 Each node's crawl extracts, links and stores into the one SQLite file itself, so the two
 nodes share one writer lock: this measures dispatch, not the issue's target layout (nodes
@@ -57,30 +58,37 @@ def measure(root: Path, room: Newsroom, nodes: list[ScrapydNode]) -> tuple[float
     return dispatched.seconds, one.seconds, contents(root / "nodes.db") == contents(root / "one.db")
 
 
+def sizes(text: str) -> list[tuple[int, int]]:
+    return [tuple(int(n) for n in size.split("x")) for size in text.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sites", type=int, default=4)
-    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--sizes", type=sizes, default=sizes("8x25,4x200,2x1000"), help="SITESxARTICLES,...")
     args = parser.parse_args()
+    rows, differ = [], []
     with tempfile.TemporaryDirectory(prefix="bench-scrapyd-") as tmp:
-        root = Path(tmp)
-        room = Newsroom(root, sites=args.sites, articles=args.articles)
         nodes = []
         try:
-            nodes = start_nodes(root)
-            nodes_s, one_s, same = measure(root, room, nodes)
+            nodes = start_nodes(Path(tmp))
+            for n, (site_count, articles) in enumerate(args.sizes):
+                root = Path(tmp) / f"size-{n}"
+                room = Newsroom(root, sites=site_count, articles=articles, seed=n)
+                try:
+                    nodes_s, one_s, same = measure(root, room, nodes)
+                finally:
+                    room.stop()
+                rows.append([f"{site_count} sites x {articles}", room.pages, f"{one_s:.1f}", f"{room.pages / one_s:.1f}",
+                             f"{nodes_s:.1f}", f"{room.pages / nodes_s:.1f}", f"{one_s / nodes_s:.2f}x", "yes" if same else "NO"])
+                differ += [] if same else [rows[-1][0]]
         finally:
             for node in nodes:
                 node.stop()
-            room.stop()
     with Report("scrapyd_nodes") as report:
-        print(f"# Scrapyd nodes: {args.sites} local sites, {room.pages} article pages, one run\n")
-        rows = [["one `collector crawl` process", one_s], ["`collector schedule --once`, 2 Scrapyd nodes (max_proc 1)", nodes_s]]
-        report.table(["how", "seconds", "pages/s", "vs one process"],
-                     [[name, f"{s:.1f}", f"{room.pages / s:.1f}", f"{one_s / s:.2f}x"] for name, s in rows])
-        print(f"\nSame documents, links and claims in both databases: {'yes' if same else 'NO'}.")
-    if not same:
-        raise SystemExit("the two databases differ")
+        print("# Two Scrapyd nodes (max_proc 1, `collector schedule --once`) against one `collector crawl` process\n")
+        report.table(["sites", "pages", "one process s", "pages/s", "2 nodes s", "pages/s", "2 nodes vs one", "same database"], rows)
+    if differ:
+        raise SystemExit(f"the two databases differ at {', '.join(differ)}")
 
 
 if __name__ == "__main__":
