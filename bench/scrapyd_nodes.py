@@ -5,7 +5,7 @@
 1. For each size SITESxARTICLES, serves that many local news sites (``tests/newsroom.py``:
    invented stories, each site reposting two of the site before it, one RSS feed each) on
    127.0.0.1: many small sites, then fewer and larger ones.
-2. Builds the project's egg and starts two Scrapyd nodes on 127.0.0.1 (``max_proc = 1``,
+2. Builds the project's egg and starts two Scrapyd nodes on 127.0.0.1 (``max_proc = 1``, queue polled every 0.2 s,
    basic auth, generated ``scrapyd.conf``), and uploads the egg to both.
 3. In one run, for each size, on the same pages: ``collector schedule --once`` with COLLECTOR_SCRAPYD_NODES
    naming both nodes, into one SQLite file; then ``collector crawl`` of all the sites in one

@@ -115,7 +115,7 @@ def private_address(host: str) -> bool:
 
 
 def scrapyd_conf(bind: str, port: int, username: str, password: str, root: str, max_proc: int = 0,
-                 poll_interval: float = 5.0) -> str:
+                 poll_interval: float = 1.0) -> str:
     """A ``scrapyd.conf`` for a crawl node: listening on ``bind`` (loopback or a private
     address only), basic auth on, eggs, logs and the job queue under ``root``. ``max_proc``
     0 means Scrapyd's default (4 crawls per CPU)."""
