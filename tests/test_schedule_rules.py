@@ -186,3 +186,5 @@ def test_scrapyd_conf_needs_credentials_and_writes_a_private_node(tmp_path):
     assert node["eggs_dir"] == str(tmp_path / "node" / "eggs")
     refused = cli("--bind", "0.0.0.0", "--username", "u", "--password-file", secret)
     assert refused.exit_code == 2 and "private address" in refused.output
+    missing = cli("--username", "u", "--password-file", tmp_path / "nowhere")
+    assert missing.exit_code == 2 and "nowhere: cannot read the Scrapyd password" in missing.output

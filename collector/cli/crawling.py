@@ -114,16 +114,16 @@ def schedule(obj, sites, overrides, max_crawls, once):
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on: loopback or a private address.")
 @click.option("--port", default=6800, show_default=True, help="Port to listen on.")
 @click.option("--username", required=True, help="The node's username.")
-@click.option("--password-file", required=True, type=click.Path(exists=True, dir_okay=False), help="A file holding the password.")
+@click.option("--password-file", required=True, help="A file holding the password.")
 @click.option("--root", default=".", show_default=True, help="Folder for the node's eggs, logs and job queue.")
 @click.option("--max-proc", default=0, show_default=True, help="Crawls at once on the node (0: 4 per CPU).")
 def scrapyd_conf(bind, port, username, password_file, root, max_proc):
     """Print a scrapyd.conf for a crawl node: private address, basic auth (docs/scrapyd.md)."""
-    from ..crawl.scrapyd import scrapyd_conf as conf
+    from ..crawl.scrapyd import read_password, scrapyd_conf as conf
 
-    with open(password_file, encoding="utf-8") as f:
-        password = f.read().strip()
-    click.echo(conf(bind, port, username, password, root, max_proc=max_proc), nl=False)  # a ScrapydError exits 2
+    # A ScrapydError (no such file, a public address, no password) is one line and exit status 2.
+    click.echo(conf(bind, port, username, read_password(password_file), root,
+                    max_proc=max_proc), nl=False)
 
 
 COMMANDS = [crawl, add_site, schedule, scrapyd_conf]

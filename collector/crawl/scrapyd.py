@@ -84,11 +84,7 @@ def nodes_from(value: str, environ=os.environ) -> list[Node]:
     password = environ.get("COLLECTOR_SCRAPYD_PASSWORD")
     password_file = environ.get("COLLECTOR_SCRAPYD_PASSWORD_FILE")
     if password is None and password_file:
-        try:
-            with open(password_file, encoding="utf-8") as f:
-                password = f.read().strip()
-        except OSError as exc:
-            raise ScrapydError(f"{password_file}: cannot read the Scrapyd password: {exc.strerror}") from None
+        password = read_password(password_file)
     nodes = []
     for raw in value.replace(",", " ").split():
         parts = urllib.parse.urlsplit(raw if "://" in raw else f"http://{raw}")
@@ -101,6 +97,15 @@ def nodes_from(value: str, environ=os.environ) -> list[Node]:
         if url not in {n.url for n in nodes}:
             nodes.append(Node(url, user, secret))
     return nodes
+
+
+def read_password(path: str) -> str:
+    """The password a file holds (its first line's text, without the line break)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError as exc:
+        raise ScrapydError(f"{path}: cannot read the Scrapyd password: {exc.strerror}") from None
 
 
 # --- scrapyd.conf ----------------------------------------------------------------------------
