@@ -13,8 +13,9 @@ Every run is a row of the ``runs`` table (site, started, ended, status, exit sta
 fetched, new documents, errors by kind), opened by the scheduler through the store and
 completed by it (a local crawl killed by a signal is recorded too) or, on a Scrapyd node,
 by the crawl itself. SIGTERM or Ctrl-C stops the scheduler cleanly:
-no new crawl starts, running crawls get SIGTERM (Scrapy finishes them gracefully: their
-committed documents are kept) and COLLECTOR_SCHEDULE_STOP_TIMEOUT seconds, then SIGKILL.
+no new crawl starts, running crawls get SIGTERM (on a node: ``cancel.json``, SIGINT; Scrapy
+finishes them gracefully: their committed documents are kept) and
+COLLECTOR_SCHEDULE_STOP_TIMEOUT seconds, then SIGKILL.
 """
 
 from __future__ import annotations
