@@ -4,7 +4,7 @@ writing its stamped report to bench/out/ (see bench/README.md).
     .venv/bin/python bench/run.py [--quick] [NAME...]
 
 Names: the default set (stages devset extraction parallel peers crawl feed_cases urls identity
-listing scale) and, by name only, lineage_families reprocess serve soak. ``--quick`` runs each
+listing scale) and, by name only, lineage_families reprocess serve soak scrapyd_nodes. ``--quick`` runs each
 at a small size (a few minutes in all on two cores; reports in bench/out/quick/): to see that
 they work, not to measure.
 Full size they read ../shared/corpus and take from minutes (stages, devset, parallel) to most
@@ -60,6 +60,7 @@ BY_NAME = {
     "serve": (script("serve"), script("serve", "--docs", "6000", "--repeat", "1")),
     "soak": (script("soak"), script("soak", "--seconds", "15", "--crawl-every", "5", "--import-every", "5", "--kill-every", "8",
                                     "--out", str(HERE / "out" / "soak-quick"))),
+    "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--sizes", "3x20")),
 }
 
 

@@ -87,6 +87,22 @@ COLLECTOR_PAGE_BUDGET = 2000
 COLLECTOR_SCHEDULE_MAX_CRAWLS = 4
 #: `collector schedule`: seconds a crawl gets to stop after SIGTERM before it is killed.
 COLLECTOR_SCHEDULE_STOP_TIMEOUT = 60.0
+#: `collector schedule`: Scrapyd nodes to send the crawls to (URLs, separated by commas or
+#: spaces; docs/scrapyd.md). Empty: crawls run as local processes. Credentials come from
+#: COLLECTOR_SCRAPYD_USERNAME and COLLECTOR_SCRAPYD_PASSWORD(_FILE) in the environment only.
+COLLECTOR_SCRAPYD_NODES = os.environ.get("COLLECTOR_SCRAPYD_NODES", "")
+#: The Scrapyd project the egg was uploaded as (scrapy.cfg's [deploy] project).
+COLLECTOR_SCRAPYD_PROJECT = os.environ.get("COLLECTOR_SCRAPYD_PROJECT", "collector")
+#: The egg version the nodes run (empty: each node's latest upload).
+COLLECTOR_SCRAPYD_VERSION = os.environ.get("COLLECTOR_SCRAPYD_VERSION", "")
+#: The database as the nodes see it, sent with every job (empty: the scheduler's own --db, absolute).
+COLLECTOR_SCRAPYD_DB = os.environ.get("COLLECTOR_SCRAPYD_DB", "")
+#: The config folder as the nodes see it, sent with every job (empty: the scheduler's own
+#: --config, absolute). The egg carries no configs: docs/scrapyd.md says why.
+COLLECTOR_SCRAPYD_CONFIG = os.environ.get("COLLECTOR_SCRAPYD_CONFIG", "")
+#: The ``runs`` row a crawl completes instead of opening its own: sent by `collector schedule`
+#: with each Scrapyd job, so the run's outcome is the crawl's own (Scrapyd reports no exit status).
+COLLECTOR_RUN_ID = None
 
 # --- the raw archive (collector.crawl.archive) -------------------------------------------------
 #: Keep every page a crawl fetches as it came, in WARC files (warcio, gzip per record).

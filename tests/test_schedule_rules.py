@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from croniter import croniter
 
 from collector.core.sites import Site
@@ -42,7 +43,7 @@ class Runs:
     def __init__(self):
         self.rows: dict[int, dict] = {}
 
-    def abandon_runs(self) -> int:
+    def abandon_runs(self, keep=()) -> int:
         return 0
 
     def start_run(self, site: str, started: str) -> int:
@@ -112,3 +113,78 @@ def test_sleep_until_the_next_due_time_but_poll_while_crawls_run():
     clock.advance(60)
     s.tick()
     assert s.sleep_seconds() == 1.0  # a crawl runs: its end is recorded within a second
+
+
+def test_once_crawls_every_job_now_and_never_again():
+    clock = Clock()
+    jobs = [Job(Site(key=key, name=key, path=f"{key}.yaml"), None) for key in ("a", "b")]
+    started = []
+
+    def start(command, output):
+        started.append(Process(command))
+        return started[-1]
+
+    s = Scheduler(Runs(), jobs, ["crawl"], max_crawls=1, clock=clock, start=start, once=True)
+    s.tick()
+    assert [p.command[-1] for p in started] == ["a"] and s.waiting == ["b"]
+    started[0].finish(0)
+    s.tick()
+    clock.advance(60 * 24 * 365)
+    started[1].finish(0)
+    s.tick()
+    assert [p.command[-1] for p in started] == ["a", "b"] and not s.running and not s.waiting
+
+
+# --- Scrapyd nodes: names, credentials, the node's config ---------------------------------------
+
+def test_nodes_take_credentials_from_the_environment_or_a_password_file(tmp_path):
+    from collector.crawl.scrapyd import nodes_from
+
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    env = {"COLLECTOR_SCRAPYD_USERNAME": "crawler", "COLLECTOR_SCRAPYD_PASSWORD_FILE": str(secret)}
+    nodes = nodes_from("http://10.0.0.5:6800/, 10.0.0.6:6800 http://ops:other@10.0.0.7:6800 http://10.0.0.5:6800", env)
+    assert [(n.url, n.username, n.password) for n in nodes] == [
+        ("http://10.0.0.5:6800", "crawler", "s3cret"), ("http://10.0.0.6:6800", "crawler", "s3cret"),
+        ("http://10.0.0.7:6800", "ops", "other")]
+    assert "s3cret" not in f"{nodes[0]} {nodes[0]!r}"  # never in a log line
+    assert nodes_from("") == []
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0", "8.8.8.8", "::", "example.com"])
+def test_scrapyd_conf_refuses_a_public_address(bind, tmp_path):
+    from collector.crawl.scrapyd import ScrapydError, scrapyd_conf
+
+    with pytest.raises(ScrapydError, match="127.0.0.1 or a private address"):
+        scrapyd_conf(bind, 6800, "crawler", "pw", str(tmp_path))
+
+
+def test_scrapyd_conf_needs_credentials_and_writes_a_private_node(tmp_path):
+    from configparser import ConfigParser
+
+    from collector.crawl.scrapyd import ScrapydError, scrapyd_conf
+
+    with pytest.raises(ScrapydError, match="username and a password"):
+        scrapyd_conf("127.0.0.1", 6800, "crawler", "", str(tmp_path))
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    from click.testing import CliRunner
+
+    from collector.cli import main
+
+    def cli(*args):
+        return CliRunner().invoke(main, ["scrapyd-conf", *map(str, args)])
+
+    result = cli("--bind", "192.168.1.20", "--port", "6801", "--username", "crawler", "--password-file", secret,
+                 "--root", tmp_path / "node", "--max-proc", "2")
+    assert result.exit_code == 0, result.output
+    conf = ConfigParser()
+    conf.read_string(result.stdout)
+    node = conf["scrapyd"]
+    assert (node["bind_address"], node["http_port"], node["username"], node["password"], node["max_proc"]) == (
+        "192.168.1.20", "6801", "crawler", "s3cret", "2")
+    assert node["eggs_dir"] == str(tmp_path / "node" / "eggs")
+    refused = cli("--bind", "0.0.0.0", "--username", "u", "--password-file", secret)
+    assert refused.exit_code == 2 and "private address" in refused.output
+    missing = cli("--username", "u", "--password-file", tmp_path / "nowhere")
+    assert missing.exit_code == 2 and "nowhere: cannot read the Scrapyd password" in missing.output

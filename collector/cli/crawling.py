@@ -1,4 +1,4 @@
-"""Commands that fetch from the web: crawl, add-site, schedule."""
+"""Commands that fetch from the web: crawl, add-site, schedule, and scrapyd-conf for its crawl nodes."""
 
 from __future__ import annotations
 
@@ -93,18 +93,37 @@ def add_site(obj, url, key, dry_run, force, overrides):
 @click.argument("sites", nargs=-1)
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A setting passed to every crawl (repeatable).")
 @click.option("--max-crawls", type=int, help="Crawls at once at most (default COLLECTOR_SCHEDULE_MAX_CRAWLS).")
+@click.option("--once", is_flag=True, help="Crawl each site (or SITES) once, now, then exit (a schedule is not needed).")
 @click.pass_obj
-def schedule(obj, sites, overrides, max_crawls):
-    """Crawl each site (or SITES) on its config's `schedule` cron expression, until SIGTERM or Ctrl-C."""
+def schedule(obj, sites, overrides, max_crawls, once):
+    """Crawl each site (or SITES) on its config's `schedule` cron expression, until SIGTERM or Ctrl-C.
+
+    With COLLECTOR_SCRAPYD_NODES set, each crawl goes to the least-busy Scrapyd node (docs/scrapyd.md)."""
     import logging
 
     from ..crawl.schedule import run_schedule
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:
-        run_schedule(obj["db"], obj["config"], sites, overrides, max_crawls)
-    except ValueError as exc:  # ScheduleError and ConfigError are ValueErrors too
+        run_schedule(obj["db"], obj["config"], sites, overrides, max_crawls, once=once)
+    except ValueError as exc:  # ScheduleError and ConfigError are ValueErrors too (a ScrapydError exits 2 by itself)
         fail(str(exc), 2)
 
 
-COMMANDS = [crawl, add_site, schedule]
+@click.command("scrapyd-conf")
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on: loopback or a private address.")
+@click.option("--port", default=6800, show_default=True, help="Port to listen on.")
+@click.option("--username", required=True, help="The node's username.")
+@click.option("--password-file", required=True, help="A file holding the password.")
+@click.option("--root", default=".", show_default=True, help="Folder for the node's eggs, logs and job queue.")
+@click.option("--max-proc", default=0, show_default=True, help="Crawls at once on the node (0: 4 per CPU).")
+def scrapyd_conf(bind, port, username, password_file, root, max_proc):
+    """Print a scrapyd.conf for a crawl node: private address, basic auth (docs/scrapyd.md)."""
+    from ..crawl.scrapyd import read_password, scrapyd_conf as conf
+
+    # A ScrapydError (no such file, a public address, no password) is one line and exit status 2.
+    click.echo(conf(bind, port, username, read_password(password_file), root,
+                    max_proc=max_proc), nl=False)
+
+
+COMMANDS = [crawl, add_site, schedule, scrapyd_conf]

@@ -58,3 +58,13 @@ class ServeError(CollectorError, RuntimeError):
     """A server that cannot start."""
 
     exit_status = 2
+
+
+class ScrapydError(CollectorError, RuntimeError):
+    """A Scrapyd node that cannot be reached, refuses the credentials, or answers an error."""
+
+    exit_status = 2
+
+
+class ScrapydRefused(ScrapydError):
+    """A Scrapyd node refused the username or password: a mistake to fix, not to wait out."""

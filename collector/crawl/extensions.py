@@ -14,8 +14,9 @@ from .report import CrawlReport, CrawlSummary
 class RunRecord:
     """Extension: a ``runs`` row per site crawled (``collector crawl``, ``scrapy crawl``,
     Scrapyd), written when the crawl opens and completed when it closes with what
-    ``CrawlReport`` counted. ``collector schedule`` records the crawls it starts itself (it
-    also sees the ones killed) and sets COLLECTOR_RECORD_RUNS=False for them."""
+    ``CrawlReport`` counted. ``collector schedule`` records the local crawls it starts itself
+    (it also sees the ones killed) and sets COLLECTOR_RECORD_RUNS=False for them; a crawl it
+    sends to a Scrapyd node completes the row the scheduler opened (COLLECTOR_RUN_ID)."""
 
     STATUS = {"finished": "ok", "shutdown": "interrupted"}
 
@@ -34,11 +35,15 @@ class RunRecord:
 
     def spider_opened(self, spider):
         site = getattr(spider, "site_key", None) or spider.name
+        given = self.crawler.settings.getint("COLLECTOR_RUN_ID", 0)
 
         def start():
             self.run_id = Context.for_crawler(self.crawler).store.crawl.start_run(site)
 
-        guarded(self.crawler, start)
+        if given:
+            self.run_id = given
+        else:
+            guarded(self.crawler, start)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
@@ -46,8 +51,14 @@ class RunRecord:
         report = CrawlReport.of(self.crawler)
         s = report.summary if report is not None else CrawlSummary()
         guarded(self.crawler, lambda: Context.for_crawler(self.crawler).store.crawl.finish_run(
-            self.run_id, self.STATUS.get(reason, "failed"), None, pages_fetched=s.pages_fetched,
+            self.run_id, self.status(reason, s), None, pages_fetched=s.pages_fetched,
             new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind))
+
+    def status(self, reason: str, summary: CrawlSummary) -> str:
+        # As `collector crawl` exits: a crawl that fetched nothing and met faults failed.
+        if reason == "finished" and summary.pages_fetched == 0 and summary.faults:
+            return "failed"
+        return self.STATUS.get(reason, "failed")
 
 
 class PeriodicCommit:

@@ -62,10 +62,19 @@ class CrawlState:
         )
         self._writer.commit()
 
-    def abandon_runs(self) -> int:
-        """Mark runs left 'running' by a scheduler that died (SIGKILL, power loss) as 'abandoned'."""
+    def run(self, run_id: int) -> dict | None:
+        """The ``runs`` row ``run_id`` as it is now (a crawl on a Scrapyd node completes it)."""
+        cur = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+    def abandon_runs(self, keep=()) -> int:
+        """Mark runs left 'running' by a scheduler that died (SIGKILL, power loss) as 'abandoned'
+        (but those in ``keep``: crawls still running on Scrapyd nodes, which will complete them)."""
+        keep = [int(i) for i in keep]
         self._writer.begin()
-        cur = self.conn.execute("UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'")
+        cur = self.conn.execute("UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'"
+                                f" AND id NOT IN ({', '.join('?' * len(keep))})", keep)
         self._writer.commit()
         return cur.rowcount
 

@@ -39,7 +39,7 @@ def run_raising(exc: BaseException, db: str = "harbour.db"):
 
 def test_every_error_of_the_errors_module_is_mapped():
     defined = {c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, CollectorError)}
-    assert defined == set(ERRORS) and len(ERRORS) == 9
+    assert defined == set(ERRORS) and len(ERRORS) == 11
 
 
 @pytest.mark.parametrize("cls", ERRORS, ids=[c.__name__ for c in ERRORS])
@@ -53,6 +53,7 @@ def test_the_statuses_scripts_rely_on():
     statuses = {cls.__name__: cls.exit_status for cls in ERRORS}
     assert statuses["ConfigError"] == statuses["StoreError"] == statuses["ExportError"] == 2
     assert statuses["ScheduleError"] == statuses["ServeError"] == 2
+    assert statuses["ScrapydError"] == statuses["ScrapydRefused"] == 2
     assert (statuses["StoreBusy"], statuses["Interrupted"], statuses["RawMissing"]) == (75, 143, 1)
 
 
@@ -83,8 +84,9 @@ def test_command_failed_is_a_click_exception_without_prefix():
 
 
 def test_every_command_keeps_its_name():
-    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "migrate-store", "raw", "refingerprint",
-                                     "report", "reprocess", "schedule", "search", "serve", "sites", "stats"]
+    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "migrate-store", "raw",
+                                     "refingerprint", "report", "reprocess", "schedule", "scrapyd-conf", "search",
+                                     "serve", "sites", "stats"]
 
 
 def test_the_console_script_is_the_group():

@@ -272,8 +272,9 @@ def test_the_report_counts_documents_listings_and_pipeline_faults():
     assert crawler.stats.get_value("collector/new") == 2
 
 
-@pytest.mark.parametrize("reason, status", [("finished", "ok"), ("shutdown", "interrupted"), ("closespider_timeout", "failed")])
-def test_each_crawl_is_a_run_with_what_the_report_counted(reason, status):
+@pytest.mark.parametrize("reason, pages, status", [("finished", 4, "ok"), ("shutdown", 4, "interrupted"), ("closespider_timeout", 4, "failed"),
+                                                   ("finished", 0, "failed")])  # nothing fetched, faults: as `collector crawl` exits 1
+def test_each_crawl_is_a_run_with_what_the_report_counted(reason, pages, status):
     store = Store()
     crawler = crawler_with(store, COLLECTOR_RECORD_RUNS=True)
     report = CrawlReport.from_crawler(crawler)
@@ -281,12 +282,26 @@ def test_each_crawl_is_a_run_with_what_the_report_counted(reason, status):
     record = RunRecord.from_crawler(crawler)  # signals hold their receivers weakly: keep it
     crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
     assert store.runs == {1: {"site": "harbour", "status": "running"}}
-    report.summary.new = 3
+    report.summary.new, report.summary.pages_fetched = 3, pages
     crawler.signals.send_catch_log(fault_reported, kind="http_5xx", url=ARTICLE, reason="HTTP 503")
     crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason=reason)
     assert record.run_id == 1
-    assert store.runs[1] == {"site": "harbour", "status": status, "exit_status": None, "pages_fetched": 0,
+    assert store.runs[1] == {"site": "harbour", "status": status, "exit_status": None, "pages_fetched": pages,
                              "new_documents": 3, "errors": 1, "error_kinds": {"http_5xx": 1}}
+
+
+def test_a_crawl_sent_to_a_scrapyd_node_completes_the_row_the_scheduler_opened():
+    store = Store()
+    run_id = store.start_run("harbour")  # by the scheduler, which sends COLLECTOR_RUN_ID with the job
+    crawler = crawler_with(store, COLLECTOR_RECORD_RUNS=True, COLLECTOR_RUN_ID=run_id)
+    report = CrawlReport.from_crawler(crawler)
+    crawler.extensions = SimpleNamespace(middlewares=[report])
+    record = RunRecord.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    report.summary.new, report.summary.pages_fetched = 2, 5
+    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    assert record.run_id == run_id and list(store.runs) == [run_id]  # no second row
+    assert store.runs[run_id]["status"] == "ok" and store.runs[run_id]["new_documents"] == 2
 
 
 def test_runs_are_not_recorded_when_the_scheduler_records_them():
