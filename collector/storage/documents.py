@@ -142,17 +142,13 @@ class DocumentStore:
         row = _row(item)
         if found:
             doc_id = found[0]
-            self.index_new()  # the update trigger removes the old text from the index
             self.lsh.discard(doc_id, self.signature(doc_id))
             self.conn.execute("DELETE FROM claims WHERE doc_id = ?", (doc_id,))
             self.conn.execute("DELETE FROM line_sightings WHERE doc_id = ?", (doc_id,))
-            self._writer.db["documents"].update(doc_id, row)
+            self._update_row(doc_id, row)
             status = "updated"
         else:
-            cols = ", ".join(row)
-            marks = ", ".join(f":{c}" for c in row)
-            doc_id = self.conn.execute(f"INSERT INTO documents ({cols}) VALUES ({marks})", row).lastrowid
-            self.unindexed.append(doc_id)
+            doc_id = self._insert_row(row)
             status = "new"
             if row["site"] in self._site_counts:
                 self._site_counts[row["site"]] += 1
@@ -164,6 +160,16 @@ class DocumentStore:
              for c in item.get("claims") or []],
         )
         return doc_id, status
+
+    def _update_row(self, doc_id: int, row: dict) -> None:
+        self.index_new()  # the update trigger removes the old text from the full-text index
+        self._writer.db["documents"].update(doc_id, row)
+
+    def _insert_row(self, row: dict) -> int:
+        cols, marks = ", ".join(row), ", ".join(f":{c}" for c in row)
+        doc_id = self.conn.execute(f"INSERT INTO documents ({cols}) VALUES ({marks})", row).lastrowid
+        self.unindexed.append(doc_id)  # indexed for full-text search at commit, in one statement
+        return doc_id
 
     def ensure_site(self, key: str, name: str | None = None) -> None:
         if key not in self._sites_written:  # forgotten with the writes that made it (``forget``)

@@ -76,6 +76,10 @@ class LineageStore:
         sql = f"SELECT {', '.join(_LINK_COLUMNS)} FROM links WHERE copy_id IN ({{marks}})"
         return {row[0]: dict(zip(_LINK_COLUMNS, row)) for row in rows_by_id(self.conn, sql, ids)}
 
+    #: One link per copy: a new one replaces the copy's old one.
+    upsert_link = ("INSERT OR REPLACE INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
+                   " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)")
+
     def write_links(self, rows: list[dict], drop: Iterable[int] = ()) -> None:
         """Write these links (one per copy, replacing its old one) and remove the links of
         ``drop`` (documents that became an origin)."""
@@ -84,11 +88,7 @@ class LineageStore:
             return
         self._writer.write()
         self.conn.executemany("DELETE FROM links WHERE copy_id = ?", [(d,) for d in drop])
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
-            " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)",
-            rows,
-        )
+        self.conn.executemany(self.upsert_link, rows)
 
     def origin_of(self, doc_id: int) -> tuple[int, str, str | None] | None:
         """(origin id, origin url, relation) of a copy; None for a document without a link."""

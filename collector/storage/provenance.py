@@ -23,6 +23,6 @@ class ProvenanceLog:
                           (rules_hash, site, rules_json, now))
         self.conn.execute(
             "INSERT INTO raw_inputs (doc_id, raw_ref, rules_hash, processed) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(doc_id) DO UPDATE SET raw_ref = coalesce(excluded.raw_ref, raw_ref),"
+            " ON CONFLICT (doc_id) DO UPDATE SET raw_ref = coalesce(excluded.raw_ref, raw_inputs.raw_ref),"
             " rules_hash = excluded.rules_hash, processed = excluded.processed",
             (doc_id, raw_ref, rules_hash, now))

@@ -15,10 +15,9 @@ from collector.core.fingerprint import signature_bytes
 
 from ..chrome import ChromeMemory
 from ..crawlstate import CrawlState
-from ..documents import DocumentStore, _row
+from ..documents import DocumentStore
 from ..lineage import LineageStore
 from ..lsh import BUCKET_READ_MAX, LSHIndex
-from ..provenance import ProvenanceLog
 from ..writer import utcnow
 
 
@@ -94,39 +93,13 @@ _CAPPED = (f"{_KEYS} SELECT doc_id, count(*) FROM k, LATERAL ("
 class PgDocumentStore(DocumentStore):
     """Full-text rows follow the documents by themselves (a generated ``tsvector`` column)."""
 
-    def put(self, item) -> tuple[int, str]:
-        found = self.find_url(item["url"])
-        if found and found[1] == item["content_hash"]:
-            return found[0], "unchanged"
-        if not found:
-            same = self.conn.execute("SELECT id FROM documents WHERE content_hash = ?", (item["content_hash"],)).fetchone()
-            if same:
-                return same[0], "unchanged"
-        self.ensure_site(item["site"], item.get("sitename"))
-        row = _row(item)
-        if found:
-            doc_id = found[0]
-            self.lsh.discard(doc_id, self.signature(doc_id))
-            self.conn.execute("DELETE FROM claims WHERE doc_id = ?", (doc_id,))
-            self.conn.execute("DELETE FROM line_sightings WHERE doc_id = ?", (doc_id,))
-            sets = ", ".join(f"{c} = :{c}" for c in row)
-            self.conn.execute(f"UPDATE documents SET {sets} WHERE id = :id", {**row, "id": doc_id})
-            status = "updated"
-        else:
-            cols = ", ".join(row)
-            marks = ", ".join(f":{c}" for c in row)
-            doc_id = self.conn.execute(f"INSERT INTO documents ({cols}) VALUES ({marks}) RETURNING id", row).fetchone()[0]
-            status = "new"
-            if row["site"] in self._site_counts:
-                self._site_counts[row["site"]] += 1
-        self.lsh.add(doc_id, item["signature"])
-        self.conn.executemany(
-            "INSERT INTO claims (doc_id, kind, claimed_site, claimed_name, claimed_url, evidence)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(doc_id, c["kind"], c.get("claimed_site"), c.get("claimed_name"), c.get("claimed_url"), c["evidence"])
-             for c in item.get("claims") or []],
-        )
-        return doc_id, status
+    def _update_row(self, doc_id: int, row: dict) -> None:
+        sets = ", ".join(f"{c} = :{c}" for c in row)
+        self.conn.execute(f"UPDATE documents SET {sets} WHERE id = :id", {**row, "id": doc_id})
+
+    def _insert_row(self, row: dict) -> int:
+        cols, marks = ", ".join(row), ", ".join(f":{c}" for c in row)
+        return self.conn.execute(f"INSERT INTO documents ({cols}) VALUES ({marks}) RETURNING id", row).fetchone()[0]
 
     def replace_text(self, doc_id, text, chrome, minhash, shingle_count, title) -> None:
         self._writer.write()
@@ -153,18 +126,10 @@ class PgDocumentStore(DocumentStore):
 
 
 class PgLineageStore(LineageStore):
-    def write_links(self, rows, drop=()) -> None:
-        drop = list(drop)
-        if not rows and not drop:
-            return
-        self._writer.write()
-        self.conn.executemany("DELETE FROM links WHERE copy_id = ?", [(d,) for d in drop])
-        self.conn.executemany(
-            "INSERT INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
-            " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)"
-            " ON CONFLICT (copy_id) DO UPDATE SET origin_id = excluded.origin_id, relation = excluded.relation,"
-            " similarity = excluded.similarity, containment = excluded.containment, evidence = excluded.evidence",
-            rows)
+    upsert_link = ("INSERT INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
+                   " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)"
+                   " ON CONFLICT (copy_id) DO UPDATE SET origin_id = excluded.origin_id, relation = excluded.relation,"
+                   " similarity = excluded.similarity, containment = excluded.containment, evidence = excluded.evidence")
 
 
 class PgChromeMemory(ChromeMemory):
@@ -198,16 +163,3 @@ class PgCrawlState(CrawlState):
                 " ON CONFLICT (key) DO UPDATE SET name = excluded.name, domains = excluded.domains,"
                 " aliases = excluded.aliases, config = excluded.config", changed)
             self._writer.commit()
-
-
-class PgProvenanceLog(ProvenanceLog):
-    def record(self, doc_id, raw_ref, rules_hash, site, rules_json) -> None:
-        self._writer.write()
-        now = utcnow()
-        self.conn.execute("INSERT OR IGNORE INTO rule_sets (hash, site, rules, first_used) VALUES (?, ?, ?, ?)",
-                          (rules_hash, site, rules_json, now))
-        self.conn.execute(
-            "INSERT INTO raw_inputs (doc_id, raw_ref, rules_hash, processed) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (doc_id) DO UPDATE SET raw_ref = coalesce(excluded.raw_ref, raw_inputs.raw_ref),"
-            " rules_hash = excluded.rules_hash, processed = excluded.processed",
-            (doc_id, raw_ref, rules_hash, now))

@@ -28,8 +28,7 @@ from .. import params
 from ..store import Store
 from . import schema
 from .connection import connect, psycopg, redacted
-from .parts import (PgChromeMemory, PgCrawlState, PgDocumentStore, PgLineageStore, PgLSHIndex,
-                    PgProvenanceLog)
+from .parts import PgChromeMemory, PgCrawlState, PgDocumentStore, PgLineageStore, PgLSHIndex
 
 #: The advisory lock every writer of a database takes for its transaction ("coll").
 WRITER_LOCK = 0x636F6C6C
@@ -38,7 +37,7 @@ WRITER_LOCK = 0x636F6C6C
 class PgStore(Store):
     documents_class = PgDocumentStore
     lsh_class, lineage_class, chrome_class = PgLSHIndex, PgLineageStore, PgChromeMemory
-    crawl_class, provenance_class = PgCrawlState, PgProvenanceLog
+    crawl_class = PgCrawlState
     db_errors = (psycopg.Error,) if psycopg is not None else ()
 
     def __init__(self, url: str, *args, **kwargs):
