@@ -73,8 +73,9 @@ class CrawlState:
         (but those in ``keep``: crawls still running on Scrapyd nodes, which will complete them)."""
         keep = [int(i) for i in keep]
         self._writer.begin()
-        cur = self.conn.execute("UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'"
-                                f" AND id NOT IN ({', '.join('?' * len(keep))})", keep)
+        kept = f" AND id NOT IN ({', '.join('?' * len(keep))})" if keep else ""  # PostgreSQL refuses "IN ()"
+        cur = self.conn.execute(f"UPDATE runs SET status = 'abandoned' WHERE ended IS NULL AND status = 'running'{kept}",
+                                keep)
         self._writer.commit()
         return cur.rowcount
 
