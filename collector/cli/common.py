@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -40,6 +41,20 @@ def fail(message: str, code: int = 1):
 def interrupted(exc: BaseException, what_now: str):
     """Ctrl-C (exit 130) or SIGTERM (``Interrupted``, exit 143) during a run: one line."""
     fail(f"interrupted: {what_now}", Interrupted.exit_status if isinstance(exc, Interrupted) else 130)
+
+
+@contextmanager
+def writing(context: Context, what_now: str):
+    """A command's run over ``context``: a usage error is one line (exit 2), an interruption
+    says what is kept (``what_now``), and the store is closed whatever happens."""
+    try:
+        yield
+    except ValueError as exc:
+        fail(str(exc), 2)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        interrupted(exc, what_now)
+    finally:
+        context.close()
 
 
 def open_context(obj, overrides: dict | None = None) -> Context:

@@ -8,7 +8,7 @@ import sys
 import click
 from rich.markup import escape
 
-from .common import err, fail, interrupted, json_option, open_context, progress, read_db, sqlite_only, workers_option
+from .common import err, fail, json_option, open_context, progress, read_db, sqlite_only, workers_option, writing
 
 
 def _say(message: str) -> None:
@@ -26,7 +26,6 @@ def _say(message: str) -> None:
 def import_cmd(obj, paths, site, as_json, workers, overrides):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
     from ..context import parse_overrides
-    from ..core.errors import Interrupted
     from ..ingest import import_paths
 
     try:
@@ -34,17 +33,10 @@ def import_cmd(obj, paths, site, as_json, workers, overrides):
     except ValueError as exc:
         fail(str(exc), 2)
     context = open_context(obj, extra)
-    try:
-        with progress() as bar:
-            task = bar.add_task("importing", total=None) if bar else None
-            summary = import_paths(paths, context, site=site, workers=max(1, workers), on_problem=_say,
-                                   on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None))
-    except ValueError as exc:
-        fail(str(exc), 2)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        interrupted(exc, "committed documents are kept; run the same import again to finish")
-    finally:
-        context.close()
+    with writing(context, "committed documents are kept; run the same import again to finish"), progress() as bar:
+        task = bar.add_task("importing", total=None) if bar else None
+        summary = import_paths(paths, context, site=site, workers=max(1, workers), on_problem=_say,
+                               on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None))
     _print_import_summary(summary, as_json)
     if summary.imported + summary.unchanged + summary.variants == 0:
         sys.exit(1)
@@ -77,7 +69,6 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
     """Run the stages again from each document's raw input with today's configs; update what changed."""
     from datetime import date
 
-    from ..core.errors import Interrupted
     from ..reprocess import reprocess as run
 
     if since:
@@ -88,14 +79,8 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
     sqlite_only(obj)
     read_db(obj)
     context = open_context(obj)
-    try:
+    with writing(context, "finished documents are kept; run reprocess again to finish the rest"):
         summary = run(context, sites, since, everything, dry_run, workers=max(1, workers), on_problem=_say)
-    except ValueError as exc:
-        fail(str(exc), 2)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        interrupted(exc, "finished documents are kept; run reprocess again to finish the rest")
-    finally:
-        context.close()
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
