@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from .core.sites import Sites
 
@@ -30,6 +30,14 @@ def build_settings(db: str | None = None, config: str | None = None, overrides: 
         given["COLLECTOR_CONFIG"] = config
     settings.update(given, priority="cmdline")
     settings.update(dict(overrides or {}), priority="cmdline")
+    if settings.getpriority("ITEM_PIPELINES_BASE") <= SETTINGS_PRIORITIES["project"]:
+        # COLLECTOR_INBOX (from the environment or a command's option) picks the stages: a
+        # crawl node's (extract, then the inbox) or every stage (collector.settings)
+        from . import settings as project
+
+        node = settings.get("COLLECTOR_INBOX")
+        settings.set("ITEM_PIPELINES_BASE", project.NODE_ITEM_PIPELINES_BASE if node else project.all_stages,
+                     priority="project")
     return settings
 
 
@@ -75,6 +83,13 @@ class Context:
             self._store.sync_sites(self.sites)
         return self._store
 
+    def open_inbox(self):
+        """The inbox this run hands extracted documents to (COLLECTOR_INBOX; a crawl node's or
+        a feeding import's), opened on first use and shared by the run's crawlers."""
+        from .storage.postgres.inbox import Inbox
+
+        return self.shared("inbox", lambda: Inbox(self.settings.get("COLLECTOR_INBOX")))
+
     @property
     def store(self):
         if self._store is None:
@@ -101,6 +116,9 @@ class Context:
         self._shared.pop(name, None)
 
     def close(self):
+        inbox = self._shared.pop("inbox", None)
+        if inbox is not None:
+            inbox.close()
         if self._store is not None:
             self._store.close()
             self._store = None

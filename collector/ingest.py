@@ -95,7 +95,7 @@ def run_items(
         for given in items:
             item = _document_of(given, summary, on_problem)
             if item is not None:
-                _process(chain, item, summary, on_problem)
+                process_one(chain, item, summary, on_problem)
             on_item(item if item is not None or not isinstance(given, Problem) else given)
         chain.close()
         store.commit()
@@ -129,7 +129,7 @@ def _document_of(item, summary: Summary, on_problem) -> Document | None:
     return None
 
 
-def _process(chain: Chain, item: Document, summary: Summary, on_problem) -> None:
+def process_one(chain: Chain, item: Document, summary: Summary, on_problem) -> None:
     """One document through the chain; its failure is a problem of the run, not its end
     (but for the database's own failures, which ``Chain`` raises as ``StoreError``)."""
     try:

@@ -136,6 +136,25 @@ ITEM_PIPELINES_BASE = {
     "pipelines.learn.LearnChromePipeline": 700,
 }
 
+# --- distributed mode: crawl nodes and one linker (docs/postgresql.md, "The inbox") -----------
+#: A postgresql:// URL: this process is a crawl node (or an import feeding a backfill). It runs
+#: the extract stage only and hands each extracted document to the ``inbox`` table there, for
+#: ``collector link-worker`` to store and link; it still reads the store (COLLECTOR_DB) to skip
+#: stored URLs and to send conditional requests. The stages are NODE_ITEM_PIPELINES_BASE then.
+COLLECTOR_INBOX = os.environ.get("COLLECTOR_INBOX") or None
+#: The stages of a crawl node or a feeding import: extract, then the inbox.
+NODE_ITEM_PIPELINES_BASE = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.inbox.InboxPipeline": 900,
+}
+all_stages = ITEM_PIPELINES_BASE  # lower case: not a setting (collector.context.build_settings)
+if COLLECTOR_INBOX:  # `scrapy crawl` on a Scrapyd node reads this module as it is
+    ITEM_PIPELINES_BASE = NODE_ITEM_PIPELINES_BASE
+#: `collector link-worker`: inbox items taken, stored and linked in one transaction at most.
+COLLECTOR_LINK_BATCH = _env_int("COLLECTOR_LINK_BATCH", 1000)
+#: `collector link-worker`: seconds it sleeps when the inbox is empty before it looks again.
+COLLECTOR_LINK_POLL = _env_float("COLLECTOR_LINK_POLL", 2.0)
+
 # Runs ITEM_PIPELINES: a stage failing on a document after the store stage wrote it undoes
 # its writes; extraction can run in worker processes (COLLECTOR_EXTRACT_PROCESSES).
 ITEM_PROCESSOR = "collector.itemproc.DocumentPipelines"

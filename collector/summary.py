@@ -16,6 +16,7 @@ class Summary:
     variants: int = 0    # another URL of a stored document (its canonical): an alias added
     skipped: int = 0     # inputs that made no document (each is a problem)
     new_links: int = 0
+    queued: int = 0      # handed to the inbox (distributed mode: the link-worker stores them)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # not problems: a site's wrong canonicals
@@ -29,6 +30,8 @@ class Summary:
             self.updated += 1
         elif status == Status.VARIANT:
             self.variants += 1
+        elif status == "queued":
+            self.queued += 1
         else:
             self.unchanged += 1
         self.new_links += item.get("new_links") or 0
@@ -43,7 +46,7 @@ class Summary:
 
     @property
     def per_second(self) -> float:
-        done = self.imported + self.unchanged + self.variants
+        done = self.imported + self.unchanged + self.variants + self.queued
         return done / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict:
@@ -57,4 +60,5 @@ class Summary:
             "new_links": self.new_links,
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.per_second, 1),
+            **({"queued": self.queued} if self.queued else {}),
         }

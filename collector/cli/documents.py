@@ -22,8 +22,11 @@ def _say(message: str) -> None:
 @workers_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="A setting for this import (repeatable), e.g. -s 'ITEM_PIPELINES={\"pipelines.learn.LearnChromePipeline\": null}'.")
+@click.option("--inbox", is_flag=True,
+              help="Extract only and hand the documents to the inbox of the --db PostgreSQL database, for"
+                   " collector link-worker (a backfill fed from several machines); as COLLECTOR_INBOX.")
 @click.pass_obj
-def import_cmd(obj, paths, site, as_json, workers, overrides):
+def import_cmd(obj, paths, site, as_json, workers, overrides, inbox):
     """Import .txt, .html, .warc(.gz), .jsonl files (or .gz of them), and folders of them."""
     from ..context import parse_overrides
     from ..ingest import import_paths
@@ -32,14 +35,53 @@ def import_cmd(obj, paths, site, as_json, workers, overrides):
         extra = parse_overrides(overrides)
     except ValueError as exc:
         fail(str(exc), 2)
+    if inbox:
+        extra.setdefault("COLLECTOR_INBOX", obj["db"])
     context = open_context(obj, extra)
     with writing(context, "committed documents are kept; run the same import again to finish"), progress() as bar:
         task = bar.add_task("importing", total=None) if bar else None
         summary = import_paths(paths, context, site=site, workers=max(1, workers), on_problem=_say,
                                on_item=(lambda item: bar.advance(task)) if bar else (lambda item: None))
     _print_import_summary(summary, as_json)
-    if summary.imported + summary.unchanged + summary.variants == 0:
+    if summary.imported + summary.unchanged + summary.variants + summary.queued == 0:
         sys.exit(1)
+
+
+@click.command("link-worker")
+@click.option("--once", is_flag=True, help="Stop when the inbox is empty (default: keep polling until SIGTERM).")
+@json_option("Print the summary as JSON.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A setting for this run (repeatable), e.g. -s COLLECTOR_LINK_BATCH=500.")
+@click.pass_obj
+def link_worker(obj, once, as_json, overrides):
+    """Store and link the documents crawl nodes put in the inbox (--db postgresql://...), a batch per transaction."""
+    from ..context import parse_overrides
+    from ..core.errors import Interrupted
+    from ..linkworker import link_inbox
+
+    try:
+        extra = parse_overrides(overrides)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    extra["COLLECTOR_INBOX"] = None  # this is the linker: every stage runs here
+    context = open_context(obj, extra)
+    try:
+        summary = link_inbox(context, once=once, on_problem=_say)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        interrupted(exc, "committed batches are kept; the open one stays in the inbox")
+    finally:
+        context.close()
+    _print_import_summary(summary, as_json)
+
+
+@click.command("pg-roles")
+@click.option("--node", default="collector_node", show_default=True, help="The crawl nodes' role.")
+@click.option("--linker", default="collector_linker", show_default=True, help="The link-worker's role.")
+def pg_roles(node, linker):
+    """Print the SQL that creates the PostgreSQL roles of distributed mode (run it with psql as the owner)."""
+    from ..storage.postgres.roles import roles_sql
+
+    click.echo(roles_sql(node, linker))
 
 
 def _print_import_summary(summary, as_json: bool) -> None:
@@ -54,6 +96,7 @@ def _print_import_summary(summary, as_json: bool) -> None:
         f"unchanged {data['unchanged']}, skipped {data['skipped']} with errors, "
         f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
         + (f", {data['variants']} other URLs of stored documents (aliases added)" if data["variants"] else "")
+        + (f", {data['queued']} handed to the inbox" if data.get("queued") else "")
     )
 
 
@@ -121,4 +164,4 @@ def migrate_store(source, target, as_json):
                   f" ({sum(copied.values())} rows in {len(copied)} tables)")
 
 
-COMMANDS = [import_cmd, reprocess, refingerprint, migrate_store]
+COMMANDS = [import_cmd, reprocess, refingerprint, migrate_store, link_worker, pg_roles]

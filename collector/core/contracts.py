@@ -143,3 +143,10 @@ class Transactions(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+class Inbox(Protocol):
+    """Where a crawl node hands its extracted documents, for the one linker (distributed mode)."""
+
+    def put(self, item: Document) -> None:
+        """Hand over one document (committed at once)."""

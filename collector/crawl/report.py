@@ -68,6 +68,7 @@ class CrawlSummary(Summary):
             "notices": self.notices,
             "seconds": round(self.seconds, 3),
             "pages_per_second": round(self.pages_per_second, 1),
+            **({"queued": self.queued} if self.queued else {}),
         }
 
     def text(self) -> str:
@@ -79,6 +80,8 @@ class CrawlSummary(Summary):
             f"{self.variants} other URLs of stored documents, {self.listings} listing pages (not stored), "
             f"{self.skipped_stored} not fetched (already stored), {self.not_modified} feeds/sitemaps not modified",
         ]
+        if self.queued:
+            lines.append(f"{self.queued} documents handed to the inbox (collector link-worker stores them)")
         lines.extend(f"note: {notice}" for notice in self.notices)
         if self.faults:
             kinds = ", ".join(f"{kind} {n}" for kind, n in self.errors_by_kind.items())
@@ -93,7 +96,7 @@ class CrawlSummary(Summary):
 
 
 _COUNTS = ("pages_fetched", "articles_fetched", "new", "updated", "unchanged", "variants", "new_links", "listings",
-           "skipped_stored", "not_modified")
+           "skipped_stored", "not_modified", "queued")
 
 
 class CrawlReport:

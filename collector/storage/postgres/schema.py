@@ -147,9 +147,21 @@ CREATE VIEW site_chrome AS
     SELECT site, line, documents FROM chrome_counts ORDER BY site, documents DESC, line;
 """
 
+# Distributed mode: crawl nodes hand extracted documents here, one linker takes them
+# (collector.storage.postgres.inbox). An item is the Document's fields as JSON, without HTML.
+M003_INBOX = """
+CREATE TABLE inbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source TEXT,
+    item JSONB NOT NULL,
+    queued TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_chrome_counts", M002_CHROME_COUNTS),
+    ("m003_inbox", M003_INBOX),
 ]
 
 

@@ -1,0 +1,203 @@
+"""Distributed mode: crawl nodes hand extracted documents to the inbox in PostgreSQL, one
+link-worker stores and links them. Against a scratch PostgreSQL (skipped with the reason when
+there is none) and the local test sites of test_crawl.py:
+
+- a node crawl then ``link-worker --once`` stores what a one-process crawl into SQLite stores;
+- the link-worker killed with SIGKILL mid-batch, then run again: nothing lost or duplicated;
+- two link-workers at once take every item exactly once (``FOR UPDATE SKIP LOCKED``);
+- a node crawl killed with SIGKILL, then run again: nothing lost or duplicated in the end;
+- the node role reads the store and fills the inbox, and cannot write documents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO, invoke_cli, rows, run_cli
+from sites_server import SiteServer, article_page, prose, site_config, urlset
+from test_crawl import FAST, Web, _crawled, crawl
+from test_postgres import _contents
+
+EXAMPLES = REPO / "examples"
+TESTS_ON_PATH = {"PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
+
+
+def _without_ids(contents: dict) -> dict:
+    """Contents with the document ids in link evidence ("#9 (site) says") left out: PostgreSQL
+    does not give back the ids a rolled-back batch drew, so a resumed run's ids have gaps."""
+    links = [{**link, "evidence": re.sub(r"#\d+ ", "# ", link["evidence"] or "")} for link in contents["links"]]
+    return {**contents, "links": links}
+
+
+def _inbox(url) -> int:
+    return rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"]
+
+
+def _link(url, *args, env=None, check=True, **kwargs):
+    result = run_cli("link-worker", "--once", "--json", *args, db=url, config=EXAMPLES / "configs", env=env,
+                     check=check, **kwargs)
+    return result, (json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else None)
+
+
+@pytest.fixture(scope="module")
+def example_sqlite(tmp_path_factory):
+    """The example corpus imported in one process into SQLite: what the inbox path must give."""
+    db = tmp_path_factory.mktemp("inbox") / "examples.db"
+    invoke_cli("import", EXAMPLES / "corpus", "--workers", "1", db=db, config=EXAMPLES / "configs")
+    return _contents(db)
+
+
+def _fill_inbox(pg_server) -> str:
+    url = pg_server.new_database()
+    result = invoke_cli("import", "--inbox", "--json", "--workers", "1", EXAMPLES / "corpus", db=url, config=EXAMPLES / "configs")
+    assert json.loads(result.stdout)["queued"] == _inbox(url) > 10
+    assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0  # a node writes no document
+    item = rows(url, "SELECT item FROM inbox LIMIT 1")[0]["item"]
+    assert item["text"] and "html" not in item  # extracted on the node
+    return url
+
+
+def test_an_import_fed_to_the_inbox_then_linked_gives_the_one_process_import(pg_server, example_sqlite):
+    url = _fill_inbox(pg_server)
+    queued = _inbox(url)
+    _, summary = _link(url)
+    assert summary["new"] == queued and _inbox(url) == 0
+    assert _contents(url) == example_sqlite
+    _, again = _link(url)  # an empty inbox: nothing to do
+    assert again["imported"] == 0
+    pg_server.drop(url)
+
+
+def test_a_link_worker_killed_mid_batch_then_run_again_loses_and_duplicates_nothing(pg_server, example_sqlite):
+    url = _fill_inbox(pg_server)
+    queued = _inbox(url)
+    kill = {"ITEM_PIPELINES": json.dumps({"failing_stage.KillAfter": 650})}  # after the store and link stages
+    env = {**TESTS_ON_PATH, "COLLECTOR_TEST_KILL_AFTER": "6"}
+    result, _ = _link(url, "-s", "COLLECTOR_LINK_BATCH=4", "-s", f"ITEM_PIPELINES={kill['ITEM_PIPELINES']}",
+                      env=env, check=False)
+    assert result.returncode == -signal.SIGKILL
+    # the first batch (4) committed with its deletes, the second (killed at its 2nd document) undone
+    assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 4
+    assert _inbox(url) == queued - 4
+    _, summary = _link(url, "-s", "COLLECTOR_LINK_BATCH=4")
+    assert summary["new"] == queued - 4 and _inbox(url) == 0
+    assert _without_ids(_contents(url)) == _without_ids(example_sqlite)
+    pg_server.drop(url)
+
+
+def test_two_link_workers_share_the_inbox_and_take_each_item_once(pg_server, example_sqlite):
+    url = _fill_inbox(pg_server)
+    queued = _inbox(url)
+    cmd = [sys.executable, "-m", "collector", "--db", url, "--config", str(EXAMPLES / "configs"), "link-worker", "--once",
+           "--json", "-s", "COLLECTOR_LINK_BATCH=2"]
+    workers = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    summaries = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    taken = [s["imported"] + s["unchanged"] + s["variants"] + s["skipped"] for s in summaries]
+    assert sum(taken) == queued  # no item taken twice, none left
+    assert sum(s["new"] for s in summaries) == queued and _inbox(url) == 0
+    assert _contents(url) == example_sqlite
+    pg_server.drop(url)
+
+
+# --- crawl nodes ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    w = Web(tmp_path_factory.mktemp("web"))
+    yield w
+    w.stop()
+
+
+def _node_crawl(url, config, *args, **kwargs):
+    return crawl(url, config, "-s", f"COLLECTOR_INBOX={url}", *args, **kwargs)
+
+
+def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stores(web, pg_server, tmp_path):
+    sqlite = tmp_path / "one.db"
+    _, alone = crawl(sqlite, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'one.warc'}")
+    url = pg_server.new_database()
+    _, node = _node_crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
+    assert node["new"] == 0 and node["queued"] == alone["new"] + alone["variants"] + alone["unchanged"]
+    assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0
+    assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["finished"] * 3  # the runs rows, as ever
+    result = run_cli("link-worker", "--once", "--json", db=url, config=web.config)
+    assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
+    assert _crawled(url) == _crawled(sqlite)
+    _, again = _node_crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
+    assert again.get("queued", 0) == 0  # the node read the store: nothing fetched again
+    pg_server.drop(url)
+
+
+def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_server, tmp_path):
+    server = SiteServer("slow").start()
+    try:
+        paths = [f"/a/{i}" for i in range(60)]
+        for i, path in enumerate(paths):
+            title, paragraphs = prose(3000 + i)
+            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"), delay=0.1)
+        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml", validators=True)
+        config = tmp_path / "configs"
+        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
+        url = pg_server.new_database()
+        cmd = [sys.executable, "-m", "collector", "--db", url, "--config", str(config), "crawl", "--json", *FAST,
+               "-s", f"COLLECTOR_INBOX={url}", "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'kill.warc'}",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+        process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while _inbox(url) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert 0 < _inbox(url) < len(paths), "the kill did not land midway"
+        result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        run_cli("link-worker", "--once", db=url, config=config)
+        docs = rows(url, "SELECT url, count(*) AS n FROM documents GROUP BY url")
+        assert sorted(d["url"] for d in docs) == sorted(server.url(p) for p in paths), "a document was lost"
+        assert all(d["n"] == 1 for d in docs) and _inbox(url) == 0
+        assert rows(url, "SELECT count(*) AS n FROM lsh_recent")[0]["n"] + rows(url, "SELECT count(*) AS n FROM lsh_buckets")[0]["n"] \
+            == len(paths) * len({r["band"] for r in rows(url, "SELECT DISTINCT band FROM lsh_recent UNION SELECT DISTINCT band FROM lsh_buckets")})
+        pg_server.drop(url)
+    finally:
+        server.stop()
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+def test_the_node_role_reads_the_store_and_fills_the_inbox_but_cannot_write_documents(pg_server):
+    import psycopg
+
+    url = pg_server.new_database()
+    sql = invoke_cli("pg-roles", "--node", "test_node", "--linker", "test_linker").stdout
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute(sql)
+    node_url = url.replace(f"{url.split('//')[1].split('@')[0]}@", "test_node@")
+    with psycopg.connect(node_url, autocommit=True) as node:
+        assert node.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+        node.execute("INSERT INTO inbox (source, item) VALUES ('x', '{\"url\": \"https://a.example/1\"}')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            node.execute("INSERT INTO documents (url, site, fetched, text, chrome, content_hash, words, shingles, signature)"
+                         " VALUES ('https://a.example/1', 'a', 'now', 't', '[]', 'h', 1, 1, '')")
+        for table in ("links", "claims", "lsh_buckets"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                node.execute(f"DELETE FROM {table}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            node.execute("DELETE FROM inbox")  # only the linker takes items out
+    linker_url = node_url.replace("test_node@", "test_linker@")
+    with psycopg.connect(linker_url, autocommit=True) as linker:
+        assert linker.execute("DELETE FROM inbox").rowcount == 1
+    pg_server.drop(url)
+    pg_server.admin("DROP OWNED BY test_node, test_linker")
+    pg_server.admin("DROP ROLE test_node")
+    pg_server.admin("DROP ROLE test_linker")
