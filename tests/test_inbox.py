@@ -130,7 +130,7 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     _, node = _node_crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
     assert node["new"] == 0 and node["queued"] == alone["new"] + alone["variants"] + alone["unchanged"]
     assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0
-    assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["finished"] * 3  # the runs rows, as ever
+    assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["ok"] * 3  # the runs rows, as ever
     result = run_cli("link-worker", "--once", "--json", db=url, config=web.config)
     assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
     assert _crawled(url) == _crawled(sqlite)
