@@ -127,16 +127,20 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     sqlite = tmp_path / "one.db"
     _, alone = crawl(sqlite, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'one.warc'}")
     url = pg_server.new_database()
-    _, node = _node_crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
+    node_url, linker_url = _roles(pg_server, url, "crawl_node", "crawl_linker")
+    run_cli("link-worker", "--once", db=linker_url, config=web.config)  # the site configs written by the linker
+    # The node crawls under the node role: a write other than its inbox rows and crawl records would fail.
+    _, node = _node_crawl(node_url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
     assert node["new"] == 0 and node["queued"] == alone["new"] + alone["variants"] + alone["unchanged"]
     assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0
     assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["ok"] * 3  # the runs rows, as ever
-    result = run_cli("link-worker", "--once", "--json", db=url, config=web.config)
+    result = run_cli("link-worker", "--once", "--json", db=linker_url, config=web.config)
     assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
     assert _crawled(url) == _crawled(sqlite)
-    _, again = _node_crawl(url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
+    _, again = _node_crawl(node_url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
     assert again.get("queued", 0) == 0  # the node read the store: nothing fetched again
     pg_server.drop(url)
+    _drop_roles(pg_server, "crawl_node", "crawl_linker")
 
 
 def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_server, tmp_path):
@@ -175,14 +179,27 @@ def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_serv
 
 # --- roles ----------------------------------------------------------------------------------------
 
+def _roles(pg_server, url, node: str, linker: str) -> tuple[str, str]:
+    """``collector pg-roles``' SQL run by the owner on ``url``: the URLs of the node and the linker."""
+    import psycopg
+
+    sql = invoke_cli("pg-roles", "--node", node, "--linker", linker).stdout
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute(sql)
+    user = url.split("//")[1].split("@")[0]
+    return url.replace(f"//{user}@", f"//{node}@"), url.replace(f"//{user}@", f"//{linker}@")
+
+
+def _drop_roles(pg_server, *names) -> None:
+    for name in names:
+        pg_server.admin(f"DROP ROLE {name}")
+
+
 def test_the_node_role_reads_the_store_and_fills_the_inbox_but_cannot_write_documents(pg_server):
     import psycopg
 
     url = pg_server.new_database()
-    sql = invoke_cli("pg-roles", "--node", "test_node", "--linker", "test_linker").stdout
-    with psycopg.connect(url, autocommit=True) as owner:
-        owner.execute(sql)
-    node_url = url.replace(f"{url.split('//')[1].split('@')[0]}@", "test_node@")
+    node_url, linker_url = _roles(pg_server, url, "test_node", "test_linker")
     with psycopg.connect(node_url, autocommit=True) as node:
         assert node.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
         node.execute("INSERT INTO inbox (source, item) VALUES ('x', '{\"url\": \"https://a.example/1\"}')")
@@ -194,10 +211,7 @@ def test_the_node_role_reads_the_store_and_fills_the_inbox_but_cannot_write_docu
                 node.execute(f"DELETE FROM {table}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             node.execute("DELETE FROM inbox")  # only the linker takes items out
-    linker_url = node_url.replace("test_node@", "test_linker@")
     with psycopg.connect(linker_url, autocommit=True) as linker:
         assert linker.execute("DELETE FROM inbox").rowcount == 1
     pg_server.drop(url)
-    pg_server.admin("DROP OWNED BY test_node, test_linker")
-    pg_server.admin("DROP ROLE test_node")
-    pg_server.admin("DROP ROLE test_linker")
+    _drop_roles(pg_server, "test_node", "test_linker")
