@@ -32,10 +32,10 @@ from .summary import Summary
 class LinkWorker:
     def __init__(self, context: Context, on_problem: Callable[[str], None] = lambda message: None):
         self.context, self.on_problem = context, on_problem
-        self.store = store = context.open_store()
         if not is_postgres(context.settings.get("COLLECTOR_DB")):
             raise StoreError(f"link-worker: {redacted(str(context.settings.get('COLLECTOR_DB')))} is not PostgreSQL:"
                              " the inbox lives in the PostgreSQL store (--db postgresql://...)")
+        self.store = store = context.open_store()
         # One batch, one transaction: the store commits when the batch is done, never before.
         store.batch_size, store.hold_seconds = 2**62, float("inf")
         self.chain = Chain(build_stages(context), store)

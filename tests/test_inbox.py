@@ -215,3 +215,32 @@ def test_the_node_role_reads_the_store_and_fills_the_inbox_but_cannot_write_docu
         assert linker.execute("DELETE FROM inbox").rowcount == 1
     pg_server.drop(url)
     _drop_roles(pg_server, "test_node", "test_linker")
+
+
+def test_the_link_worker_polls_until_sigterm_and_stops_between_batches(pg_server, tmp_path):
+    """Without --once it waits for work; SIGTERM ends it cleanly (exit 0, the summary printed)."""
+    url = pg_server.new_database()
+    cmd = [sys.executable, "-m", "collector", "--db", url, "--config", str(EXAMPLES / "configs"), "link-worker", "--json",
+           "-s", "COLLECTOR_LINK_POLL=0.2"]
+    worker = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # started, polling an empty inbox
+        invoke_cli("import", "--inbox", "--workers", "1", EXAMPLES / "corpus", db=url, config=EXAMPLES / "configs")
+        deadline = time.monotonic() + 60
+        while _inbox(url) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _inbox(url) == 0 and worker.poll() is None  # linked, and still waiting for more
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["new"] == rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] > 10
+    pg_server.drop(url)
+
+
+def test_the_link_worker_says_in_one_line_that_it_needs_postgresql(tmp_path):
+    result = invoke_cli("link-worker", "--once", db=tmp_path / "corpus.db", config=EXAMPLES / "configs", check=False)
+    assert result.returncode == 2 and "PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "corpus.db").exists()

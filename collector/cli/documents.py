@@ -58,12 +58,16 @@ def link_worker(obj, once, as_json, overrides):
     from ..context import parse_overrides
     from ..core.errors import Interrupted
     from ..linkworker import link_inbox
+    from ..storage import is_postgres
 
     try:
         extra = parse_overrides(overrides)
     except ValueError as exc:
         fail(str(exc), 2)
     extra["COLLECTOR_INBOX"] = None  # this is the linker: every stage runs here
+    if not is_postgres(obj["db"]):
+        fail(f"collector link-worker: the inbox lives in a PostgreSQL store; {obj['db']} is not one"
+             " (--db postgresql://...; docs/postgresql.md)", 2)
     context = open_context(obj, extra)
     try:
         summary = link_inbox(context, once=once, on_problem=_say)
