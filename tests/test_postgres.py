@@ -155,7 +155,8 @@ def test_migrations_only_add_and_a_new_database_is_created_once(pg_server):
     conn.close()
     store = open_store(old)
     assert rows(old, "SELECT url FROM documents") == [{"url": "https://a.example/1"}]
-    assert rows(old, "SELECT name FROM collector_migrations WHERE applied <> 'then'") == [{"name": "m002_chrome_counts"}]
+    assert rows(old, "SELECT name FROM collector_migrations WHERE applied <> 'then' ORDER BY name") == \
+        [{"name": name} for name, _ in schema.MIGRATIONS[1:]]
     store.close()
 
 

@@ -84,9 +84,9 @@ def test_command_failed_is_a_click_exception_without_prefix():
 
 
 def test_every_command_keeps_its_name():
-    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "migrate-store", "raw",
-                                     "refingerprint", "report", "reprocess", "schedule", "scrapyd-conf", "search",
-                                     "serve", "sites", "stats"]
+    assert sorted(main.commands) == ["add-site", "crawl", "export", "import", "lineage", "link-worker", "migrate-store",
+                                     "pg-roles", "raw", "refingerprint", "report", "reprocess", "schedule", "scrapyd-conf",
+                                     "search", "serve", "sites", "stats"]
 
 
 def test_the_console_script_is_the_group():
