@@ -30,15 +30,22 @@ def build_settings(db: str | None = None, config: str | None = None, overrides: 
         given["COLLECTOR_CONFIG"] = config
     settings.update(given, priority="cmdline")
     settings.update(dict(overrides or {}), priority="cmdline")
-    if settings.getpriority("ITEM_PIPELINES_BASE") <= SETTINGS_PRIORITIES["project"]:
-        # COLLECTOR_INBOX (from the environment or a command's option) picks the stages: a
-        # crawl node's (extract, then the inbox) or every stage (collector.settings)
-        from . import settings as project
-
-        node = settings.get("COLLECTOR_INBOX")
-        settings.set("ITEM_PIPELINES_BASE", project.NODE_ITEM_PIPELINES_BASE if node else project.all_stages,
-                     priority="project")
+    pick_stages(settings)
     return settings
+
+
+def pick_stages(settings) -> None:
+    """Distributed mode: COLLECTOR_INBOX set (environment, a command's option, ``-s``) makes
+    the stages a crawl node's, ``NODE_ITEM_PIPELINES_BASE`` (extract, then the inbox); else
+    every stage. An ``ITEM_PIPELINES_BASE`` given on the command line is left alone. Called for
+    imports here, and for every crawl by the ``collector.crawl.addons.DistributedMode`` add-on."""
+    if settings.getpriority("ITEM_PIPELINES_BASE") > SETTINGS_PRIORITIES["project"]:
+        return
+    from . import settings as project
+
+    node = settings.get("COLLECTOR_INBOX")
+    settings.set("ITEM_PIPELINES_BASE", project.NODE_ITEM_PIPELINES_BASE if node else project.ITEM_PIPELINES_BASE,
+                 priority="project")
 
 
 def parse_overrides(pairs) -> dict[str, str]:

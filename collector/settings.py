@@ -147,13 +147,14 @@ NODE_ITEM_PIPELINES_BASE = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.inbox.InboxPipeline": 900,
 }
-all_stages = ITEM_PIPELINES_BASE  # lower case: not a setting (collector.context.build_settings)
-if COLLECTOR_INBOX:  # `scrapy crawl` on a Scrapyd node reads this module as it is
-    ITEM_PIPELINES_BASE = NODE_ITEM_PIPELINES_BASE
 #: `collector link-worker`: inbox items taken, stored and linked in one transaction at most.
 COLLECTOR_LINK_BATCH = _env_int("COLLECTOR_LINK_BATCH", 1000)
 #: `collector link-worker`: seconds it sleeps when the inbox is empty before it looks again.
 COLLECTOR_LINK_POLL = _env_float("COLLECTOR_LINK_POLL", 2.0)
+
+# Scrapy add-ons: distributed mode picks the stages from COLLECTOR_INBOX, however it is given
+# (environment, -s, Scrapyd's setting=), after every other setting is read.
+ADDONS = {"collector.crawl.addons.DistributedMode": 0}
 
 # Runs ITEM_PIPELINES: a stage failing on a document after the store stage wrote it undoes
 # its writes; extraction can run in worker processes (COLLECTOR_EXTRACT_PROCESSES).

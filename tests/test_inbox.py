@@ -244,3 +244,19 @@ def test_the_link_worker_says_in_one_line_that_it_needs_postgresql(tmp_path):
     result = invoke_cli("link-worker", "--once", db=tmp_path / "corpus.db", config=EXAMPLES / "configs", check=False)
     assert result.returncode == 2 and "PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "corpus.db").exists()
+
+
+@pytest.mark.parametrize("inbox", [None, "postgresql://node@127.0.0.1/news"])
+def test_the_mode_picks_the_stages_however_a_crawl_is_started(inbox):
+    """Through Scrapy's own crawler (``scrapy crawl``, a Scrapyd job): the add-on reads
+    COLLECTOR_INBOX after every other setting; an import's settings get the same stages."""
+    from scrapy.utils.test import get_crawler
+
+    import collector.settings as project
+    from collector.context import build_settings
+
+    given = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    crawler = get_crawler(settings_dict={**given, "COLLECTOR_INBOX": inbox})
+    expected = project.NODE_ITEM_PIPELINES_BASE if inbox else project.ITEM_PIPELINES_BASE
+    assert crawler.settings.getdict("ITEM_PIPELINES_BASE") == expected
+    assert build_settings(overrides={"COLLECTOR_INBOX": inbox}).getdict("ITEM_PIPELINES_BASE") == expected
