@@ -260,3 +260,23 @@ def test_the_mode_picks_the_stages_however_a_crawl_is_started(inbox):
     expected = project.NODE_ITEM_PIPELINES_BASE if inbox else project.ITEM_PIPELINES_BASE
     assert crawler.settings.getdict("ITEM_PIPELINES_BASE") == expected
     assert build_settings(overrides={"COLLECTOR_INBOX": inbox}).getdict("ITEM_PIPELINES_BASE") == expected
+
+
+def test_an_import_extracting_in_worker_processes_feeds_the_inbox_alike(pg_server, tmp_path):
+    """``import --inbox --workers 2``: the HTML is extracted in the pool, the documents handed
+    over; linked, they are what a one-process import into SQLite stores."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(14):  # past the pages an import extracts itself before it starts a pool
+        title, paragraphs = prose(5100 + i)
+        url = f"https://pages.example/{i}"
+        (pages / f"{i}.html").write_text(article_page(title, paragraphs, site_name="Pages", canonical=url,
+                                                      published="2026-03-04T09:00:00+00:00"), encoding="utf-8")
+    sqlite = tmp_path / "one.db"
+    invoke_cli("import", "--workers", "1", pages, db=sqlite, config=EXAMPLES / "configs")
+    url = pg_server.new_database()
+    result = invoke_cli("import", "--inbox", "--json", "--workers", "2", pages, db=url, config=EXAMPLES / "configs")
+    assert json.loads(result.stdout)["queued"] == 14
+    _link(url)
+    assert _contents(url) == _contents(sqlite)
+    pg_server.drop(url)
