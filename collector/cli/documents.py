@@ -56,7 +56,6 @@ def import_cmd(obj, paths, site, as_json, workers, overrides, inbox):
 def link_worker(obj, once, as_json, overrides):
     """Store and link the documents crawl nodes put in the inbox (--db postgresql://...), a batch per transaction."""
     from ..context import parse_overrides
-    from ..core.errors import Interrupted
     from ..linkworker import link_inbox
     from ..storage import is_postgres
 
@@ -69,12 +68,8 @@ def link_worker(obj, once, as_json, overrides):
         fail(f"collector link-worker: the inbox lives in a PostgreSQL store; {obj['db']} is not one"
              " (--db postgresql://...; docs/postgresql.md)", 2)
     context = open_context(obj, extra)
-    try:
+    with writing(context, "committed batches are kept; the open one stays in the inbox"):
         summary = link_inbox(context, once=once, on_problem=_say)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        interrupted(exc, "committed batches are kept; the open one stays in the inbox")
-    finally:
-        context.close()
     _print_import_summary(summary, as_json)
 
 
