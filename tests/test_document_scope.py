@@ -237,3 +237,16 @@ def test_a_document_undone_after_a_commit_is_not_taken_off_the_next_batch(store)
     with store.document():
         store.documents.save(_item(4))
     assert _count(other, "documents") == 3
+
+
+def test_rows_of_more_documents_than_one_statement_takes(tmp_path):
+    """``documents.rows`` reads any number of ids (a chrome line learned on a big site)."""
+    import sqlite3
+
+    from collector.storage import Store
+
+    store = Store(tmp_path / "many.db")
+    limit = store.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    ids = list(range(1, limit + 50))
+    assert store.documents.rows(ids) == {}
+    store.close()

@@ -65,15 +65,11 @@ class DocumentStore:
         return signature_from_bytes(self.conn.execute("SELECT signature FROM documents WHERE id = ?", (doc_id,)).fetchone()[0])
 
     def rows(self, ids: Iterable[int]) -> dict[int, dict]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        cur = self.conn.execute(
-            "SELECT id, url, site, title, published, fetched, canonical_url, sitename, text, chrome"
-            f" FROM documents WHERE id IN ({marks})", ids)
-        cols = [c[0] for c in cur.description]
-        return {r[0]: dict(zip(cols, r)) for r in cur}
+        # In chunks (``rows_by_id``): a line learned as chrome on a big site can name more
+        # documents than one statement may take parameters.
+        cols = ("id", "url", "site", "title", "published", "fetched", "canonical_url", "sitename", "text", "chrome")
+        sql = f"SELECT {', '.join(cols)} FROM documents WHERE id IN ({{marks}})"
+        return {r[0]: dict(zip(cols, r)) for r in rows_by_id(self.conn, sql, ids)}
 
     def metadata(self, ids: Iterable[int]) -> dict[int, dict]:
         """What deciding an origin needs of documents: no text."""
