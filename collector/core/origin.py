@@ -19,6 +19,12 @@ cannot have been published after it was fetched); a date more than a day after t
 is not trusted (a wrong year, an "updated" date in the future): such a member, and one
 with no date, comes after every dated member, by fetch. Ties go to the earlier fetch, then
 to the URL, so no order of arrival decides anything.
+
+A fetch counts by its hour (``FETCH_GRAIN``): pages fetched in the same hour were seen at
+once, and which of them a crawl happened to download first (its concurrency, its nodes, a
+retry) is no evidence of which was published first. So the same pages crawled twice, by one
+process or by several nodes, get the same origins; a page seen hours or days before another
+is still earlier.
 """
 
 from __future__ import annotations
@@ -48,8 +54,17 @@ def bare_host(url: str | None) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+#: The grain of a fetch time in the time order (see the module docstring).
+FETCH_GRAIN = timedelta(hours=1)
+
+
 def _fetched(value: str | None) -> datetime:
-    return parse_time(value) or _NEVER
+    """The fetch time, down to its hour: when the page was seen, not the crawl's order."""
+    got = parse_time(value)
+    if got is None:
+        return _NEVER
+    grain = FETCH_GRAIN.total_seconds()
+    return datetime.fromtimestamp(got.timestamp() // grain * grain, timezone.utc)
 
 
 @dataclass

@@ -83,6 +83,21 @@ def test_ties_go_to_the_earlier_fetch_then_the_url_never_the_order_of_arrival():
     assert {decide_origin(list(order), SITES).origin for order in itertools.permutations([a, b])} == {6}
 
 
+def test_fetches_in_the_same_hour_are_one_sighting_so_the_url_decides_whatever_the_crawl_order():
+    t = "2026-03-02T08:00:00+00:00"
+    for first, second in (("2026-03-03T10:00:05+00:00", "2026-03-03T10:59:00+00:00"),
+                          ("2026-03-03T10:59:00+00:00", "2026-03-03T10:00:05+00:00")):
+        a = member(1, "https://zerohedge.com/b", "zerohedge", t, first)
+        b = member(2, "https://russia-insider.com/a", "russia-insider", t, second)
+        assert decide_origin([a, b], SITES).origin == 2  # "https://russia-insider..." < "https://zerohedge..."
+        undated_a, undated_b = (member(m.id, m.url, m.site, None, m.fetched) for m in (a, b))
+        assert decide_origin([undated_a, undated_b], SITES).origin == 2
+    # An hour apart is two sightings: the earlier one was seen first.
+    a = member(1, "https://zerohedge.com/b", "zerohedge", t, "2026-03-03T09:59:00+00:00")
+    b = member(2, "https://russia-insider.com/a", "russia-insider", t, "2026-03-03T10:00:05+00:00")
+    assert decide_origin([b, a], SITES).origin == 1
+
+
 # --- claims ----------------------------------------------------------------------------------
 
 def test_an_attribution_claim_beats_the_dates():
