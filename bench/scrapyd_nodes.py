@@ -1,37 +1,45 @@
-"""Scrapyd benchmark: pages/s of two Scrapyd nodes against one ``collector crawl`` process.
+"""Distributed-mode benchmark: pages/s of two Scrapyd crawl nodes and one link-worker against
+one ``collector crawl`` process, on the same pages, and whether both store the same thing.
 
-    .venv/bin/python bench/scrapyd_nodes.py [--sizes 8x25,4x200,2x1000]
+    .venv/bin/python bench/scrapyd_nodes.py [--pages 0] [--sites 4] [--newsroom 8x25,2x200]
 
-1. For each size SITESxARTICLES, serves that many local news sites (``tests/newsroom.py``:
-   invented stories, each site reposting two of the site before it, one RSS feed each) on
-   127.0.0.1: many small sites, then fewer and larger ones.
-2. Builds the project's egg and starts two Scrapyd nodes on 127.0.0.1 (``max_proc = 1``, queue polled every 0.2 s,
-   basic auth, generated ``scrapyd.conf``), and uploads the egg to both.
-3. In one run, for each size, on the same pages: ``collector schedule --once`` with COLLECTOR_SCRAPYD_NODES
-   naming both nodes, into one SQLite file; then ``collector crawl`` of all the sites in one
-   process into another. AutoThrottle off and no download delay: the figures are the
-   machine's, not politeness'. Each wall time includes starting Python and Scrapy (for the
-   nodes: once per site, as Scrapyd starts a process per job).
+1. Serves the workloads on 127.0.0.1: the real pages of the shared corpora (trafilatura's
+   evaluation set and Zyte's, 990 + 181, ``--pages`` of them, 0 = all) dealt over ``--sites``
+   local sites with a sitemap each (``tests/newsroom.py``'s ``ServedPages``); then, for each
+   ``--newsroom`` size SITESxARTICLES, invented stories that repost each other (``Newsroom``).
+2. Builds the project's egg, starts two Scrapyd nodes (``max_proc = 1``, queue polled every
+   0.2 s, basic auth, generated ``scrapyd.conf``), uploads the egg to both, and starts a
+   scratch PostgreSQL (``tests/pgserver.py``).
+3. For each workload, one run after the other: the distributed layout (``collector link-worker``
+   running on a new PostgreSQL database, then ``collector schedule --once`` with
+   COLLECTOR_SCRAPYD_NODES naming both nodes and COLLECTOR_INBOX the database: the nodes
+   download and extract, the link-worker stores and links), timed from the schedule's start
+   until the inbox is empty; then ``collector crawl`` of the same sites in one process into
+   SQLite. AutoThrottle off and no download delay: the figures are the machine's, not
+   politeness'. Both wall times include starting Python and Scrapy (the nodes: once per site,
+   as Scrapyd starts a process per job).
 4. Checks that both databases hold the same documents, links and claims, prints a markdown
-   table (a row per size) and writes it, stamped, to ``bench/out/scrapyd_nodes.md``.
-
-Each node's crawl extracts, links and stores into the one SQLite file itself, so the two
-nodes share one writer lock: this measures dispatch, not the issue's target layout (nodes
-extracting only, one linker writing: issue 15 part B).
+   table (a row per workload) and writes it, stamped, to ``bench/out/scrapyd_nodes.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common.cli import Collector  # noqa: E402
+from bench.common.corpus import eval_pages, require, eval_dir, zyte_dir, zyte_pages  # noqa: E402
 from bench.common.paths import REPO  # noqa: E402  (puts tests/ on the path too)
 from bench.common.report import Report  # noqa: E402
-from newsroom import Newsroom, contents  # noqa: E402
+from conftest import rows  # noqa: E402
+from newsroom import Newsroom, ServedPages, contents  # noqa: E402
+from pgserver import Server  # noqa: E402
 from scrapyd_nodes import PASSWORD, USERNAME, ScrapydNode, build_egg  # noqa: E402
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
@@ -47,46 +55,143 @@ def start_nodes(root: Path) -> list[ScrapydNode]:
     return nodes
 
 
-def measure(root: Path, room: Newsroom, nodes: list[ScrapydNode]) -> tuple[float, float, bool]:
-    """Seconds of the two-node schedule and of one crawl process, and whether the databases match."""
+def node_env(root: Path, nodes: list[ScrapydNode]) -> dict:
     secret = root / "password"
     secret.write_text(PASSWORD, encoding="utf-8")
-    env = {"COLLECTOR_SCRAPYD_NODES": ",".join(n.url for n in nodes), "COLLECTOR_SCRAPYD_USERNAME": USERNAME,
-           "COLLECTOR_SCRAPYD_PASSWORD_FILE": str(secret)}
-    dispatched = Collector(root / "nodes.db", config=room.config, env=env).run("schedule", "--once", *FAST)
-    one = Collector(root / "one.db", config=room.config, env={"COLLECTOR_SCRAPYD_NODES": ""}).run("crawl", *FAST, check=False)
-    return dispatched.seconds, one.seconds, contents(root / "nodes.db") == contents(root / "one.db")
+    return {"COLLECTOR_SCRAPYD_NODES": ",".join(n.url for n in nodes), "COLLECTOR_SCRAPYD_USERNAME": USERNAME,
+            "COLLECTOR_SCRAPYD_PASSWORD_FILE": str(secret)}
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and every process under it, the finished ones too (a reaped
+    child's time is in its parent's cutime/cstime): for the nodes' crawls and the server's backends."""
+    parents, times = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+        times[int(stat.parent.name)] = sum(int(n) for n in fields[11:15])  # utime stime cutime cstime
+    tree, grown = {pid}, True
+    while grown:
+        below = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | below, bool(below)
+    return sum(times.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_empty_inbox(url: str, worker) -> None:
+    """Until the link-worker has committed the last batch (a row leaves the inbox with its documents)."""
+    while rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"]:
+        if worker.proc.poll() is not None:
+            raise SystemExit(f"the link-worker stopped ({worker.proc.returncode}): see {worker.err}")
+        time.sleep(0.1)
+
+
+def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
+    """Seconds from the schedule's start until the link-worker has stored everything the nodes
+    handed over, and the CPU seconds of each part: the nodes' crawls (and Scrapyd), the
+    scheduler, the link-worker and the database server."""
+    linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2"})
+    linker.run("link-worker", "--once")  # migrates the database, writes the sites: before the clock
+    worker = linker.start("link-worker")
+    try:
+        before = [sum(tree_cpu(n.process.pid) for n in nodes), tree_cpu(server_pid)]
+        started = time.perf_counter()
+        schedule = Collector(url, config=config, env=node_env(root, nodes)).run(
+            "schedule", "--once", *FAST, "-s", f"COLLECTOR_INBOX={url}")
+        wait_for_empty_inbox(url, worker)
+        seconds = time.perf_counter() - started
+    finally:
+        worker.signal(signal.SIGTERM)  # stops between batches
+    linked = linker.finish(worker)
+    statuses = {r["status"] for r in rows(url, "SELECT status FROM runs")}
+    if statuses != {"ok"}:
+        raise SystemExit(f"the nodes' runs ended {sorted(statuses)}, not all ok")
+    return {"seconds": seconds, "nodes": sum(tree_cpu(n.process.pid) for n in nodes) - before[0],
+            "scheduler": schedule.cpu, "link-worker": linked.cpu, "server": tree_cpu(server_pid) - before[1]}
+
+
+def measure(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
+    """The distributed layout's figures, one crawl process's, and whether the databases match."""
+    got = distributed(root, config, nodes, url, server_pid)
+    one = Collector(root / "one.db", config=config, env={"COLLECTOR_SCRAPYD_NODES": ""}).run("crawl", *FAST, check=False)
+    got.update(one=one.seconds, one_cpu=one.cpu, same=same_contents(contents(url), contents(root / "one.db")))
+    return got
+
+
+def same_contents(nodes: dict, one: dict) -> bool:
+    """Whether they match; if not, what differs, on stderr (a few rows of each side, per table)."""
+    for table in nodes:
+        only_nodes, only_one = set(nodes[table]) - set(one[table]), set(one[table]) - set(nodes[table])
+        if only_nodes or only_one:
+            print(f"{table}: {len(only_nodes)} rows only in the nodes' database, {len(only_one)} only in one crawl's", file=sys.stderr)
+            for side, extra in (("nodes", only_nodes), ("one", only_one)):
+                for row in sorted(extra)[:3]:
+                    print(f"  {side}: {str(row)[:300]}", file=sys.stderr)
+    return nodes == one
+
+
+def workloads(args, tmp: Path):
+    """(label, started room) for each workload, one at a time (each stopped after its run)."""
+    if args.pages >= 0:
+        require(eval_dir, zyte_dir)
+        pages = [page.data for page in eval_pages() + zyte_pages()]
+        pages = pages[: args.pages or None]
+        yield f"real pages, {args.sites} sites", ServedPages(tmp / "real", pages, sites=args.sites)
+    for n, (site_count, articles) in enumerate(args.newsroom):
+        yield f"newsroom, {site_count} sites x {articles}", Newsroom(tmp / f"newsroom-{n}", sites=site_count, articles=articles, seed=n)
 
 
 def sizes(text: str) -> list[tuple[int, int]]:
-    return [tuple(int(n) for n in size.split("x")) for size in text.split(",")]
+    return [tuple(int(n) for n in size.split("x")) for size in text.split(",") if size]
+
+
+PARTS = ("nodes", "scheduler", "link-worker", "server")
+
+
+def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list[list], list[list], list[str]]:
+    table, cpu, differ = [], [], []
+    server_pid = int((server.data / "postmaster.pid").read_text().split()[0])
+    for label, room in workloads(args, tmp):
+        url = server.new_database(empty=True)
+        try:
+            got = measure(room.config.parent, room.config, nodes, url, server_pid)
+        finally:
+            room.stop()
+            server.drop(url)
+        pages, nodes_cpu = room.pages, sum(got[part] for part in PARTS)
+        table.append([label, pages, f"{got['one']:.1f}", f"{pages / got['one']:.1f}", f"{got['seconds']:.1f}",
+                      f"{pages / got['seconds']:.1f}", f"**{got['one'] / got['seconds']:.2f}x**", "yes" if got["same"] else "NO"])
+        cpu.append([label, f"{1000 * got['one_cpu'] / pages:.1f}", f"{1000 * nodes_cpu / pages:.1f}",
+                    *(f"{1000 * got[part] / pages:.1f}" for part in PARTS)])
+        differ += [] if got["same"] else [label]
+    return table, cpu, differ
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=sizes, default=sizes("8x25,4x200,2x1000"), help="SITESxARTICLES,...")
+    parser.add_argument("--pages", type=int, default=0, help="real pages served (0: all 1,171; -1: none)")
+    parser.add_argument("--sites", type=int, default=4, help="local sites the real pages are dealt over")
+    parser.add_argument("--newsroom", type=sizes, default=[], help="SITESxARTICLES,... of invented reposting sites")
     args = parser.parse_args()
-    rows, differ = [], []
     with tempfile.TemporaryDirectory(prefix="bench-scrapyd-") as tmp:
-        nodes = []
+        server, nodes = Server().start(), []
         try:
             nodes = start_nodes(Path(tmp))
-            for n, (site_count, articles) in enumerate(args.sizes):
-                root = Path(tmp) / f"size-{n}"
-                room = Newsroom(root, sites=site_count, articles=articles, seed=n)
-                try:
-                    nodes_s, one_s, same = measure(root, room, nodes)
-                finally:
-                    room.stop()
-                rows.append([f"{site_count} sites x {articles}", room.pages, f"{one_s:.1f}", f"{room.pages / one_s:.1f}",
-                             f"{nodes_s:.1f}", f"{room.pages / nodes_s:.1f}", f"{one_s / nodes_s:.2f}x", "yes" if same else "NO"])
-                differ += [] if same else [rows[-1][0]]
+            table, cpu, differ = run(args, Path(tmp), server, nodes)
         finally:
             for node in nodes:
                 node.stop()
+            server.stop()
     with Report("scrapyd_nodes") as report:
-        print("# Two Scrapyd nodes (max_proc 1, `collector schedule --once`) against one `collector crawl` process\n")
-        report.table(["sites", "pages", "one process s", "pages/s", "2 nodes s", "pages/s", "2 nodes vs one", "same database"], rows)
+        print("# Two Scrapyd nodes extracting and one link-worker storing (PostgreSQL) against one `collector crawl` (SQLite)\n")
+        report.table(["workload", "pages", "one process s", "pages/s", "2 nodes + linker s", "pages/s",
+                      "nodes vs one, pages/s", "same database"], table)
+        print()
+        report.table(["workload", "one process", "distributed, all", *PARTS], cpu,
+                     title="CPU ms per page: the layout's own processes, not the load beside them")
+        print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     if differ:
         raise SystemExit(f"the two databases differ at {', '.join(differ)}")
 

@@ -3,18 +3,21 @@
 ``Newsroom(root, sites=4, articles=10)`` starts one ``SiteServer`` per site on 127.0.0.1:
 each site has ``articles`` stories of its own and reposts the first ``reposts`` stories of
 the site before it (the last line names where it originally appeared), all listed by one
-RSS feed; its config is written under ``root/configs``. ``contents(db)`` is what a
-database holds of them (documents, links, claims), by URL, free of row ids and fetch times,
-so two runs can be compared whatever order they stored the documents in.
+RSS feed; its config is written under ``root/configs``. ``ServedPages(root, pages, sites=4)``
+serves pages read in from elsewhere (the shared corpora's real HTML) the same way, dealt
+round-robin over the sites, each listing its pages in one sitemap. ``contents(db)`` is what a
+database (a SQLite file or a PostgreSQL URL) holds of them (documents, links, claims), by URL,
+free of row ids and fetch times, so two runs can be compared whatever order or backend they
+stored the documents in.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
-from sites_server import SiteServer, article_page, rss, site_config, story
+from conftest import rows
+from sites_server import SiteServer, article_page, rss, site_config, story, urlset
 
 NAMES = ["Harbour News", "Coastal Reposts", "Ridge Courier", "Valley Ledger", "Delta Post", "Summit Daily"]
 
@@ -60,21 +63,42 @@ class Newsroom:
             server.stop()
 
 
-def contents(db: Path) -> dict:
-    conn = sqlite3.connect(db)
-    try:
-        urls = dict(conn.execute("SELECT id, url FROM documents"))
-        documents = sorted(conn.execute(
-            "SELECT url, site, title, author, published, text, chrome, canonical_url, sitename, language, content_hash, words, shingles"
-            " FROM documents"))
-        def named(evidence: str) -> str:  # the evidence names documents by id: by URL instead
-            return re.sub(r"#(\d+)", lambda m: urls.get(int(m.group(1)), m.group(0)), evidence)
+class ServedPages:
+    """``pages`` (raw HTML bytes, served as they are: each page's own ``<meta charset>`` decides
+    its encoding) dealt round-robin over ``sites`` local sites, each with a sitemap and robots.txt."""
 
-        links = sorted((urls[c], urls[o], rel, round(sim, 6), round(cont, 6), named(ev))
-                       for c, o, rel, sim, cont, ev in conn.execute(
-                           "SELECT copy_id, origin_id, relation, similarity, containment, evidence FROM links"))
-        claims = sorted((urls[d], kind, site, name, url, ev) for d, kind, site, name, url, ev in conn.execute(
-            "SELECT doc_id, kind, claimed_site, claimed_name, claimed_url, evidence FROM claims"))
-        return {"documents": documents, "links": links, "claims": claims}
-    finally:
-        conn.close()
+    def __init__(self, root: Path, pages: list[bytes], sites: int = 4):
+        self.config = root / "configs"
+        self.servers = [SiteServer(f"pages{k}").start() for k in range(sites)]
+        links: list[list[str]] = [[] for _ in self.servers]
+        for n, page in enumerate(pages):
+            k = n % sites
+            links[k].append(self.servers[k].add(f"/{k}/page-{n}.html", page, content_type="text/html"))
+        for k, server in enumerate(self.servers):
+            server.add("/sitemap.xml", urlset(links[k]), content_type="application/xml")
+            server.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+            site_config(self.config, f"pages{k}", name=f"Served Pages {k}", domains=[server.host],
+                        sitemaps=[server.url("/sitemap.xml")])
+        self.pages = len(pages)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def contents(db) -> dict:
+    """Documents, links and claims by URL, on either backend (evidence names documents by URL)."""
+    urls = {r["id"]: r["url"] for r in rows(db, "SELECT id, url FROM documents")}
+
+    def named(evidence: str) -> str:
+        return re.sub(r"#(\d+)", lambda m: urls.get(int(m.group(1)), m.group(0)), evidence or "")
+
+    documents = sorted(tuple(r.values()) for r in rows(
+        db, "SELECT url, site, title, author, published, text, chrome, canonical_url, sitename, language, content_hash,"
+            " words, shingles FROM documents"))
+    links = sorted((urls[r["copy_id"]], urls[r["origin_id"]], r["relation"], round(r["similarity"], 6),
+                    round(r["containment"], 6), named(r["evidence"]))
+                   for r in rows(db, "SELECT copy_id, origin_id, relation, similarity, containment, evidence FROM links"))
+    claims = sorted((urls[r["doc_id"]], *list(r.values())[1:]) for r in rows(
+        db, "SELECT doc_id, kind, claimed_site, claimed_name, claimed_url, evidence FROM claims"))
+    return {"documents": documents, "links": links, "claims": claims}

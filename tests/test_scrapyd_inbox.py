@@ -8,7 +8,6 @@ crawl`` process into SQLite. Skipped with the reason without scrapyd, its test h
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 
 import pytest
@@ -17,28 +16,10 @@ pytest.importorskip("scrapyd", reason="scrapyd is not installed (pip install -e 
 pytest.importorskip("scrapyd_nodes", reason="the Scrapyd test harness (tests/scrapyd_nodes.py) is not here")
 
 from conftest import REPO, rows, run_cli  # noqa: E402
-from newsroom import Newsroom  # noqa: E402
+from newsroom import Newsroom, contents  # noqa: E402
 from scrapyd_nodes import ScrapydNode, build_egg  # noqa: E402
 from test_crawl import FAST  # noqa: E402
 from test_scrapyd import node_env, schedule_cmd  # noqa: E402
-
-
-def contents(db) -> dict:
-    """Documents, links and claims by URL, on either backend (evidence names documents by URL)."""
-    urls = {r["id"]: r["url"] for r in rows(db, "SELECT id, url FROM documents")}
-
-    def named(evidence: str) -> str:
-        return re.sub(r"#(\d+)", lambda m: urls.get(int(m.group(1)), m.group(0)), evidence or "")
-
-    documents = sorted(tuple(r.values()) for r in rows(
-        db, "SELECT url, site, title, author, published, text, chrome, canonical_url, sitename, language, content_hash,"
-            " words, shingles FROM documents"))
-    links = sorted((urls[r["copy_id"]], urls[r["origin_id"]], r["relation"], round(r["similarity"], 6),
-                    round(r["containment"], 6), named(r["evidence"]))
-                   for r in rows(db, "SELECT copy_id, origin_id, relation, similarity, containment, evidence FROM links"))
-    claims = sorted((urls[r["doc_id"]], *list(r.values())[1:]) for r in rows(
-        db, "SELECT doc_id, kind, claimed_site, claimed_name, claimed_url, evidence FROM claims"))
-    return {"documents": documents, "links": links, "claims": claims}
 
 
 def test_two_scrapyd_nodes_in_node_mode_and_one_link_worker_store_what_one_crawl_stores(pg_server, tmp_path):

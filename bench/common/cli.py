@@ -81,15 +81,27 @@ class Running:
     timings: Path | None
     load: float = 0.0         # load average at the start
 
+    def signal(self, signum: int) -> None:
+        """Signal the command itself: when GNU time wraps it, time's child, not time."""
+        pid = self.proc.pid
+        if self.rss is not None:
+            try:
+                pid = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                pass  # not started yet, or already gone: time itself, then
+        os.kill(pid, signum)
+
 
 class Collector:
     """``collector --db DB [--config CONFIG] ...`` with an environment and optional timing."""
 
-    def __init__(self, db: Path, config: Path | None = None, env: dict | None = None,
+    def __init__(self, db: Path | str, config: Path | None = None, env: dict | None = None,
                  timings: Path | None = None, time_calls: str = "", per_item: str = "", cwd: Path = REPO,
                  program: list[str] | None = None, time_run: str = ""):
         """``program``: another command than the installed ``collector`` (another build's, to score it)."""
-        self.db, self.config, self.env, self.cwd = Path(db), config, dict(env or {}), cwd
+        # A PostgreSQL URL stays a string (a Path would fold its "//").
+        self.db = db if str(db).startswith("postgresql") else Path(db)
+        self.config, self.env, self.cwd = config, dict(env or {}), cwd
         self.program, self.time_run = program, time_run
         self.timings, self.time_calls, self.per_item = timings, time_calls, per_item
 
@@ -112,11 +124,13 @@ class Collector:
 
     def start(self, *args, cpu: int | None = None) -> Running:
         argv = self.argv(*args)
-        base = self.db.with_name(self.db.name + f".{os.getpid()}-{time.monotonic_ns()}")
-        out, err = base.with_suffix(".stdout"), base.with_suffix(".stderr")
+        scratch = Path(tempfile.gettempdir()) / "bench" if isinstance(self.db, str) else self.db.parent
+        scratch.mkdir(exist_ok=True)
+        base = f"{getattr(self.db, 'name', 'postgresql')}.{os.getpid()}-{time.monotonic_ns()}"
+        out, err = scratch / f"{base}.stdout", scratch / f"{base}.stderr"
         # Peak RSS from GNU time: the ru_maxrss os.wait4 gives for a child of a large process
         # counts the pages it had between fork and exec.
-        rss = base.with_suffix(".rss") if os.path.exists("/usr/bin/time") else None
+        rss = scratch / f"{base}.rss" if os.path.exists("/usr/bin/time") else None
         wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(rss), *argv] if rss else argv
         if cpu is not None and (os.cpu_count() or 1) > cpu and shutil.which("taskset"):
             wrapped = ["taskset", "-c", str(cpu), *wrapped]
