@@ -92,7 +92,7 @@ def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, se
     """Seconds from the schedule's start until the link-worker has stored everything the nodes
     handed over, and the CPU seconds of each part: the nodes' crawls (and Scrapyd), the
     scheduler, the link-worker and the database server."""
-    linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2"})
+    linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2", "COLLECTOR_ARCHIVE": str(root / "linker.warc")})
     linker.run("link-worker", "--once")  # migrates the database, writes the sites: before the clock
     worker = linker.start("link-worker")
     try:

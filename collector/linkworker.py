@@ -9,7 +9,11 @@ stages ``ITEM_PIPELINES`` names, in which the extract stage passes an extracted 
 One batch is one transaction of the store: ``FOR UPDATE SKIP LOCKED`` takes up to
 COLLECTOR_LINK_BATCH rows, their documents, links, claims and aliases are written, the rows
 deleted, and all of it committed at once. A kill at any point loses the open batch only, and
-its rows are taken again by the next run: each item is stored exactly once. Two link-workers
+its rows are taken again by the next run: each item is stored exactly once. A crawled page's
+archive records, made on the node, are appended to this machine's archive (``SiteArchives``:
+COLLECTOR_ARCHIVE, as a crawl's) before its document is stored, which keeps where
+(``raw_ref``); a batch a kill rolls back leaves its records in the files, referenced by
+nothing, and they are appended again with the batch's next try. Two link-workers
 never take the same rows (they also take turns at the store's writer lock).
 """
 
@@ -26,6 +30,7 @@ from .core.errors import StoreError
 from .driver import Chain, build_stages
 from .ingest import process_one
 from .storage import is_postgres, redacted
+from .storage.archive import SiteArchives
 from .summary import Summary
 
 
@@ -39,6 +44,7 @@ class LinkWorker:
         # One batch, one transaction: the store commits when the batch is done, never before.
         store.batch_size, store.hold_seconds = 2**62, float("inf")
         self.chain = Chain(build_stages(context), store)
+        self.archives = SiteArchives(context.settings)  # the nodes' page records, kept here
         self.limit = max(1, context.settings.getint("COLLECTOR_LINK_BATCH"))
         self.summary = Summary()
         self.batches = 0
@@ -63,6 +69,7 @@ class LinkWorker:
             self.store.rollback()
             raise
         finally:
+            self.archives.close()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
             self.summary.seconds = time.perf_counter() - started
@@ -77,9 +84,11 @@ class LinkWorker:
         if not taken:
             store.rollback()
             return 0
-        for _, fields in taken:
+        for _, fields, records in taken:
+            if records:  # archived before the document is stored, committed with it or orphaned
+                fields["raw_ref"] = self.archives.append(fields.get("site"), records)
             process_one(self.chain, Document(**fields), self.summary, self.on_problem)
-        inbox.delete(store.conn, [row_id for row_id, _ in taken])
+        inbox.delete(store.conn, [row_id for row_id, _, _ in taken])
         store.commit()
         self.batches += 1
         store.merge_index()  # the recent LSH rows, once there are enough of them

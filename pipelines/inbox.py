@@ -30,6 +30,7 @@ class InboxPipeline(Stage):
 
     def process(self, item):
         self.inbox.put(item)
+        item["raw_record"] = None  # handed over with it: the node keeps no copy
         if item.get("status") is None:
             item["status"] = QUEUED
         return item

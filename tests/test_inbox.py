@@ -134,13 +134,31 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     assert node["new"] == 0 and node["queued"] == alone["new"] + alone["variants"] + alone["unchanged"]
     assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0
     assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["ok"] * 3  # the runs rows, as ever
-    result = run_cli("link-worker", "--once", "--json", db=linker_url, config=web.config)
+    result = run_cli("link-worker", "--once", "--json", db=linker_url, config=web.config,
+                     env={"COLLECTOR_ARCHIVE": str(tmp_path / "linker.warc")})
     assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
     assert _crawled(url) == _crawled(sqlite)
+    _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path)
     _, again = _node_crawl(node_url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
     assert again.get("queued", 0) == 0  # the node read the store: nothing fetched again
     pg_server.drop(url)
     _drop_roles(pg_server, "crawl_node", "crawl_linker")
+
+
+def _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path) -> None:
+    """Every document's raw page is in the link-worker's archive, the very page a one-process
+    crawl archived; the node kept none (its records travelled with the items)."""
+    from collector.raw import RawRef, raw_bytes
+
+    def pages(db) -> dict[str, bytes]:
+        found = rows(db, "SELECT url, raw_ref FROM documents JOIN raw_inputs ON doc_id = documents.id")
+        return {r["url"]: raw_bytes(RawRef.parse(r["raw_ref"], tmp_path))[0] for r in found}
+
+    linked = pages(url)
+    assert len(linked) == rows(url, "SELECT count(*) AS n FROM documents")[0]["n"]
+    assert all(r["raw_ref"].startswith(str(tmp_path / "linker.warc")) for r in rows(url, "SELECT raw_ref FROM raw_inputs"))
+    assert linked == pages(sqlite) and all(linked.values())
+    assert not (tmp_path / "node.warc").exists()
 
 
 def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_server, tmp_path):
@@ -166,7 +184,7 @@ def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_serv
         assert 0 < _inbox(url) < len(paths), "the kill did not land midway"
         result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
-        run_cli("link-worker", "--once", db=url, config=config)
+        run_cli("link-worker", "--once", db=url, config=config, env={"COLLECTOR_ARCHIVE": str(tmp_path / "linker.warc")})
         docs = rows(url, "SELECT url, count(*) AS n FROM documents GROUP BY url")
         assert sorted(d["url"] for d in docs) == sorted(server.url(p) for p in paths), "a document was lost"
         assert all(d["n"] == 1 for d in docs) and _inbox(url) == 0

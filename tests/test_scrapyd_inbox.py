@@ -37,8 +37,10 @@ def test_two_scrapyd_nodes_in_node_mode_and_one_link_worker_store_what_one_crawl
         assert result.returncode == 0, result.stderr[-3000:]
         assert {r["status"] for r in rows(url, "SELECT status FROM runs")} == {"ok"}
         assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == 0  # the nodes wrote none
-        run_cli("link-worker", "--once", db=url, config=room.config)
+        run_cli("link-worker", "--once", db=url, config=room.config, env={"COLLECTOR_ARCHIVE": str(tmp_path / "linker.warc")})
         assert rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"] == 0
+        archived = rows(url, "SELECT count(*) AS n FROM raw_inputs WHERE raw_ref LIKE ?", (f"{tmp_path / 'linker.warc'}/%",))
+        assert archived[0]["n"] == room.pages  # every page, in the link-worker's archive
         single = tmp_path / "single.db"
         run_cli("crawl", "--json", *FAST, db=single, config=room.config, check=False, timeout=240)
         alone = contents(single)

@@ -8,7 +8,7 @@ import sys
 
 from conftest import REPO
 
-ALLOWED = {"collector.core", "collector.storage", "sqlite_utils", "datasketch", "numpy", "psycopg"}
+ALLOWED = {"collector.core", "collector.storage", "sqlite_utils", "datasketch", "numpy", "psycopg", "warcio"}
 
 
 def _imports(path) -> set[str]:

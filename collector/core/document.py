@@ -83,6 +83,8 @@ class Document:
     followed: bool | None = None      # crawls: reached by link-following (stored only if an article)
     first_line_is_title: bool | None = None  # plain-text dumps: title is the first non-chrome line
     raw_ref: str | None = None        # where the raw input is kept (collector.crawl.archive)
+    raw_record: bytes | None = None   # distributed mode: the page's archive records (WARC, gzip), carried
+    #                                   through the inbox to the link-worker, which archives them (raw_ref)
     # Filled by the stages.
     canonical_url: str | None = None  # the page's canonical link, else its og:url
     published_from: str | None = None  # where ``published`` came from: page, source, feed or sitemap

@@ -158,10 +158,14 @@ CREATE TABLE inbox (
 );
 """
 
+# A crawl node's archive records (WARC, gzip) of the page, for the link-worker's archive.
+M004_INBOX_RAW = "ALTER TABLE inbox ADD COLUMN raw BYTEA;"
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_chrome_counts", M002_CHROME_COUNTS),
     ("m003_inbox", M003_INBOX),
+    ("m004_inbox_raw", M004_INBOX_RAW),
 ]
 
 
