@@ -129,9 +129,10 @@ def _document_of(item, summary: Summary, on_problem) -> Document | None:
     return None
 
 
-def process_one(chain: Chain, item: Document, summary: Summary, on_problem) -> None:
-    """One document through the chain; its failure is a problem of the run, not its end
-    (but for the database's own failures, which ``Chain`` raises as ``StoreError``)."""
+def process_one(chain: Chain, item: Document, summary: Summary, on_problem) -> Document | None:
+    """One document through the chain, which it returns as the stages left it (None if it
+    failed); its failure is a problem of the run, not its end (but for the database's own
+    failures, which ``Chain`` raises as ``StoreError``)."""
     try:
         item = chain.process(item)
     except DropItem as exc:
@@ -142,9 +143,10 @@ def process_one(chain: Chain, item: Document, summary: Summary, on_problem) -> N
         message = f"{item.get('source') or item.get('url')}: {type(exc).__name__}: {exc}"
     else:
         summary.count(item)
-        return
+        return item
     summary.problem(message)
     on_problem(message)
+    return None
 
 
 def _on_sigterm():

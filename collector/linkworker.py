@@ -22,10 +22,11 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections import Counter
 from typing import Callable
 
 from .context import Context
-from .core.document import Document
+from .core.document import Document, Status
 from .core.errors import StoreError
 from .driver import Chain, build_stages
 from .ingest import process_one
@@ -84,11 +85,16 @@ class LinkWorker:
         if not taken:
             store.rollback()
             return 0
-        for _, fields, records in taken:
-            if records:  # archived before the document is stored, committed with it or orphaned
-                fields["raw_ref"] = self.archives.append(fields.get("site"), records)
-            process_one(self.chain, Document(**fields), self.summary, self.on_problem)
-        inbox.delete(store.conn, [row_id for row_id, _, _ in taken])
+        credit = Counter()
+        for row in taken:
+            fields = row.item
+            if row.records:  # archived before the document is stored, committed with it or orphaned
+                fields["raw_ref"] = self.archives.append(fields.get("site"), row.records)
+            done = process_one(self.chain, Document(**fields), self.summary, self.on_problem)
+            if done is not None and done.get("status") == Status.NEW and row.run_id:
+                credit[row.run_id] += 1
+        inbox.credit_runs(store.conn, credit)
+        inbox.delete(store.conn, [row.id for row in taken])
         store.commit()
         self.batches += 1
         store.merge_index()  # the recent LSH rows, once there are enough of them

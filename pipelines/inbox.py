@@ -9,6 +9,8 @@ aliases are written by the linker, as a one-process crawl writes them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from collector.core.contracts import Inbox
 
 from .stage import Stage
@@ -18,18 +20,19 @@ QUEUED = "queued"
 
 
 class InboxPipeline(Stage):
-    def __init__(self, inbox: Inbox):
+    def __init__(self, inbox: Inbox, run_ids: Mapping[str, int]):
         self.inbox = inbox
+        self.run_ids = run_ids  # site -> its crawl's runs.id (RunRecord fills it as crawls open)
 
     @classmethod
     def from_context(cls, context):
-        return cls(context.open_inbox())
+        return cls(context.open_inbox(), context.shared("run_ids", dict))
 
     def process_item(self, item):
         return self.process(item)  # stored unchanged or not, the linker decides
 
     def process(self, item):
-        self.inbox.put(item)
+        self.inbox.put(item, self.run_ids.get(item.get("site")))
         item["raw_record"] = None  # handed over with it: the node keeps no copy
         if item.get("status") is None:
             item["status"] = QUEUED

@@ -139,8 +139,12 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
     assert _crawled(url) == _crawled(sqlite)
     _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path)
+    # Each node run is credited by the link-worker with its site's documents that were new.
+    credited = {r["site"]: r["new_documents"] for r in rows(url, "SELECT site, new_documents FROM runs")}
+    assert credited == {r["site"]: r["n"] for r in rows(url, "SELECT site, count(*) AS n FROM documents GROUP BY site")}
     _, again = _node_crawl(node_url, web.config, "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'node.warc'}")
     assert again.get("queued", 0) == 0  # the node read the store: nothing fetched again
+    assert [r["new_documents"] for r in rows(url, "SELECT new_documents FROM runs ORDER BY id")][3:] == [0, 0, 0]
     pg_server.drop(url)
     _drop_roles(pg_server, "crawl_node", "crawl_linker")
 

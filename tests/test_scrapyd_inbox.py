@@ -41,6 +41,9 @@ def test_two_scrapyd_nodes_in_node_mode_and_one_link_worker_store_what_one_crawl
         assert rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"] == 0
         archived = rows(url, "SELECT count(*) AS n FROM raw_inputs WHERE raw_ref LIKE ?", (f"{tmp_path / 'linker.warc'}/%",))
         assert archived[0]["n"] == room.pages  # every page, in the link-worker's archive
+        runs = rows(url, "SELECT site, new_documents FROM runs")
+        assert {r["site"]: r["new_documents"] for r in runs} == {  # credited by the link-worker
+            r["site"]: r["n"] for r in rows(url, "SELECT site, count(*) AS n FROM documents GROUP BY site")}
         single = tmp_path / "single.db"
         run_cli("crawl", "--json", *FAST, db=single, config=room.config, check=False, timeout=240)
         alone = contents(single)

@@ -148,5 +148,5 @@ class Transactions(Protocol):
 class Inbox(Protocol):
     """Where a crawl node hands its extracted documents, for the one linker (distributed mode)."""
 
-    def put(self, item: Document) -> None:
-        """Hand over one document (committed at once)."""
+    def put(self, item: Document, run_id: int | None = None) -> None:
+        """Hand over one document, with the crawl run it came from (committed at once)."""

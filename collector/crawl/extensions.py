@@ -44,15 +44,19 @@ class RunRecord:
             self.run_id = given
         else:
             guarded(self.crawler, start)
+        if self.run_id is not None:  # the inbox stage hands each item over with its site's run
+            Context.for_crawler(self.crawler).shared("run_ids", dict)[site] = self.run_id
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
         report = CrawlReport.of(self.crawler)
         s = report.summary if report is not None else CrawlSummary()
+        # A crawl node's documents are counted new by the link-worker, which credits its run.
+        new = None if s.queued else s.new
         guarded(self.crawler, lambda: Context.for_crawler(self.crawler).store.crawl.finish_run(
             self.run_id, self.status(reason, s), None, pages_fetched=s.pages_fetched,
-            new_documents=s.new, errors=len(s.faults), error_kinds=s.errors_by_kind))
+            new_documents=new, errors=len(s.faults), error_kinds=s.errors_by_kind))
 
     def status(self, reason: str, summary: CrawlSummary) -> str:
         # As `collector crawl` exits: a crawl that fetched nothing and met faults failed.

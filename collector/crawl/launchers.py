@@ -106,7 +106,9 @@ class LocalLauncher:
             status = "killed"  # by a signal the scheduler did not send (OOM killer, kill -9)
         else:
             status = "ok" if code == 0 else "failed"
-        counts = {"pages_fetched": summary.get("pages_fetched"), "new_documents": summary.get("new"),
+        # A crawl node's new documents are the link-worker's to count (it credits the run).
+        new = None if summary.get("queued") else summary.get("new")
+        counts = {"pages_fetched": summary.get("pages_fetched"), "new_documents": new,
                   "errors": summary.get("errors"), "error_kinds": summary.get("errors_by_kind")}
         return Outcome(status, code, counts)
 

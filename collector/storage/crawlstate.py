@@ -55,8 +55,9 @@ class CrawlState:
                    error_kinds: dict | None = None, ended: str | None = None) -> None:
         self._writer.begin()
         self.conn.execute(
-            "UPDATE runs SET ended = ?, status = ?, exit_status = ?, pages_fetched = ?, new_documents = ?,"
-            " errors = ?, error_kinds = ? WHERE id = ?",
+            # new_documents None: counted elsewhere (a crawl node's, by the link-worker): kept.
+            "UPDATE runs SET ended = ?, status = ?, exit_status = ?, pages_fetched = ?,"
+            " new_documents = coalesce(?, new_documents), errors = ?, error_kinds = ? WHERE id = ?",
             (ended or utcnow(), status, exit_status, pages_fetched, new_documents, errors,
              json.dumps(error_kinds, sort_keys=True) if error_kinds is not None else None, run_id),
         )

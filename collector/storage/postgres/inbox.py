@@ -16,6 +16,8 @@ take the same rows.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from typing import NamedTuple
 
 from collector.core.errors import StoreError
 
@@ -41,10 +43,11 @@ class Inbox:
         self.url = url
         self.conn = connect(url, "node")
 
-    def put(self, item) -> None:
+    def put(self, item, run_id: int | None = None) -> None:
+        """``item`` handed over, with its page's archive records and the node's run (``runs.id``)."""
         try:
-            self.conn.execute("INSERT INTO inbox (source, item, raw) VALUES (?, ?, ?)",
-                              (item.get("source") or item.get("url"), as_json(item), item.get("raw_record")))
+            self.conn.execute("INSERT INTO inbox (source, item, raw, run_id) VALUES (?, ?, ?, ?)",
+                              (item.get("source") or item.get("url"), as_json(item), item.get("raw_record"), run_id))
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"{redacted(self.url)}: cannot hand {item.get('url')} to the inbox: {first}") from exc
@@ -53,16 +56,32 @@ class Inbox:
         self.conn.close()
 
 
-def take(conn, limit: int) -> list[tuple[int, dict, bytes | None]]:
-    """Up to ``limit`` inbox rows (id, item, archive records), oldest first, locked for the
-    caller's transaction; rows another transaction holds are skipped, not waited for."""
-    rows = conn.execute("SELECT id, item, raw FROM inbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", (limit,)).fetchall()
-    return [(r[0], r[1] if isinstance(r[1], dict) else json.loads(r[1]), None if r[2] is None else bytes(r[2])) for r in rows]
+class Taken(NamedTuple):
+    id: int
+    item: dict
+    records: bytes | None  # the page's archive records, made on the node
+    run_id: int | None     # the node's run
+
+
+def take(conn, limit: int) -> list[Taken]:
+    """Up to ``limit`` inbox rows, oldest first, locked for the caller's transaction; rows
+    another transaction holds are skipped, not waited for."""
+    rows = conn.execute("SELECT id, item, raw, run_id FROM inbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+                        (limit,)).fetchall()
+    return [Taken(r[0], r[1] if isinstance(r[1], dict) else json.loads(r[1]), None if r[2] is None else bytes(r[2]), r[3])
+            for r in rows]
 
 
 def delete(conn, ids: list[int]) -> None:
     """The taken rows, gone in the caller's transaction (with the documents they made)."""
     conn.execute("DELETE FROM inbox WHERE id = ANY(?)", (ids,))
+
+
+def credit_runs(conn, new_documents: Counter) -> None:
+    """The nodes' runs credited with the documents of theirs that were new, in the caller's
+    transaction (a node's run cannot count them: the link-worker decides what is new)."""
+    for run_id, count in sorted(new_documents.items()):
+        conn.execute("UPDATE runs SET new_documents = coalesce(new_documents, 0) + ? WHERE id = ?", (count, run_id))
 
 
 def waiting(conn) -> int:

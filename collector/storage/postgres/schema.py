@@ -158,14 +158,15 @@ CREATE TABLE inbox (
 );
 """
 
-# A crawl node's archive records (WARC, gzip) of the page, for the link-worker's archive.
-M004_INBOX_RAW = "ALTER TABLE inbox ADD COLUMN raw BYTEA;"
+# A crawl node's archive records (WARC, gzip) of the page, for the link-worker's archive; the
+# node's run (runs.id), which the link-worker credits with the documents that were new.
+M004_INBOX_RAW_RUN = "ALTER TABLE inbox ADD COLUMN raw BYTEA, ADD COLUMN run_id BIGINT;"
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
     ("m002_chrome_counts", M002_CHROME_COUNTS),
     ("m003_inbox", M003_INBOX),
-    ("m004_inbox_raw", M004_INBOX_RAW),
+    ("m004_inbox_raw_run", M004_INBOX_RAW_RUN),
 ]
 
 
