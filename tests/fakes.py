@@ -267,6 +267,9 @@ class FakeCrawlState:
         self.runs[run_id] = {"site": site, "status": "running"}
         return run_id
 
+    def note_worker(self, run_id: int, worker: str) -> None:
+        self.runs[run_id]["worker"] = worker
+
     def finish_run(self, run_id: int, status: str, exit_status: int | None, pages_fetched: int | None = None,
                    new_documents: int | None = None, errors: int | None = None, error_kinds: dict | None = None,
                    ended: str | None = None) -> None:

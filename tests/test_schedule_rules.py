@@ -4,6 +4,8 @@ site still crawling is skipped, and each crawl's end is recorded with its outcom
 
 from __future__ import annotations
 
+import socket
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -51,6 +53,9 @@ class Runs:
         self.rows[run_id] = {"site": site, "started": started, "status": "running"}
         return run_id
 
+    def note_worker(self, run_id: int, worker: str) -> None:
+        self.rows[run_id]["worker"] = worker
+
     def finish_run(self, run_id, status, exit_status, **counts) -> None:
         self.rows[run_id].update(status=status, exit_status=exit_status)
 
@@ -79,6 +84,7 @@ def test_a_site_still_crawling_is_not_started_again_and_its_end_is_recorded():
     started[0].finish(0)
     s.tick()
     assert s.runs.rows[1]["status"] == "ok" and not s.running
+    assert s.runs.rows[1]["worker"] == f"pid {started[0].pid} on {socket.gethostname()}"  # whose log to read
     clock.advance(10)
     s.tick()
     assert len(started) == 2

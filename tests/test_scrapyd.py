@@ -91,6 +91,9 @@ def test_each_site_crawled_once_on_some_node_stores_what_one_crawl_process_store
     assert sorted(j for ids in new.values() for j in ids) == sorted(jobs)
     assert all(new.values()), new
     assert "job news0-run" in result.stderr and "on http://127.0.0.1:" in result.stderr
+    ran_on = {r["site"]: r["worker"] for r in rows(db, "SELECT site, worker FROM runs")}  # whose log to read
+    assert all(any(worker == f"job {site}-run{r['id']} on {url}" for url in new for r in runs if r["site"] == site)
+               for site, worker in ran_on.items()), ran_on
 
     single = tmp_path / "single.db"
     run_cli("crawl", "--json", *FAST, db=single, config=web.config, check=False, timeout=240)

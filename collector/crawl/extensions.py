@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
@@ -38,7 +41,9 @@ class RunRecord:
         given = self.crawler.settings.getint("COLLECTOR_RUN_ID", 0)
 
         def start():
-            self.run_id = Context.for_crawler(self.crawler).store.crawl.start_run(site)
+            state = Context.for_crawler(self.crawler).store.crawl
+            self.run_id = state.start_run(site)
+            state.note_worker(self.run_id, f"pid {os.getpid()} on {socket.gethostname()}")
 
         if given:
             self.run_id = given

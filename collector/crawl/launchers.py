@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -126,7 +127,7 @@ class LocalLauncher:
                 h.process.wait()
 
     def describe(self, handle: LocalCrawl) -> str:
-        return f"pid {handle.process.pid}"
+        return f"pid {handle.process.pid} on {socket.gethostname()}"
 
     def adopt(self) -> list:
         return []

@@ -197,7 +197,9 @@ class Scheduler:
             logger.error("%s: cannot start the crawl: %s", key, exc)
             self.runs.finish_run(run_id, "failed", None, errors=1, error_kinds={"start": 1})
             return
-        logger.info("%s: crawl started (run %d, %s)", key, run_id, self.launcher.describe(handle))
+        where = self.launcher.describe(handle)
+        self.runs.note_worker(run_id, where)
+        logger.info("%s: crawl started (run %d, %s)", key, run_id, where)
         self.running[key] = Crawl(key, run_id, handle)
 
     def reap(self) -> None:

@@ -50,6 +50,12 @@ class CrawlState:
         self._writer.commit()
         return cur.lastrowid
 
+    def note_worker(self, run_id: int, worker: str) -> None:
+        """Where the run's crawl runs ("job ID on NODE-URL", "pid N on HOST"): whose log to read."""
+        self._writer.begin()
+        self.conn.execute("UPDATE runs SET worker = ? WHERE id = ?", (worker, run_id))
+        self._writer.commit()
+
     def finish_run(self, run_id: int, status: str, exit_status: int | None, pages_fetched: int | None = None,
                    new_documents: int | None = None, errors: int | None = None,
                    error_kinds: dict | None = None, ended: str | None = None) -> None:

@@ -277,5 +277,11 @@ def m013a_raw_inputs(db: Database) -> None:
     )
 
 
+@migrations()
+def m015a_runs_worker(db: Database) -> None:
+    """Where each crawl ran (a Scrapyd node's job, or a process on a host): the log to read."""
+    db.execute("ALTER TABLE runs ADD COLUMN worker TEXT")  # "job ID on NODE-URL" or "pid N on HOST"
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

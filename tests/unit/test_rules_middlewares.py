@@ -10,6 +10,8 @@ their store parts in their constructors, ``crawler_with`` is where that changes.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from types import SimpleNamespace
 
@@ -54,8 +56,10 @@ class Store(FakeUrlAliases, FakeCrawlState):
 def crawler_with(store, **settings):
     crawler = get_crawler(Spider, settings_dict={"COLLECTOR_DB": None, **settings})
     # What the components read of the run (collector.context.Context): its store, notices, settings.
+    shared: dict = {}
     crawler.collector_context = SimpleNamespace(store=store, store_is_open=True, notices=[], settings=crawler.settings,
-                                                fatal=None, open_store=lambda: store)
+                                                fatal=None, open_store=lambda: store,
+                                                shared=lambda name, make: shared.setdefault(name, make()))
     crawler.spider = Spider.from_crawler(crawler, name="harbour")
     crawler.spider.site_key = "harbour"
     return crawler
@@ -281,13 +285,14 @@ def test_each_crawl_is_a_run_with_what_the_report_counted(reason, pages, status)
     crawler.extensions = SimpleNamespace(middlewares=[report])
     record = RunRecord.from_crawler(crawler)  # signals hold their receivers weakly: keep it
     crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
-    assert store.runs == {1: {"site": "harbour", "status": "running"}}
+    assert store.runs == {1: {"site": "harbour", "status": "running", "worker": f"pid {os.getpid()} on {socket.gethostname()}"}}
     report.summary.new, report.summary.pages_fetched = 3, pages
     crawler.signals.send_catch_log(fault_reported, kind="http_5xx", url=ARTICLE, reason="HTTP 503")
     crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason=reason)
     assert record.run_id == 1
-    assert store.runs[1] == {"site": "harbour", "status": status, "exit_status": None, "pages_fetched": pages,
-                             "new_documents": 3, "errors": 1, "error_kinds": {"http_5xx": 1}}
+    assert store.runs[1] == {"site": "harbour", "status": status, "exit_status": None, "pages_fetched": pages, "new_documents": 3,
+                             "errors": 1, "error_kinds": {"http_5xx": 1}, "worker": f"pid {os.getpid()} on {socket.gethostname()}"}
+    assert crawler.collector_context.shared("run_ids", dict) == {"harbour": 1}  # the inbox stage's, on a crawl node
 
 
 def test_a_crawl_sent_to_a_scrapyd_node_completes_the_row_the_scheduler_opened():

@@ -167,6 +167,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m002_chrome_counts", M002_CHROME_COUNTS),
     ("m003_inbox", M003_INBOX),
     ("m004_inbox_raw_run", M004_INBOX_RAW_RUN),
+    ("m005_runs_worker", "ALTER TABLE runs ADD COLUMN worker TEXT;"),  # as SQLite's m015a_runs_worker
 ]
 
 
