@@ -160,7 +160,11 @@ CREATE TABLE inbox (
 
 # A crawl node's archive records (WARC, gzip) of the page, for the link-worker's archive; the
 # node's run (runs.id), which the link-worker credits with the documents that were new.
-M004_INBOX_RAW_RUN = "ALTER TABLE inbox ADD COLUMN raw BYTEA, ADD COLUMN run_id BIGINT;"
+# The records are gzip already: stored out of line as they are, not compressed again (EXTERNAL).
+M004_INBOX_RAW_RUN = """
+ALTER TABLE inbox ADD COLUMN raw BYTEA, ADD COLUMN run_id BIGINT;
+ALTER TABLE inbox ALTER COLUMN raw SET STORAGE EXTERNAL;
+"""
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_core", M001_CORE),
