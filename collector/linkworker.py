@@ -85,20 +85,21 @@ class LinkWorker:
         if not taken:
             store.rollback()
             return 0
-        credit = Counter()
-        for row in taken:
-            fields = row.item
-            if row.records:  # archived before the document is stored, committed with it or orphaned
-                fields["raw_ref"] = self.archives.append(fields.get("site"), row.records)
-            done = process_one(self.chain, Document(**fields), self.summary, self.on_problem)
-            if done is not None and done.get("status") == Status.NEW and row.run_id:
-                credit[row.run_id] += 1
-        inbox.credit_runs(store.conn, credit)
+        new_by_run = Counter(row.run_id for row in taken if self.link(row) and row.run_id)
+        inbox.credit_runs(store.conn, new_by_run)
         inbox.delete(store.conn, [row.id for row in taken])
         store.commit()
         self.batches += 1
         store.merge_index()  # the recent LSH rows, once there are enough of them
         return len(taken)
+
+    def link(self, row) -> bool:
+        """One inbox row through the stages; whether its document was new."""
+        fields = row.item
+        if row.records:  # archived before the document is stored: committed with it, or orphaned
+            fields["raw_ref"] = self.archives.append(fields.get("site"), row.records)
+        done = process_one(self.chain, Document(**fields), self.summary, self.on_problem)
+        return done is not None and done.get("status") == Status.NEW
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
