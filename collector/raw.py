@@ -163,25 +163,28 @@ def forget_files() -> None:
     _cursor = None
 
 
-def raw_document(db: str, id_or_url: str) -> tuple[dict, bytes, str, bytes | None]:
-    """(document id and url, raw bytes, content type, archived HTTP headers or None)."""
-    import sqlite3
+def refs_base(db: str) -> Path:
+    """What relative raw refs are relative to: the database's folder (PostgreSQL: the current folder)."""
+    from .storage import is_postgres
 
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        key = "d.id = ?" if id_or_url.isdigit() else "d.url = ? OR d.canonical_url = ?"
-        params = [int(id_or_url)] if id_or_url.isdigit() else [id_or_url, id_or_url]
-        row = conn.execute(f"SELECT d.id, d.url, d.source, r.raw_ref FROM documents d LEFT JOIN raw_inputs r"
-                           f" ON r.doc_id = d.id WHERE {key} ORDER BY d.id LIMIT 1", params).fetchone()
-    finally:
-        conn.close()
+    return Path.cwd() if is_postgres(db) else Path(db).resolve().parent
+
+
+def raw_document(conn, id_or_url: str, base: Path) -> tuple[dict, bytes, str, bytes | None]:
+    """(document id and url, raw bytes, content type, archived HTTP headers or None).
+    ``conn``: a read-only ``sqlite3`` connection or a PostgreSQL ``Reader``; ``base``: what
+    relative raw refs are relative to (``refs_base``)."""
+    key = "d.id = ?" if id_or_url.isdigit() else "d.url = ? OR d.canonical_url = ?"
+    params = [int(id_or_url)] if id_or_url.isdigit() else [id_or_url, id_or_url]
+    row = conn.execute(f"SELECT d.id, d.url, d.source, r.raw_ref FROM documents d LEFT JOIN raw_inputs r"
+                       f" ON r.doc_id = d.id WHERE {key} ORDER BY d.id LIMIT 1", params).fetchone()
     if row is None:
         raise LookupError(f"{id_or_url}: no such document")
     doc_id, url, source, ref_text = row
     ref_text = ref_text or source_ref(source)
     if not ref_text:
         raise RawMissing("no raw input recorded (crawled with the archive off, or before it was kept)")
-    ref = RawRef.parse(ref_text, Path(db).resolve().parent)
+    ref = RawRef.parse(ref_text, base)
     head = None
     if ref.offset is not None:
         _, http_headers, body = read_record(ref.path, ref.offset)

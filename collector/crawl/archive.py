@@ -65,8 +65,9 @@ def archive_dir(settings) -> Path | None:
 
 def db_folder(settings) -> Path:
     """What raw refs are relative to: the database's folder (PostgreSQL: the current folder)."""
-    url = settings.get("COLLECTOR_DB")
-    return Path.cwd() if is_postgres(url) else Path(url).resolve().parent
+    from ..raw import refs_base
+
+    return refs_base(settings.get("COLLECTOR_DB"))
 
 
 # --- writing ------------------------------------------------------------------------------
