@@ -22,7 +22,7 @@ def serve(obj, host, port):
     On PostgreSQL: the lineage pages (a SQLite snapshot by migrate-store gives the rest)."""
     from ..serve import serve as run
 
-    read_db(obj)
+    read_db(obj).close()  # usable? (a one-line error if not); the server opens its own
     if is_postgres(obj["db"]):
         shown = redacted(obj["db"])
         what = (f"the lineage pages of {shown} (read-only; Datasette's table and SQL pages need a SQLite"
