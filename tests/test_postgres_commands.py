@@ -123,8 +123,9 @@ def _corpus(db) -> dict:
 
 
 def test_reprocess_gives_the_same_documents_links_and_claims_on_both(examples_both, tmp_path):
-    """New rules (a banner as chrome, the first paragraph of a site cut by XPath, an alias
-    taken away): reprocess --all changes the same documents, links and claims on both."""
+    """New rules (the origin site's articles cut to their first two paragraphs by XPath, the
+    first paragraph of a copying site cut, the origin site's aliases taken away): reprocess
+    --all changes the same documents, links and claims on both, and counts the same changes."""
     import yaml
 
     sqlite, postgres = examples_both
@@ -139,6 +140,7 @@ def test_reprocess_gives_the_same_documents_links_and_claims_on_both(examples_bo
     ledger = revised / "sites" / "dailyledger.yaml"
     config = yaml.safe_load(ledger.read_text(encoding="utf-8"))
     config["aliases"] = []  # "Originally appeared at The Daily Ledger" no longer names a known site
+    config["chrome"]["xpaths"] = ["//article/p[position() > 2]"]  # its stories become excerpts of the copies
     ledger.write_text(yaml.safe_dump(config), encoding="utf-8")
     summaries = []
     for db in (sqlite, postgres):
@@ -149,6 +151,7 @@ def test_reprocess_gives_the_same_documents_links_and_claims_on_both(examples_bo
     assert summaries[0] == summaries[1]
     summary = summaries[0][0]
     assert summary["failed"] == 0 and summary["changed"] > 0 and summary["selected"] == len(before["documents"])
+    assert summary["links_added"] + summary["links_removed"] + summary["links_changed"] > 0
     after = _corpus(sqlite)
     assert after != before and _corpus(postgres) == after
     assert rows(postgres, "SELECT count(*) AS n FROM reprocess_queue") == [{"n": 0}]

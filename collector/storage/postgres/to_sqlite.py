@@ -104,6 +104,9 @@ def _copy_table(reader: Reader, conn: sqlite3.Connection, table: str, progress) 
 
 def _put_in_place(part: Path, target: Path) -> None:
     """The finished copy under the target's name, durably; never over a file that appeared."""
+    wal = Path(f"{part}-wal")
+    if wal.exists() and wal.stat().st_size:  # closed cleanly, SQLite has moved it into the file
+        raise StoreError(f"{part}: its write-ahead log was not checkpointed; the copy was not put in place")
     with open(part, "rb") as fh:
         os.fsync(fh.fileno())
     if target.exists() and target.stat().st_size == 0:
