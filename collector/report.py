@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from .core.dates import parse_time
 from .export import check_date
-from .storage.reading import snapshot
+from .storage.reading import snapshot, stream
 from .web.group import delay_text, load_group
 from .web.lineage_page import STYLE, Links, timeline_svg, tree_html
 
@@ -37,6 +37,7 @@ class Pair:
     copy_time: str | None
     hours: float | None  # from the origin's time (published, else fetched) to the copy's
     undated: bool  # the copy has no publication date while its origin has one
+    moment: datetime | None = None  # the copy's time, read
 
 
 PAIRS_SQL = ("SELECT l.copy_id, l.origin_id, o.site, c.site, c.published, c.fetched, o.published, o.fetched"
@@ -52,24 +53,30 @@ def _pairs(conn, site: str | None, since: str | None) -> list[Pair]:
         sql, params = sql + " AND (o.site = ? OR c.site = ?)", [site, site]
     floor = parse_time(since) if since else None
     pairs = []
-    for copy_id, origin_id, origin_site, copy_site, c_pub, c_fetched, o_pub, o_fetched in conn.execute(sql + " ORDER BY l.copy_id", params):
-        copy_time = c_pub or c_fetched
-        moment, start = parse_time(copy_time), parse_time(o_pub or o_fetched)
-        if floor is not None and (moment is None or moment < floor):
-            continue
-        hours = (moment - start).total_seconds() / 3600 if moment and start else None
-        pairs.append(Pair(copy_id, origin_id, origin_site, copy_site, copy_time, hours, c_pub is None and o_pub is not None))
+    with stream(conn, sql + " ORDER BY l.copy_id", params) as rows:
+        for row in rows:
+            pair = _pair(*row)
+            if floor is None or (pair.moment is not None and pair.moment >= floor):
+                pairs.append(pair)
     return pairs
+
+
+def _pair(copy_id, origin_id, origin_site, copy_site, c_pub, c_fetched, o_pub, o_fetched) -> Pair:
+    copy_time = c_pub or c_fetched
+    moment, start = parse_time(copy_time), parse_time(o_pub or o_fetched)
+    hours = (moment - start).total_seconds() / 3600 if moment and start else None
+    return Pair(copy_id, origin_id, origin_site, copy_site, copy_time, hours, c_pub is None and o_pub is not None, moment)
 
 
 def _figures(conn, pairs: list[Pair], site, since) -> str:
     one = lambda sql, *p: conn.execute(sql, p).fetchone()  # noqa: E731
     docs, first, last = 0, None, None
-    for (when,) in conn.execute("SELECT coalesce(published, fetched) FROM documents" + (" WHERE site = ?" if site else ""),
-                                [site] if site else []):
-        docs += 1  # the first and last as text, compared in Python: the same on both backends
-        if when is not None:
-            first, last = min(first or when, when), max(last or when, when)
+    with stream(conn, "SELECT coalesce(published, fetched) FROM documents" + (" WHERE site = ?" if site else ""),
+                [site] if site else []) as times:
+        for (when,) in times:
+            docs += 1  # the first and last as text, compared in Python: the same on both backends
+            if when is not None:
+                first, last = min(first or when, when), max(last or when, when)
     sites = one("SELECT count(DISTINCT site) FROM documents")[0]
     relations = dict(conn.execute("SELECT relation, count(*) FROM links GROUP BY relation").fetchall())
     copies, origins = len(pairs), len({p.origin_id for p in pairs})
@@ -133,8 +140,7 @@ def _bars(values: list[tuple[str, int]], width: int = 960, height: int = 180, ti
 
 
 def _copies_over_time(pairs: list[Pair]) -> str:
-    moments = (parse_time(p.copy_time) for p in pairs)
-    days = sorted(collections.Counter(m.astimezone(timezone.utc).date().isoformat() for m in moments if m).items())
+    days = sorted(collections.Counter(p.moment.astimezone(timezone.utc).date().isoformat() for p in pairs if p.moment).items())
     if len(days) > 120:  # weeks
         weeks: dict[str, int] = {}
         for d, n in days:
