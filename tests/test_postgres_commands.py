@@ -189,6 +189,9 @@ def test_serve_shows_the_lineage_pages_of_a_postgresql_corpus(known_both):
     assert "migrate-store" in index.text and "snapshot.db" in index.text  # how to get the table pages
     assert _get(postgres, "/").headers["location"] == "/-/lineage"
     assert _get(postgres, "/-/lineage/999999.json").status_code == 404
+    found = _get(postgres, "/-/search?q=" + "covid-19 U.S.")  # collector search's reading of what is typed
+    assert found.status_code == 200 and "1 found" in found.text and "<mark>" in found.text
+    assert re.search(r"href='/-/lineage/\d+'", found.text)
     by_url = _get(postgres, "/-/lineage?url=https://harbourwatch.example/a")
     assert by_url.status_code == 302 and re.fullmatch(r"/-/lineage/\d+", by_url.headers["location"])
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
@@ -77,6 +79,7 @@ def register_routes(datasette):
     ]
     if getattr(datasette, "collector_postgres", None) is not None:
         routes.append((r"^/$", to_lineage_index))  # no database page: the lineage pages
+        routes.append((r"^/-/search$", search_page))  # no table search either: collector's own
     return routes
 
 
@@ -155,10 +158,46 @@ async def lineage_index(datasette, request):
     return await _page(datasette, request, "Largest lineage groups", body)
 
 
+SEARCH_PAGE = 20
+
+
+async def search_page(datasette, request):
+    """``/-/search?q=...`` over a PostgreSQL corpus: ``collector search``'s results (the same
+    reading of what is typed), each linked to its lineage page."""
+    from ..search import search
+
+    db = _database(datasette)
+    typed = request.args.get("q") or ""
+    offset = request.args.get("offset") or "0"
+    offset = int(offset) if offset.isdigit() else 0
+    found = await db.execute_fn(lambda reader: search(reader, typed, limit=SEARCH_PAGE, offset=offset)) if typed else None
+    items = "".join(
+        f"<li><a href='/-/lineage/{r['id']}'>{html.escape(r['title'] or '(untitled)')}</a> <span class='meta'>"
+        f"{html.escape(r['site'])}, {html.escape(r['published'] or r['fetched'] or '')}</span><br>"
+        f"{_marked(r['snippet'])}</li>" for r in (found or {}).get("results", []))
+    more = ""
+    if found and offset + SEARCH_PAGE < found["total"]:
+        more = f"<p><a href='/-/search?{urlencode({'q': typed, 'offset': offset + SEARCH_PAGE})}'>next {SEARCH_PAGE} ›</a></p>"
+    summary = f"<p class='meta'>{found['total']} found</p>" if found else ""
+    body = (f"<div class='lg'><h1>Search</h1>{_search_form(typed)}{summary}<ol start='{offset + 1}'>{items}</ol>{more}</div>")
+    return await _page(datasette, request, f"Search: {typed}" if typed else "Search", body)
+
+
+def _marked(snippet: str | None) -> str:
+    """A snippet's [match] marks (collector.search) as <mark>."""
+    text = html.escape(" ".join((snippet or "").split()))
+    return re.sub(r"\[(.*?)\]", r"<mark>\1</mark>", text)
+
+
+def _search_form(typed: str = "") -> str:
+    return (f"<form action='/-/search'><label>Search titles and text: <input name='q' size='50' value='{html.escape(typed)}'>"
+            "</label> <button>Search</button></form>")
+
+
 def _postgres_note(db) -> str:
     if not getattr(db, "url", None):
         return ""
-    return (f"<p class='meta postgres-note'>Read live from the PostgreSQL corpus {html.escape(db.name)}: its lineage pages."
+    return (f"{_search_form()}<p class='meta postgres-note'>Read live from the PostgreSQL corpus {html.escape(db.name)}: its lineage pages and search."
             " Datasette's table, facet and SQL pages read SQLite files: make a snapshot with"
             f" <code>collector migrate-store {html.escape(db.name)} snapshot.db</code> and serve it with"
             " <code>collector --db snapshot.db serve</code> (docs/postgresql.md).</p>")
