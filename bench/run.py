@@ -4,7 +4,7 @@ writing its stamped report to bench/out/ (see bench/README.md).
     .venv/bin/python bench/run.py [--quick] [NAME...]
 
 Names: the default set (stages devset extraction parallel peers crawl feed_cases urls identity
-listing scale) and, by name only, lineage_families reprocess serve soak scrapyd_nodes. ``--quick`` runs each
+listing scale migrate_store) and, by name only, lineage_families reprocess serve soak scrapyd_nodes. ``--quick`` runs each
 at a small size (a few minutes in all on two cores; reports in bench/out/quick/): to see that
 they work, not to measure.
 Full size they read ../shared/corpus and take from minutes (stages, devset, parallel) to most
@@ -49,6 +49,7 @@ BENCHES = {
     "listing": (script("listing"), script("listing", "--limit", "10")),
     "scale": (package("scale", "--docs", os.environ.get("SCALE_DOCS", "1000000")),
               package("scale", "--docs", "4000", "--new", "100", "--queries", "100", "--repeat", "1", "--diagnose", "100")),
+    "migrate_store": (script("migrate_store"), script("migrate_store", "--docs", "4000")),
 }
 #: Run only when named (long, or not part of the figures `make bench` reports).
 BY_NAME = {

@@ -1,6 +1,8 @@
 """`collector export`: documents, lineage or claims as CSV, JSON Lines or Parquet.
 
-Rows stream from SQLite to the output, so a corpus of any size exports in constant memory.
+Rows stream from the database (SQLite, or PostgreSQL through the same query:
+``collector.storage.reading``) to the output, so a corpus of any size exports in constant
+memory, and the same corpus gives the same bytes from either backend.
 A file named with ``-o`` is written beside itself and renamed when complete: an interrupted
 export never leaves a half file under the name. Parquet needs pyarrow (``pip install
 'collector[parquet]'``). Documents are exported with every column but ``signature`` (the
@@ -13,21 +15,19 @@ import csv
 import io
 import json
 import os
-import sqlite3
 import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+
+from .core.dates import parse_time
 from .core.errors import ExportError  # noqa: F401  (raised here; defined with every error)
+from .storage.reading import columns as _columns
+from .storage.reading import stream
 
 KINDS = ("documents", "lineage", "claims")
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH = 5000
-
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
-    return [(r[1], (r[2] or "").upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
 def check_date(value: str | None) -> str | None:
@@ -40,14 +40,17 @@ def check_date(value: str | None) -> str | None:
     return value
 
 
-def export_query(conn: sqlite3.Connection, kind: str, site: str | None = None, since: str | None = None,
+def export_query(conn, kind: str, site: str | None = None, since: str | None = None,
                  relation: str | None = None) -> tuple[str, list, list[tuple[str, str]]]:
-    """(SQL, parameters, [(column, declared type)]) of an export."""
+    """(SQL, parameters, [(column, declared type)]) of an export. With ``since`` the query
+    has one more column, the row's time, which ``_Since`` reads and drops: times are
+    compared in Python (``parse_time``: the moment, whatever the offset), the same on both
+    backends."""
     check_date(since)
     where, params = [], []
     if kind == "documents":
         columns = [c for c in _columns(conn, "documents") if c[0] != "signature"]
-        sql = "SELECT " + ", ".join(f"d.{c}" for c, _ in columns) + " FROM documents d"
+        select, source = [f"d.{c}" for c, _ in columns], "documents d"
         time = "coalesce(d.published, d.fetched)"
         if site:
             where.append("d.site = ?"), params.append(site)
@@ -56,8 +59,8 @@ def export_query(conn: sqlite3.Connection, kind: str, site: str | None = None, s
         order = "d.id"
     elif kind == "lineage":
         columns = _columns(conn, "lineage")
-        sql = "SELECT " + ", ".join(f"v.{c}" for c, _ in columns) + " FROM lineage v"
-        time = "coalesce(v.copy_published, (SELECT fetched FROM documents WHERE id = v.copy_id))"
+        select, source = [f"v.{c}" for c, _ in columns], "lineage v"
+        time = "coalesce(v.copy_published, (SELECT fetched FROM documents d WHERE d.id = v.copy_id))"
         if site:
             where.append("(v.copy_site = ? OR v.origin_site = ?)"), params.extend([site, site])
         if relation:
@@ -67,8 +70,8 @@ def export_query(conn: sqlite3.Connection, kind: str, site: str | None = None, s
         if relation:
             raise ExportError("--relation applies to documents and lineage, not claims")
         columns = _columns(conn, "claims") + [("doc_url", "TEXT"), ("doc_site", "TEXT")]
-        sql = ("SELECT " + ", ".join(f"c.{c}" for c, _ in columns[:-2])
-               + ", d.url AS doc_url, d.site AS doc_site FROM claims c JOIN documents d ON d.id = c.doc_id")
+        select = [f"c.{c}" for c, _ in columns[:-2]] + ["d.url AS doc_url", "d.site AS doc_site"]
+        source = "claims c JOIN documents d ON d.id = c.doc_id"
         time = "coalesce(d.published, d.fetched)"
         if site:
             where.append("d.site = ?"), params.append(site)
@@ -76,9 +79,8 @@ def export_query(conn: sqlite3.Connection, kind: str, site: str | None = None, s
     else:
         raise ExportError(f"{kind}: not one of {', '.join(KINDS)}")
     if since:
-        where.append(f"julianday({time}) >= julianday(?)"), params.append(since)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+        select.append(f"{time} AS row_time")
+    sql = f"SELECT {', '.join(select)} FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
     return sql + f" ORDER BY {order}", params, columns
 
 
@@ -96,6 +98,20 @@ def _output(path: str | None, binary: bool):
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class _Since:
+    """The cursor's rows dated on or after ``since`` (their last column), without that column."""
+
+    def __init__(self, cursor, since: str):
+        self.cursor, self.since = cursor, parse_time(since)
+
+    def fetchmany(self, size: int) -> list:
+        while rows := self.cursor.fetchmany(size):
+            kept = [r[:-1] for r in rows if (t := parse_time(r[-1])) is not None and t >= self.since]
+            if kept:
+                return kept
+        return []
 
 
 def _write_csv(cursor, names, out) -> int:
@@ -143,7 +159,7 @@ def _write_parquet(cursor, columns, out) -> int:
     return n
 
 
-def export(conn: sqlite3.Connection, kind: str, fmt: str = "csv", out: str | None = None, site: str | None = None,
+def export(conn, kind: str, fmt: str = "csv", out: str | None = None, site: str | None = None,
            since: str | None = None, relation: str | None = None) -> int:
     """Write the rows of ``kind`` to ``out`` (a path; None or '-' for stdout). Returns the row count."""
     if fmt not in FORMATS:
@@ -156,14 +172,14 @@ def export(conn: sqlite3.Connection, kind: str, fmt: str = "csv", out: str | Non
         except ImportError:
             raise ExportError("--format parquet needs pyarrow: pip install 'collector[parquet]'") from None
     sql, params, columns = export_query(conn, kind, site, since, relation)
-    cursor = conn.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    with _output(out, binary=fmt == "parquet") as stream:
+    with stream(conn, sql, params) as cursor, _output(out, binary=fmt == "parquet") as output:
+        names = [c[0] for c in cursor.description][: len(columns)]
+        rows = _Since(cursor, since) if since else cursor
         if fmt == "csv":
-            return _write_csv(cursor, names, stream)
+            return _write_csv(rows, names, output)
         if fmt == "jsonl":
-            return _write_jsonl(cursor, names, stream)
-        return _write_parquet(cursor, columns, stream)
+            return _write_jsonl(rows, names, output)
+        return _write_parquet(rows, columns, output)
 
 
 def read_back(path: str | Path, fmt: str) -> list[dict]:

@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from .core.document import Document, source_ref  # noqa: F401  (source_ref: used by reprocess)
 from .core.errors import RawMissing  # noqa: F401  (raised here; defined with every error)
+from .storage.archive import refs_base  # noqa: F401  (used by the CLI's raw)
 
 
 
@@ -163,25 +164,21 @@ def forget_files() -> None:
     _cursor = None
 
 
-def raw_document(db: str, id_or_url: str) -> tuple[dict, bytes, str, bytes | None]:
-    """(document id and url, raw bytes, content type, archived HTTP headers or None)."""
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        key = "d.id = ?" if id_or_url.isdigit() else "d.url = ? OR d.canonical_url = ?"
-        params = [int(id_or_url)] if id_or_url.isdigit() else [id_or_url, id_or_url]
-        row = conn.execute(f"SELECT d.id, d.url, d.source, r.raw_ref FROM documents d LEFT JOIN raw_inputs r"
-                           f" ON r.doc_id = d.id WHERE {key} ORDER BY d.id LIMIT 1", params).fetchone()
-    finally:
-        conn.close()
+def raw_document(conn, id_or_url: str, base: Path) -> tuple[dict, bytes, str, bytes | None]:
+    """(document id and url, raw bytes, content type, archived HTTP headers or None).
+    ``conn``: a read-only ``sqlite3`` connection or a PostgreSQL ``Reader``; ``base``: what
+    relative raw refs are relative to (``refs_base``)."""
+    key = "d.id = ?" if id_or_url.isdigit() else "d.url = ? OR d.canonical_url = ?"
+    params = [int(id_or_url)] if id_or_url.isdigit() else [id_or_url, id_or_url]
+    row = conn.execute(f"SELECT d.id, d.url, d.source, r.raw_ref FROM documents d LEFT JOIN raw_inputs r"
+                       f" ON r.doc_id = d.id WHERE {key} ORDER BY d.id LIMIT 1", params).fetchone()
     if row is None:
         raise LookupError(f"{id_or_url}: no such document")
     doc_id, url, source, ref_text = row
     ref_text = ref_text or source_ref(source)
     if not ref_text:
         raise RawMissing("no raw input recorded (crawled with the archive off, or before it was kept)")
-    ref = RawRef.parse(ref_text, Path(db).resolve().parent)
+    ref = RawRef.parse(ref_text, base)
     head = None
     if ref.offset is not None:
         _, http_headers, body = read_record(ref.path, ref.offset)

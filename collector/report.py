@@ -9,12 +9,15 @@ and time line, as on the lineage page) and the chrome each site had stripped mos
 
 from __future__ import annotations
 
+import collections
 import html
 import math
-import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .core.dates import parse_time
 from .export import check_date
+from .storage.reading import snapshot, stream
 from .web.group import delay_text, load_group
 from .web.lineage_page import STYLE, Links, timeline_svg, tree_html
 
@@ -24,32 +27,62 @@ HEAT_SITES = 30
 CHROME_LINES = 5
 
 
-def _pairs(conn: sqlite3.Connection, site: str | None, since: str | None) -> None:
-    """The copies the report is about, in a temporary table (the database stays read-only)."""
-    where, params = ["l.relation != 'duplicate'"], []
+@dataclass
+class Pair:
+    """A copy the report is about, with what every section reads of it."""
+    copy_id: int
+    origin_id: int
+    origin_site: str
+    copy_site: str
+    copy_time: str | None
+    hours: float | None  # from the origin's time (published, else fetched) to the copy's
+    undated: bool  # the copy has no publication date while its origin has one
+    moment: datetime | None = None  # the copy's time, read
+
+
+PAIRS_SQL = ("SELECT l.copy_id, l.origin_id, o.site, c.site, c.published, c.fetched, o.published, o.fetched"
+             " FROM links l JOIN documents o ON o.id = l.origin_id JOIN documents c ON c.id = l.copy_id"
+             " WHERE l.relation != 'duplicate'")
+
+
+def _pairs(conn, site: str | None, since: str | None) -> list[Pair]:
+    """The copies the report is about. Times are read in Python (``parse_time``, as the
+    lineage page reads them), so both backends give the same report, to the minute."""
+    sql, params = PAIRS_SQL, []
     if site:
-        where.append("(o.site = ? OR c.site = ?)"), params.extend([site, site])
-    if since:
-        where.append("julianday(coalesce(c.published, c.fetched)) >= julianday(?)"), params.append(since)
-    conn.execute("DROP TABLE IF EXISTS temp.report_pairs")
-    conn.execute(
-        "CREATE TEMP TABLE report_pairs AS SELECT l.copy_id, l.origin_id, l.relation, o.site AS origin_site,"
-        " c.site AS copy_site, coalesce(c.published, c.fetched) AS copy_time,"
-        " (julianday(coalesce(c.published, c.fetched)) - julianday(coalesce(o.published, o.fetched))) * 24 AS hours,"
-        " c.published IS NULL AND o.published IS NOT NULL AS undated"
-        " FROM links l JOIN documents o ON o.id = l.origin_id JOIN documents c ON c.id = l.copy_id"
-        " WHERE " + " AND ".join(where), params)
+        sql, params = sql + " AND (o.site = ? OR c.site = ?)", [site, site]
+    floor = parse_time(since) if since else None
+    pairs = []
+    with stream(conn, sql + " ORDER BY l.copy_id", params) as rows:
+        for row in rows:
+            pair = _pair(*row)
+            if floor is None or (pair.moment is not None and pair.moment >= floor):
+                pairs.append(pair)
+    return pairs
 
 
-def _figures(conn, site, since) -> str:
+def _pair(copy_id, origin_id, origin_site, copy_site, c_pub, c_fetched, o_pub, o_fetched) -> Pair:
+    copy_time = c_pub or c_fetched
+    moment, start = parse_time(copy_time), parse_time(o_pub or o_fetched)
+    hours = (moment - start).total_seconds() / 3600 if moment and start else None
+    return Pair(copy_id, origin_id, origin_site, copy_site, copy_time, hours, c_pub is None and o_pub is not None, moment)
+
+
+def _figures(conn, pairs: list[Pair], site, since) -> str:
     one = lambda sql, *p: conn.execute(sql, p).fetchone()  # noqa: E731
-    docs, first, last = one("SELECT count(*), min(coalesce(published, fetched)), max(coalesce(published, fetched)) FROM documents"
-                            + (" WHERE site = ?" if site else ""), *([site] if site else []))
+    docs, first, last = 0, None, None
+    with stream(conn, "SELECT coalesce(published, fetched) FROM documents" + (" WHERE site = ?" if site else ""),
+                [site] if site else []) as times:
+        for (when,) in times:
+            docs += 1  # the first and last as text, compared in Python: the same on both backends
+            if when is not None:
+                first, last = min(first or when, when), max(last or when, when)
     sites = one("SELECT count(DISTINCT site) FROM documents")[0]
     relations = dict(conn.execute("SELECT relation, count(*) FROM links GROUP BY relation").fetchall())
-    copies, origins, pair_sites = one("SELECT count(*), count(DISTINCT origin_id), count(DISTINCT origin_site || ' ' || copy_site) FROM report_pairs")
+    copies, origins = len(pairs), len({p.origin_id for p in pairs})
+    pair_sites = len({(p.origin_site, p.copy_site) for p in pairs})
     claims = one("SELECT count(*) FROM claims")[0]
-    hours = sorted(h for (h,) in conn.execute("SELECT hours FROM report_pairs WHERE NOT undated AND hours IS NOT NULL"))
+    hours = sorted(p.hours for p in pairs if not p.undated and p.hours is not None)
     median = delay_text(hours[len(hours) // 2] * 3600) if hours else "?"
     rows = [
         ("documents" + (f" on {site}" if site else ""), f"{docs:,}"), ("sites", f"{sites:,}"),
@@ -62,9 +95,8 @@ def _figures(conn, site, since) -> str:
     return "<table class='data figures'>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
 
-def _heat_map(conn) -> str:
-    counts = {(o, c): n for o, c, n in conn.execute(
-        "SELECT origin_site, copy_site, count(*) FROM report_pairs GROUP BY 1, 2")}
+def _heat_map(pairs: list[Pair]) -> str:
+    counts = collections.Counter((p.origin_site, p.copy_site) for p in pairs)
     if not counts:
         return "<p class='meta'>No copies.</p>"
     weight: dict[str, int] = {}
@@ -107,9 +139,8 @@ def _bars(values: list[tuple[str, int]], width: int = 960, height: int = 180, ti
     return "".join(parts)
 
 
-def _copies_over_time(conn) -> str:
-    days = [(d, n) for d, n in conn.execute(
-        "SELECT date(copy_time), count(*) FROM report_pairs WHERE date(copy_time) IS NOT NULL GROUP BY 1 ORDER BY 1")]
+def _copies_over_time(pairs: list[Pair]) -> str:
+    days = sorted(collections.Counter(p.moment.astimezone(timezone.utc).date().isoformat() for p in pairs if p.moment).items())
     if len(days) > 120:  # weeks
         weeks: dict[str, int] = {}
         for d, n in days:
@@ -122,10 +153,10 @@ def _copies_over_time(conn) -> str:
 DELAY_BUCKETS = [(1, "< 1 h"), (6, "1-6 h"), (24, "6-24 h"), (72, "1-3 d"), (168, "3-7 d"), (720, "1-4 weeks"), (math.inf, "> 4 weeks")]
 
 
-def _delays(conn) -> str:
+def _delays(pairs: list[Pair]) -> str:
     counts = {label: 0 for _, label in DELAY_BUCKETS}
     counts["before its origin"] = counts["undated"] = 0
-    for hours, undated in conn.execute("SELECT hours, undated FROM report_pairs"):
+    for hours, undated in ((p.hours, p.undated) for p in pairs):
         if undated or hours is None:
             counts["undated"] += 1
         elif hours < 0:
@@ -138,9 +169,9 @@ def _delays(conn) -> str:
     return f"<table class='data delays'>{rows}</table>"
 
 
-def _top_groups(conn) -> str:
-    top = conn.execute("SELECT origin_id, count(*) AS n FROM report_pairs GROUP BY origin_id ORDER BY n DESC, origin_id LIMIT ?",
-                       (TOP_GROUPS,)).fetchall()
+def _top_groups(conn, pairs: list[Pair]) -> str:
+    sizes = collections.Counter(p.origin_id for p in pairs)
+    top = sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:TOP_GROUPS]
     links = Links(doc=lambda i: f"#doc-{i}", site=lambda key: None, page=lambda params: "#")
     out = []
     for rank, (origin_id, n) in enumerate(top, 1):
@@ -155,9 +186,10 @@ def _top_groups(conn) -> str:
 
 
 def _chrome(conn, site: str | None) -> str:
-    sql = "SELECT site, line, documents FROM site_chrome" + (" WHERE site = ?" if site else "")
+    sql = "SELECT site, line, documents FROM chrome_counts" + (" WHERE site = ?" if site else "")
     per_site: dict[str, list] = {}
-    for s, line, n in conn.execute(sql, [site] if site else []):
+    # ordered here, not by the view: PostgreSQL's collation may order text otherwise than SQLite
+    for s, line, n in sorted(conn.execute(sql, [site] if site else []), key=lambda r: (r[0], -r[2], r[1])):
         lines = per_site.setdefault(s, [])
         if len(lines) < CHROME_LINES:
             lines.append((line, n))
@@ -168,17 +200,22 @@ def _chrome(conn, site: str | None) -> str:
     return f"<table class='data chrome'><tr><th>site</th><th>documents</th><th>line</th></tr>{rows}</table>"
 
 
-def build_report(conn: sqlite3.Connection, site: str | None = None, since: str | None = None) -> str:
+def build_report(conn, site: str | None = None, since: str | None = None) -> str:
+    """The report's page; ``conn`` a read-only ``sqlite3`` connection or a PostgreSQL ``Reader``."""
     check_date(since)
-    _pairs(conn, site, since)
+    with snapshot(conn):
+        return _page(conn, _pairs(conn, site, since), site, since)
+
+
+def _page(conn, pairs: list[Pair], site: str | None, since: str | None) -> str:
     scope = " ".join(filter(None, [f"site {site}" if site else "", f"since {since}" if since else ""])) or "whole corpus"
     made = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sections = [
-        ("figures", "The corpus", _figures(conn, site, since)),
-        ("heatmap", "Who copies whom: site x site", _heat_map(conn)),
-        ("copies-over-time", "Copies over time", _copies_over_time(conn)),
-        ("delays", "Time from origin to copy", _delays(conn)),
-        ("top-groups", "The most-copied stories", _top_groups(conn)),
+        ("figures", "The corpus", _figures(conn, pairs, site, since)),
+        ("heatmap", "Who copies whom: site x site", _heat_map(pairs)),
+        ("copies-over-time", "Copies over time", _copies_over_time(pairs)),
+        ("delays", "Time from origin to copy", _delays(pairs)),
+        ("top-groups", "The most-copied stories", _top_groups(conn, pairs)),
         ("chrome", "Chrome stripped most, per site", _chrome(conn, site)),
     ]
     body = "".join(f"<h2 id='{k}'>{e(title)}</h2>{content}" for k, title, content in sections)
@@ -190,7 +227,7 @@ def build_report(conn: sqlite3.Connection, site: str | None = None, since: str |
     )
 
 
-def write_report(conn: sqlite3.Connection, out: str, site: str | None = None, since: str | None = None) -> int:
+def write_report(conn, out: str, site: str | None = None, since: str | None = None) -> int:
     """``build_report`` written to ``out`` whole or not at all (a part file renamed into
     place); returns its size in bytes."""
     from pathlib import Path

@@ -1,4 +1,5 @@
-"""`collector serve`: Datasette over the database, read-only, with the lineage page.
+"""`collector serve`: Datasette over the database, read-only, with the lineage page (over a
+PostgreSQL corpus: the lineage pages only, ``make_postgres_datasette``).
 
 Datasette runs in this process (uvicorn on a socket bound here first, so a busy port is a
 one-line error, not a traceback). It opens the file ``mode=ro``: it never writes, and it
@@ -49,10 +50,15 @@ def register_plugin() -> None:
 
 
 def make_datasette(db_path: str | Path):
-    """A Datasette instance over the database, with collector's metadata and plugin."""
+    """A Datasette instance over the database, with collector's metadata and plugin; over a
+    PostgreSQL URL, the lineage pages only (``make_postgres_datasette``)."""
     from datasette.app import Datasette
 
+    from .storage import is_postgres
+
     register_plugin()
+    if is_postgres(str(db_path)):
+        return make_postgres_datasette(str(db_path))
     path = Path(db_path)
     # In a read-only folder SQLite cannot create a WAL database's -shm file, so even reading
     # fails: the file is opened immutable there (nothing can write to it).
@@ -64,6 +70,24 @@ def make_datasette(db_path: str | Path):
         settings=SETTINGS,
         template_dir=str(WEB / "templates"),
     )
+
+
+def make_postgres_datasette(url: str):
+    """Datasette with no database of the corpus: collector's lineage pages read the
+    PostgreSQL corpus through ``collector.web.postgres.PostgresSource`` (Datasette serves
+    SQLite files only; its table pages need a snapshot, ``collector migrate-store``)."""
+    from datasette.app import Datasette
+
+    from .web.postgres import PostgresSource
+
+    class PostgresDatasette(Datasette):
+        def __init__(self, **options):
+            self.collector_postgres = PostgresSource(url)  # before Datasette builds its routes
+            super().__init__(**options)
+
+    shipped = metadata("collector")
+    return PostgresDatasette(files=[], metadata={k: v for k, v in shipped.items() if k != "databases"},
+                             settings=SETTINGS, template_dir=str(WEB / "templates"))
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -71,15 +71,6 @@ def test_the_read_commands_answer_the_same_on_both(example_both, command):
     assert answers[0] == answers[1]
 
 
-@pytest.mark.parametrize("command", [["export", "documents"], ["report"], ["serve"], ["raw", "1"], ["reprocess"]])
-def test_the_sqlite_only_commands_say_so_in_one_line(example_both, command):
-    postgres = example_both[1]
-    result = invoke_cli(*command, db=postgres, config=EXAMPLES / "configs", check=False)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (f"collector {command[0]}: works on a SQLite database only so far; {postgres} is"
-                                     " PostgreSQL (docs/postgresql.md lists what reads PostgreSQL)")
-
-
 def test_a_second_writer_waits_for_the_first_and_never_fails_at_once(pg_server):
     from collector.storage import open_store
 

@@ -86,17 +86,12 @@ def read_postgres(url: str):
         fail(f"{redacted(url)}: not a usable collector database: {str(exc).strip().splitlines()[0]}", 2)
 
 
-def sqlite_only(obj) -> None:
-    """The commands not (yet) written for PostgreSQL say so in one line."""
+def read_conn(obj):
+    """The database opened read-only (these commands never write to it): a ``sqlite3``
+    connection, or on PostgreSQL a ``Reader`` that takes the same statements
+    (``collector.storage.reading``)."""
     if is_postgres(obj["db"]):
-        command = click.get_current_context().info_name
-        fail(f"collector {command}: works on a SQLite database only so far; {redacted(obj['db'])} is PostgreSQL"
-             " (docs/postgresql.md lists what reads PostgreSQL)", 2)
-
-
-def read_conn(obj) -> sqlite3.Connection:
-    """The database opened read-only (these commands never write to it)."""
-    sqlite_only(obj)
+        return read_db(obj)
     read_db(obj)
     try:
         conn = sqlite3.connect(Path(obj["db"]).resolve().as_uri() + "?mode=ro", uri=True)

@@ -8,7 +8,9 @@ import sys
 import click
 from rich.markup import escape
 
-from .common import err, fail, json_option, open_context, progress, read_db, sqlite_only, workers_option, writing
+from ..core.errors import Interrupted
+from ..storage.postgres import redacted
+from .common import err, fail, interrupted, json_option, open_context, progress, read_db, workers_option, writing
 
 
 def _say(message: str) -> None:
@@ -118,7 +120,6 @@ def reprocess(obj, sites, since, everything, dry_run, as_json, workers):
             date.fromisoformat(since[:10])
         except ValueError:
             fail(f"--since {since!r}: not a date (YYYY-MM-DD)", 2)
-    sqlite_only(obj)
     read_db(obj)
     context = open_context(obj)
     with writing(context, "finished documents are kept; run reprocess again to finish the rest"):
@@ -149,18 +150,40 @@ def refingerprint(obj):
 @click.argument("target")
 @json_option("Print the rows copied per table as JSON.")
 def migrate_store(source, target, as_json):
-    """Copy a SQLite database (SOURCE) into a new PostgreSQL one (TARGET, a postgresql:// URL)."""
+    """Copy a corpus between backends, ids kept: a SQLite file (SOURCE) into a new PostgreSQL
+    database (TARGET, a postgresql:// URL), or a PostgreSQL database into a new SQLite file."""
     from ..storage import is_postgres
-    from ..storage.postgres.copy import copy_sqlite_to_postgres
 
-    if is_postgres(source) or not is_postgres(target):
-        fail(f"migrate-store {source} {target}: copies a SQLite file into a postgresql:// database", 2)
-    copied = copy_sqlite_to_postgres(source, target)
+    if is_postgres(source) == is_postgres(target):
+        fail(f"migrate-store {redacted(source)} {redacted(target)}: copies a SQLite file into a postgresql://"
+             " database, or a postgresql:// database into a new SQLite file", 2)
+    if is_postgres(target):
+        from ..storage.postgres.copy import copy_sqlite_to_postgres as copy
+    else:
+        from ..storage.postgres.to_sqlite import copy_postgres_to_sqlite as copy
+    with progress() as bar:
+        task = bar.add_task("copying", total=None) if bar else None
+        shown = (lambda table, n: bar.update(task, description=f"copying {table}", completed=n)) if bar else None
+        copied = _migrate(copy, source, target, shown)
     if as_json:
         click.echo(json.dumps(copied))
     else:
         err.print(f"copied {copied['documents']} documents, {copied['links']} links, {copied['claims']} claims"
                   f" ({sum(copied.values())} rows in {len(copied)} tables)")
+
+
+def _migrate(copy, source: str, target: str, progress_to) -> dict:
+    """The copy; an interruption says what is left (nothing: it is one transaction or a part file)."""
+    from ..storage import is_postgres
+    from ..storage.postgres.connection import psycopg
+
+    try:
+        return copy(source, target, progress=progress_to)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        interrupted(exc, f"nothing was copied into {redacted(target)}; run the same command again")
+    except (psycopg.Error,) if psycopg else () as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"{redacted(source if is_postgres(source) else target)}: PostgreSQL: {first}", 2)
 
 
 COMMANDS = [import_cmd, reprocess, refingerprint, migrate_store, link_worker, pg_roles]

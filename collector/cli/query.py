@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from .common import err, fail, json_option, read_conn, read_db, sqlite_only, stdout
+from .common import err, fail, json_option, read_conn, read_db, stdout
 
 
 @click.command()
@@ -127,12 +127,11 @@ def _stats_tables(data: dict) -> list:
 def raw(obj, id_or_url, to_file, headers):
     """Print the document's raw input: the page as fetched (archive) or the imported record."""
     from ..core.errors import RawMissing
-    from ..raw import raw_document, write_browsable
+    from ..raw import raw_document, refs_base, write_browsable
 
-    sqlite_only(obj)
-    read_db(obj)
+    conn = read_conn(obj)
     try:
-        doc, body, content_type, head = raw_document(obj["db"], id_or_url)
+        doc, body, content_type, head = raw_document(conn, id_or_url, refs_base(obj["db"]))
     except LookupError as exc:
         fail(str(exc), 1)
     except RawMissing as exc:

@@ -9,7 +9,8 @@ import click
 from rich.table import Table
 
 from ..storage import is_postgres
-from .common import err, json_option, read_conn, read_db, sqlite_only, stdout
+from ..storage.postgres import redacted
+from .common import err, json_option, read_conn, read_db, stdout
 
 
 @click.command()
@@ -17,13 +18,19 @@ from .common import err, json_option, read_conn, read_db, sqlite_only, stdout
 @click.option("--port", default=8001, show_default=True, help="Port to listen on (0: any free one).")
 @click.pass_obj
 def serve(obj, host, port):
-    """Browse the database in Datasette (read-only), with a lineage page per group (/-/lineage)."""
+    """Browse the database in Datasette (read-only), with a lineage page per group (/-/lineage).
+    On PostgreSQL: the lineage pages (a SQLite snapshot by migrate-store gives the rest)."""
     from ..serve import serve as run
 
-    sqlite_only(obj)  # Datasette serves SQLite files only
-    read_db(obj)
+    read_db(obj).close()  # usable? (a one-line error if not); the server opens its own
+    if is_postgres(obj["db"]):
+        shown = redacted(obj["db"])
+        what = (f"the lineage pages of {shown} (read-only; Datasette's table and SQL pages need a SQLite"
+                f" snapshot: collector migrate-store {shown} snapshot.db)")
+    else:
+        what = f"{obj['db']} (read-only)"
     try:
-        run(obj["db"], host, port, on_ready=lambda url: err.print(f"serving {obj['db']} (read-only) at {url} (Ctrl-C stops)"))
+        run(obj["db"], host, port, on_ready=lambda url: err.print(f"serving {what} at {url} (Ctrl-C stops)"))
     except KeyboardInterrupt:
         pass
 

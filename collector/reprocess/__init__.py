@@ -17,9 +17,9 @@ Which documents: by default those whose rules changed since they were processed
 (``collector.core.rules``), or all (``everything``), narrowed by site and fetch date. The choice
 is written to ``reprocess_queue`` first; each batch's commit removes the documents it
 finished, so a kill loses at most a batch and the same command, run again, continues the
-queue (and nothing is done twice). Links added, removed and changed are counted by
-temporary triggers on ``links``: whatever changed them (link stage, relinking, chrome
-learned meanwhile).
+queue (and nothing is done twice). Links added, removed and changed are counted from each
+copy's link as it was before the run first changed it (``TrackedLineage``): whatever changed
+them (link stage, relinking, chrome learned meanwhile). The same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from ..context import Context, store_options
 from ..core.rules import Rules
 from ..crawl.archive import db_folder
 from ..raw import forget_files
-from ..storage import StoreError, is_postgres, open_store
-from ..storage.postgres import redacted
+from ..storage import open_store
 from .inputs import queued_items
 from .selection import rules_lines, rules_report, select_documents
 from .store import ReprocessStore
@@ -76,8 +75,6 @@ def reprocess_context(context: Context) -> Context:
     settings.set("ITEM_PIPELINES", stages, priority="cmdline")
     out = Context(settings, context.sites)
     url = settings.get("COLLECTOR_DB")
-    if is_postgres(url):
-        raise StoreError(f"{redacted(url)}: `collector reprocess` works on SQLite only so far (docs/postgresql.md)")
     store = open_store(url, store_class=ReprocessStore, **store_options(settings))
     store.sync_sites(out.sites)
     out.use_store(store)

@@ -75,7 +75,7 @@ def select_documents(conn, rules: Rules, sites=(), since: str | None = None, eve
     if since:
         clauses.append("d.fetched >= ?")
         params.append(since)
-    where = " AND ".join(clauses) or "1"
+    where = " AND ".join(clauses) or "1 = 1"
     if everything:
         return [r[0] for r in conn.execute(f"SELECT d.id FROM documents d WHERE {where} ORDER BY d.id", params)]
     ids = []

@@ -1,6 +1,11 @@
 """The store while stored documents are re-made: told which document each item re-makes,
 it updates that document in place and takes its lineage group apart first; the former
-group's other members are linked again after the link stage (``RelinkFormerGroup``)."""
+group's other members are linked again after the link stage (``RelinkFormerGroup``).
+
+On either backend: ``ReprocessStore`` is the SQLite ``Store`` with these parts, and
+``ReprocessStore.on_postgres()`` the same over ``PgStore`` (its parts' PostgreSQL
+statements, this module's behaviour), which ``collector.storage.open_store`` picks for a
+``postgresql://`` URL."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pipelines.stage import Stage
 
 from ..storage import Store
 from ..storage.documents import DocumentStore
+from ..storage.lineage import LineageStore
 
 
 class ReprocessDocuments(DocumentStore):
@@ -49,10 +55,45 @@ class ReprocessDocuments(DocumentStore):
                 store.forced = None
 
 
+class TrackedLineage(LineageStore):
+    """Claims and links, remembering each copy's link as it was before the run first changed
+    it (``before``: copy id -> (origin id, relation), or None for no link), so the run can
+    count links added, removed and changed whatever changed them (the link stage, relinking,
+    a group taken apart). Every write of ``links`` in a run goes through ``write_links`` or
+    ``detach_group``; the first touch is read before the write, so a write undone with its
+    document leaves the remembered link as it still is."""
+
+    def __init__(self, writer):
+        super().__init__(writer)
+        self.before: dict[int, tuple[int, str] | None] = {}
+
+    def remember(self, ids) -> None:
+        new = [i for i in dict.fromkeys(ids) if i not in self.before]
+        if new:
+            found = self.links_of(new)
+            self.before.update({i: (found[i]["origin_id"], found[i]["relation"]) if i in found else None for i in new})
+
+    def write_links(self, rows: list[dict], drop=()) -> None:
+        drop = list(drop)
+        self.remember([r["copy_id"] for r in rows] + drop)
+        super().write_links(rows, drop)
+
+
 class ReprocessStore(Store):
     """The store, told which stored document each item re-makes (by its content hash)."""
 
     documents_class = ReprocessDocuments
+    lineage_class = TrackedLineage
+
+    @classmethod
+    def on_postgres(cls) -> type:
+        """This store over PostgreSQL: the same behaviour, the PostgreSQL parts' statements."""
+        from ..storage.postgres.parts import PgDocumentStore, PgLineageStore
+        from ..storage.postgres.store import PgStore
+
+        documents = type("PgReprocessDocuments", (ReprocessDocuments, PgDocumentStore), {})
+        lineage = type("PgTrackedLineage", (TrackedLineage, PgLineageStore), {})
+        return type("PgReprocessStore", (cls, PgStore), {"documents_class": documents, "lineage_class": lineage})
 
     def __init__(self, *args, **kwargs):
         self.targets: dict[str, int] = {}  # content hash -> id of the document it re-makes
@@ -61,7 +102,6 @@ class ReprocessStore(Store):
         self.forced: int | None = None
         self.on_unchanged: Callable[[int, dict], None] = lambda doc_id, item: None
         super().__init__(*args, **kwargs)
-        self._track_links()
 
     def commit(self) -> None:
         # Everything before the document under way is finished (stored, left alone, failed).
@@ -89,46 +129,25 @@ class ReprocessStore(Store):
         """Remove every link of the document's lineage group; the group's other members."""
         members = self.lineage.group_of(doc_id)
         if len(members) > 1:
+            self.lineage.remember(members)
             marks = ",".join("?" * len(members))
             self.conn.execute(f"DELETE FROM links WHERE copy_id IN ({marks})", list(members))
             self.generation += 1  # the linker forgets the groups it read: this one is gone
         return members - {doc_id}
 
     # --- links added, removed, changed ------------------------------------------------------
-    def _track_links(self) -> None:
-        # Each copy's link as it was before the run first touched it, inserted only where none
-        # is recorded yet: not with "OR IGNORE", which an outer INSERT OR REPLACE overrides
-        # inside a trigger. Before an insert, since INSERT OR REPLACE deletes the old row
-        # without firing a DELETE trigger.
-        unseen = "NOT EXISTS (SELECT 1 FROM links_before WHERE copy_id = {})"
-        self.conn.executescript(
-            f"""
-            CREATE TEMP TABLE IF NOT EXISTS links_before (copy_id INTEGER PRIMARY KEY, origin_id INTEGER, relation TEXT);
-            CREATE TEMP TRIGGER IF NOT EXISTS links_before_delete AFTER DELETE ON main.links BEGIN
-                INSERT INTO links_before SELECT old.copy_id, old.origin_id, old.relation WHERE {unseen.format("old.copy_id")};
-            END;
-            CREATE TEMP TRIGGER IF NOT EXISTS links_before_update AFTER UPDATE ON main.links BEGIN
-                INSERT INTO links_before SELECT old.copy_id, old.origin_id, old.relation WHERE {unseen.format("old.copy_id")};
-            END;
-            CREATE TEMP TRIGGER IF NOT EXISTS links_before_insert BEFORE INSERT ON main.links BEGIN
-                INSERT INTO links_before SELECT copy_id, origin_id, relation FROM main.links
-                    WHERE copy_id = new.copy_id AND {unseen.format("new.copy_id")};
-                INSERT INTO links_before SELECT new.copy_id, NULL, NULL WHERE {unseen.format("new.copy_id")};
-            END;
-            """
-        )
-
     def link_changes(self) -> dict[str, int]:
+        """Links added, removed and changed by this run (``TrackedLineage.before`` against now)."""
+        before = self.lineage.before
+        now = self.lineage.links_of(list(before))
         counts = {"added": 0, "removed": 0, "changed": 0}
-        for before, relation, after, now in self.conn.execute(
-            "SELECT b.origin_id, b.relation, l.origin_id, l.relation FROM temp.links_before b"
-            " LEFT JOIN main.links l ON l.copy_id = b.copy_id"
-        ):
-            if before is None and after is not None:
+        for copy_id, old in before.items():
+            new = (now[copy_id]["origin_id"], now[copy_id]["relation"]) if copy_id in now else None
+            if old is None and new is not None:
                 counts["added"] += 1
-            elif before is not None and after is None:
+            elif old is not None and new is None:
                 counts["removed"] += 1
-            elif before is not None and (before, relation) != (after, now):
+            elif old != new:
                 counts["changed"] += 1
         return counts
 

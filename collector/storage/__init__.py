@@ -18,11 +18,14 @@ __all__ = ["Store", "StoreBusy", "StoreError", "explain", "is_postgres", "open_f
 def open_store(url: str, store_class: type | None = None, **options) -> Store:
     """The writer of ``url``: a ``postgresql://`` URL opens the PostgreSQL store
     (``collector.storage.postgres``), anything else is a SQLite file. ``store_class``: a
-    subclass of ``Store`` (reprocess's), SQLite only for now."""
+    subclass of ``Store`` (reprocess's); on PostgreSQL its ``on_postgres()`` is the same
+    over ``PgStore``, and a subclass without one is refused in one line."""
     if is_postgres(url):
         from .postgres.store import PgStore
 
-        if store_class not in (None, Store):
-            raise StoreError(f"{redacted(url)}: {store_class.__name__} works on SQLite only so far (docs/postgresql.md)")
-        return PgStore(url, **options)
+        if store_class in (None, Store):
+            return PgStore(url, **options)
+        if not hasattr(store_class, "on_postgres"):
+            raise StoreError(f"{redacted(url)}: {store_class.__name__} works on SQLite only (docs/postgresql.md)")
+        return store_class.on_postgres()(url, **options)
     return (store_class or Store)(url, **options)

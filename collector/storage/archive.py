@@ -42,10 +42,14 @@ def archive_dir(settings) -> Path | None:
     return db.with_name(db.stem + ".warc")
 
 
+def refs_base(db: str) -> Path:
+    """What relative raw refs are relative to: the database's folder (PostgreSQL: the current folder)."""
+    return Path.cwd() if is_postgres(db) else Path(db).resolve().parent
+
+
 def db_folder(settings) -> Path:
-    """What raw refs are relative to: the database's folder (PostgreSQL: the current folder)."""
-    url = settings.get("COLLECTOR_DB")
-    return Path.cwd() if is_postgres(url) else Path(url).resolve().parent
+    """What raw refs are relative to, for these settings' database (``refs_base``)."""
+    return refs_base(settings.get("COLLECTOR_DB"))
 
 
 # --- writing ------------------------------------------------------------------------------

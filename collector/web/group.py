@@ -1,7 +1,7 @@
 """A lineage group read for display: the origin and every copy, without their texts.
 
 Plain SQL over ``links`` and ``documents`` on a sqlite3 connection (Datasette's read-only
-one, or the report's), so a 1,000-member group costs one recursive query; texts, chrome and
+one, or the report's) or a PostgreSQL ``Reader`` (the same statements), so a 1,000-member group costs one recursive query; texts, chrome and
 claims are read only for the documents a page shows.
 """
 
@@ -17,7 +17,7 @@ MAX_DEPTH = 10  # links form a tree a few levels deep; the cap guards against a 
 
 MEMBERS_SQL = """
 WITH RECURSIVE members(id, depth) AS (
-    SELECT ?, 0
+    SELECT CAST(? AS BIGINT), 0
     UNION ALL SELECT l.copy_id, m.depth + 1 FROM links l JOIN members m ON l.origin_id = m.id
     WHERE m.depth < ?)
 SELECT d.id, d.url, d.site, d.title, d.published, d.fetched, m.depth,

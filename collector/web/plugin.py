@@ -5,12 +5,16 @@
 - Site keys link to the ``sites`` row, URLs link out, document ids and ``lineage`` columns
   link to the lineage page, search snippets show their matches.
 - ``fts_query(text)`` in SQL: what a person types as an FTS5 query (``collector.search``).
+- Over a PostgreSQL corpus (``collector.web.postgres``) only the lineage pages, read through
+  the same functions; ``/`` leads to them, and they say how to get the table pages.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
@@ -31,7 +35,10 @@ def prepare_connection(conn):
 
 
 def _database(datasette):
-    """The collector database: the first one with a documents table."""
+    """The collector database: the PostgreSQL source, or the first file Datasette serves."""
+    postgres = getattr(datasette, "collector_postgres", None)
+    if postgres is not None:
+        return postgres
     for name, db in datasette.databases.items():
         if name != "_internal" and not db.is_memory:
             return db
@@ -65,19 +72,28 @@ def menu_links(datasette):
 
 
 @hookimpl
-def register_routes():
-    return [
+def register_routes(datasette):
+    routes = [
         (r"^/-/lineage/?$", lineage_index),
         (r"^/-/lineage/(?P<key>\d+)(?P<format>\.json)?$", lineage_view),
     ]
+    if getattr(datasette, "collector_postgres", None) is not None:
+        routes.append((r"^/$", to_lineage_index))  # no database page: the lineage pages
+        routes.append((r"^/-/search$", search_page))  # no table search either: collector's own
+    return routes
+
+
+async def to_lineage_index():
+    return Response.redirect("/-/lineage")
 
 
 def _links(datasette, db_name: str, doc_id, request) -> lineage_page.Links:
     from urllib.parse import urlencode
 
+    tables = getattr(datasette, "collector_postgres", None) is None  # PostgreSQL: no table pages to link to
     return lineage_page.Links(
         doc=lambda i: f"/-/lineage/{i}",
-        site=lambda key: datasette.urls.row(db_name, "sites", tilde_encode(key)),
+        site=lambda key: datasette.urls.row(db_name, "sites", tilde_encode(key)) if tables else None,
         page=lambda params: f"/-/lineage/{doc_id}" + ("?" + urlencode(params) if params else ""),
     )
 
@@ -117,7 +133,7 @@ def _group_json(group) -> dict:
 INDEX_SQL = """
 SELECT o.id, o.site, o.title, o.published, count(*) AS copies, count(DISTINCT c.site) AS sites
 FROM links l JOIN documents o ON o.id = l.origin_id JOIN documents c ON c.id = l.copy_id
-WHERE l.relation != 'duplicate' GROUP BY l.origin_id ORDER BY copies DESC, o.id LIMIT 100"""
+WHERE l.relation != 'duplicate' GROUP BY o.id ORDER BY copies DESC, o.id LIMIT 100"""
 
 
 async def lineage_index(datasette, request):
@@ -134,12 +150,57 @@ async def lineage_index(datasette, request):
         f"<td>{html.escape(r['site'])}</td><td>{html.escape(r['published'] or '')}</td><td>{r['copies']}</td><td>{r['sites']}</td></tr>"
         for r in rows)
     body = (
-        "<div class='lg'><h1>Largest lineage groups</h1><form action='/-/lineage'><label>Lineage of a URL: "
+        f"<div class='lg'><h1>Largest lineage groups</h1>{_postgres_note(db)}<form action='/-/lineage'><label>Lineage of a URL: "
         "<input name='url' size='60' placeholder='https://...'></label> <button>Show</button></form>"
         "<table class='data'><tr><th>origin</th><th>site</th><th>published</th><th>copies</th><th>sites</th></tr>"
         f"{items}</table></div>"
     )
     return await _page(datasette, request, "Largest lineage groups", body)
+
+
+SEARCH_PAGE = 20
+
+
+async def search_page(datasette, request):
+    """``/-/search?q=...`` over a PostgreSQL corpus: ``collector search``'s results (the same
+    reading of what is typed), each linked to its lineage page."""
+    from ..search import search
+
+    db = _database(datasette)
+    typed = request.args.get("q") or ""
+    offset = request.args.get("offset") or "0"
+    offset = int(offset) if offset.isdigit() else 0
+    found = await db.execute_fn(lambda reader: search(reader, typed, limit=SEARCH_PAGE, offset=offset)) if typed else None
+    items = "".join(
+        f"<li><a href='/-/lineage/{r['id']}'>{html.escape(r['title'] or '(untitled)')}</a> <span class='meta'>"
+        f"{html.escape(r['site'])}, {html.escape(r['published'] or r['fetched'] or '')}</span><br>"
+        f"{_marked(r['snippet'])}</li>" for r in (found or {}).get("results", []))
+    more = ""
+    if found and offset + SEARCH_PAGE < found["total"]:
+        more = f"<p><a href='/-/search?{urlencode({'q': typed, 'offset': offset + SEARCH_PAGE})}'>next {SEARCH_PAGE} ›</a></p>"
+    summary = f"<p class='meta'>{found['total']} found</p>" if found else ""
+    body = (f"<div class='lg'><h1>Search</h1>{_search_form(typed)}{summary}<ol start='{offset + 1}'>{items}</ol>{more}</div>")
+    return await _page(datasette, request, f"Search: {typed}" if typed else "Search", body)
+
+
+def _marked(snippet: str | None) -> str:
+    """A snippet's [match] marks (collector.search) as <mark>."""
+    text = html.escape(" ".join((snippet or "").split()))
+    return re.sub(r"\[(.*?)\]", r"<mark>\1</mark>", text)
+
+
+def _search_form(typed: str = "") -> str:
+    return (f"<form action='/-/search'><label>Search titles and text: <input name='q' size='50' value='{html.escape(typed)}'>"
+            "</label> <button>Search</button></form>")
+
+
+def _postgres_note(db) -> str:
+    if not getattr(db, "url", None):
+        return ""
+    return (f"{_search_form()}<p class='meta postgres-note'>Read live from the PostgreSQL corpus {html.escape(db.name)}: its lineage pages and search."
+            " Datasette's table, facet and SQL pages read SQLite files: make a snapshot with"
+            f" <code>collector migrate-store {html.escape(db.name)} snapshot.db</code> and serve it with"
+            " <code>collector --db snapshot.db serve</code> (docs/postgresql.md).</p>")
 
 
 def group_json_text(group) -> str:
