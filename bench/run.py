@@ -61,7 +61,7 @@ BY_NAME = {
     "serve": (script("serve"), script("serve", "--docs", "6000", "--repeat", "1")),
     "soak": (script("soak"), script("soak", "--seconds", "15", "--crawl-every", "5", "--import-every", "5", "--kill-every", "8",
                                     "--out", str(HERE / "out" / "soak-quick"))),
-    "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--sizes", "3x20")),
+    "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--pages", "40", "--sites", "2", "--newsroom", "2x10")),
 }
 
 

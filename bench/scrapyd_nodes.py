@@ -1,11 +1,11 @@
 """Distributed-mode benchmark: pages/s of two Scrapyd crawl nodes and one link-worker against
 one ``collector crawl`` process, on the same pages, and whether both store the same thing.
 
-    .venv/bin/python bench/scrapyd_nodes.py [--pages 0] [--sites 4] [--newsroom 8x25,2x200]
+    .venv/bin/python bench/scrapyd_nodes.py [--pages 0] [--sites 2,4] [--newsroom 4x200]
 
 1. Serves the workloads on 127.0.0.1: the real pages of the shared corpora (trafilatura's
    evaluation set and Zyte's, 990 + 181, ``--pages`` of them, 0 = all) dealt over ``--sites``
-   local sites with a sitemap each (``tests/newsroom.py``'s ``ServedPages``); then, for each
+   local sites (a row per count) with a sitemap each (``tests/newsroom.py``'s ``ServedPages``); then, for each
    ``--newsroom`` size SITESxARTICLES, invented stories that repost each other (``Newsroom``).
 2. Builds the project's egg, starts two Scrapyd nodes (``max_proc = 1``, queue polled every
    0.2 s, basic auth, generated ``scrapyd.conf``), uploads the egg to both, and starts a
@@ -138,7 +138,8 @@ def workloads(args, tmp: Path):
         require(eval_dir, zyte_dir)
         pages = [page.data for page in eval_pages() + zyte_pages()]
         pages = pages[: args.pages or None]
-        yield f"real pages, {args.sites} sites", ServedPages(tmp / "real", pages, sites=args.sites)
+        for n, count in enumerate(args.sites):
+            yield f"real pages, {count} sites", ServedPages(tmp / f"real-{n}", pages, sites=count)
     for n, (site_count, articles) in enumerate(args.newsroom):
         yield f"newsroom, {site_count} sites x {articles}", Newsroom(tmp / f"newsroom-{n}", sites=site_count, articles=articles, seed=n)
 
@@ -172,7 +173,8 @@ def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=0, help="real pages served (0: all 1,171; -1: none)")
-    parser.add_argument("--sites", type=int, default=4, help="local sites the real pages are dealt over")
+    parser.add_argument("--sites", type=lambda text: [int(n) for n in text.split(",")], default=[2, 4],
+                        help="local sites the real pages are dealt over, a row for each: 2,4")
     parser.add_argument("--newsroom", type=sizes, default=[], help="SITESxARTICLES,... of invented reposting sites")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scrapyd-") as tmp:
