@@ -30,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -97,9 +98,10 @@ def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, se
     worker = linker.start("link-worker")
     try:
         before = [sum(tree_cpu(n.process.pid) for n in nodes), tree_cpu(server_pid)]
-        started = time.perf_counter()
+        started, epoch = time.perf_counter(), time.time()
         schedule = Collector(url, config=config, env=node_env(root, nodes)).run(
             "schedule", "--once", *FAST, "-s", f"COLLECTOR_INBOX={url}")
+        scheduled = time.perf_counter() - started
         wait_for_empty_inbox(url, worker)
         seconds = time.perf_counter() - started
     finally:
@@ -109,7 +111,19 @@ def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, se
     if statuses != {"ok"}:
         raise SystemExit(f"the nodes' runs ended {sorted(statuses)}, not all ok")
     return {"seconds": seconds, "nodes": sum(tree_cpu(n.process.pid) for n in nodes) - before[0],
-            "scheduler": schedule.cpu, "link-worker": linked.cpu, "server": tree_cpu(server_pid) - before[1]}
+            "scheduler": schedule.cpu, "link-worker": linked.cpu, "server": tree_cpu(server_pid) - before[1],
+            "timeline": timeline(url, epoch, scheduled, seconds)}
+
+
+def timeline(url: str, epoch: float, scheduled: float, seconds: float) -> str:
+    """Where the wall time went: each node run's start and end (the runs rows, to the second),
+    the schedule's return, the inbox emptied; seconds from the schedule's start."""
+    def at(iso: str) -> str:
+        return f"{datetime.fromisoformat(iso).timestamp() - epoch:.0f}"
+
+    runs = rows(url, "SELECT site, started, ended FROM runs ORDER BY id")
+    crawls = ", ".join(f"{r['site']} {at(r['started'])}-{at(r['ended'])} s" for r in runs)
+    return f"crawls {crawls}; schedule returned at {scheduled:.1f} s; inbox empty at {seconds:.1f} s"
 
 
 def measure(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
@@ -151,8 +165,8 @@ def sizes(text: str) -> list[tuple[int, int]]:
 PARTS = ("nodes", "scheduler", "link-worker", "server")
 
 
-def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list[list], list[list], list[str]]:
-    table, cpu, differ = [], [], []
+def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list[list], list[list], list[str], list[str]]:
+    table, cpu, timelines, differ = [], [], [], []
     server_pid = int((server.data / "postmaster.pid").read_text().split()[0])
     for label, room in workloads(args, tmp):
         url = server.new_database(empty=True)
@@ -167,7 +181,9 @@ def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list
         cpu.append([label, f"{1000 * got['one_cpu'] / pages:.1f}", f"{1000 * nodes_cpu / pages:.1f}",
                     *(f"{1000 * got[part] / pages:.1f}" for part in PARTS)])
         differ += [] if got["same"] else [label]
-    return table, cpu, differ
+        print(f"{label}: {got['timeline']}", file=sys.stderr)
+        timelines.append(f"- {label}: {got['timeline']}")
+    return table, cpu, timelines, differ
 
 
 def main() -> None:
@@ -181,7 +197,7 @@ def main() -> None:
         server, nodes = Server().start(), []
         try:
             nodes = start_nodes(Path(tmp))
-            table, cpu, differ = run(args, Path(tmp), server, nodes)
+            table, cpu, timelines, differ = run(args, Path(tmp), server, nodes)
         finally:
             for node in nodes:
                 node.stop()
@@ -193,6 +209,8 @@ def main() -> None:
         print()
         report.table(["workload", "one process", "distributed, all", *PARTS], cpu,
                      title="CPU ms per page: the layout's own processes, not the load beside them")
+        print("\nWhere the distributed layout's wall time went (seconds from the schedule's start):\n")
+        print("\n".join(timelines))
         print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     if differ:
         raise SystemExit(f"the two databases differ at {', '.join(differ)}")
