@@ -11,6 +11,13 @@ translated here.
 The connection is in autocommit mode: the writer opens its transactions itself (``BEGIN``,
 ``SAVEPOINT``, ``COMMIT``), as it does on SQLite, and reads outside a batch see what was
 last committed.
+
+Every statement is a round trip to the server (on loopback 50 us on an idle machine, up to a
+millisecond on a busy one, where the server process must be scheduled each time), so
+``SAVEPOINT`` and ``RELEASE SAVEPOINT``, two of a document's dozen, are not sent alone: they
+are held back and sent ahead of the next statement, in one pipeline (psycopg's pipeline mode,
+one round trip). PostgreSQL runs them in order, so the meaning is the same: the savepoint
+exists before the document's first write, and a write that fails leaves it to roll back to.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ SCHEMES = ("postgresql://", "postgres://")
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.IGNORECASE)
+#: Statements sent ahead of the next one instead of alone (see the module docstring).
+_HELD = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT) \w+$")
 
 
 def is_postgres(url: str | None) -> bool:
@@ -63,8 +72,16 @@ class Connection:
 
     def __init__(self, raw: "psycopg.Connection"):
         self.raw = raw
+        self._held: list[str] = []  # savepoint statements waiting for the next statement
 
     def execute(self, sql: str, params=()) -> "psycopg.Cursor":
+        if _HELD.match(sql):
+            self._held.append(sql)
+            return None  # (nothing reads a savepoint's result)
+        if sql == "ROLLBACK":
+            self._held.clear()  # undone with the rest
+        if self._held:
+            return self._with_held(translate(sql), params)
         cur = self.raw.cursor()
         cur.execute(translate(sql), params if params else None)
         return cur
@@ -73,17 +90,35 @@ class Connection:
         rows = list(rows)
         cur = self.raw.cursor()
         if rows:
+            self._flush()
             cur.executemany(translate(sql), rows)
         return cur
 
     def cursor(self) -> "psycopg.Cursor":
+        self._flush()  # before a COPY
         return self.raw.cursor()
+
+    def _flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, []
+            self.raw.execute("; ".join(held))
+
+    def _with_held(self, sql: str, params) -> "psycopg.Cursor":
+        """The held statements and this one in one string, one round trip: its parameters
+        bound here (psycopg's client-side cursor), the cursor left on its result."""
+        held, self._held = self._held, []
+        cur = psycopg.ClientCursor(self.raw)
+        cur.execute("; ".join(held) + "; " + sql, params if params else None)
+        while cur.nextset():
+            pass
+        return cur
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
 
     def close(self) -> None:
+        self._held.clear()
         self.raw.close()
 
 
