@@ -27,11 +27,14 @@ class ProvenanceLog:
         now = utcnow()
         # Once per hash while nothing is undone: a document rolled back takes its writes with it.
         if rules_hash not in self._kept:
-            self.conn.execute("INSERT OR IGNORE INTO rule_sets (hash, site, rules, first_used) VALUES (?, ?, ?, ?)",
-                              (rules_hash, site, rules_json, now))
+            self._write("INSERT OR IGNORE INTO rule_sets (hash, site, rules, first_used) VALUES (?, ?, ?, ?)",
+                        (rules_hash, site, rules_json, now))
             self._kept.add(rules_hash)
-        self.conn.execute(
+        self._write(
             "INSERT INTO raw_inputs (doc_id, raw_ref, rules_hash, processed) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (doc_id) DO UPDATE SET raw_ref = coalesce(excluded.raw_ref, raw_inputs.raw_ref),"
             " rules_hash = excluded.rules_hash, processed = excluded.processed",
             (doc_id, raw_ref, rules_hash, now))
+
+    def _write(self, sql: str, params: tuple) -> None:
+        self.conn.execute(sql, params)

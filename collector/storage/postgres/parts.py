@@ -18,6 +18,7 @@ from ..crawlstate import CrawlState
 from ..documents import DocumentStore
 from ..lineage import LineageStore
 from ..lsh import BUCKET_READ_MAX, LSHIndex
+from ..provenance import ProvenanceLog
 from ..writer import utcnow
 
 
@@ -208,3 +209,9 @@ class PgCrawlState(CrawlState):
                 " ON CONFLICT (key) DO UPDATE SET name = excluded.name, domains = excluded.domains,"
                 " aliases = excluded.aliases, config = excluded.config", changed)
             self._writer.commit()
+
+
+class PgProvenanceLog(ProvenanceLog):
+    def _write(self, sql: str, params: tuple) -> None:
+        # nobody reads the result: sent with the document's next statement (Connection.hold)
+        self.conn.hold(sql, params)
