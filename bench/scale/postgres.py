@@ -23,7 +23,7 @@ from bench.common.paths import OUT
 PG_ROOT = OUT / "pg-scale"
 #: Settings of the benchmark's server beside the tests' (fsync off, tests/pgserver.py): a cache
 #: big enough for the LSH index's upper levels, memory for building indexes.
-SETTINGS = "-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min"
+SETTINGS = "-c shared_buffers=1GB -c maintenance_work_mem=512MB -c max_wal_size=2GB -c checkpoint_timeout=30min"
 _ROWS_PER_READ = 20_000
 
 
