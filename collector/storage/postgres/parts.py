@@ -108,6 +108,8 @@ class PgDocumentStore(DocumentStore):
 
     def _stored_as(self, url: str, content_hash: str) -> tuple[tuple[int, str] | None, int | None]:
         """Both lookups in one statement (one round trip instead of two)."""
+        if type(self).find_url is not DocumentStore.find_url:
+            return super()._stored_as(url, content_hash)  # a store that answers find_url itself (reprocess)
         found = same = None
         for doc_id, stored_hash, by_url in self.conn.execute(_STORED_AS, (url, content_hash, url)).fetchall():
             if by_url:
