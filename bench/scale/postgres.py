@@ -186,88 +186,105 @@ def corpus_files(docs: int, new: int, seed: int = 1) -> dict:
 
 def run_scale(args) -> None:
     """``bench/postgres.py --scale N`` (see its docstring)."""
-    import os
-    import random
-    import statistics
-
-    import numpy as np
-
     from bench.common.report import Report
-    from bench.scale.generate import generator
-    from bench.scale.runs import copy_db
-    from collector.core.fingerprint import fingerprint
     from pgserver import Server
 
     docs = args.scale
     files = corpus_files(docs, args.new)
     server = Server(root=PG_ROOT, settings=SETTINGS).start()
-    loads = []
+    loads: list[float] = []
     try:
         big_url, big_load = cached(server, f"scale_{docs}_big", files["big"])
         small_url, small_load = cached(server, f"scale_{docs}_small", files["small"])
         with Report(f"postgres-scale-{docs}", command=["bench/postgres.py", "--scale", str(docs), "--new", str(args.new),
                                                        "--repeat", str(args.repeat)]) as report:
-            # 1. the LSH candidate query on both, the same signatures
-            conn = sqlite3.connect(files["big"])
-            top = conn.execute("SELECT max(id) FROM documents").fetchone()[0]
-            conn.close()
-            rng = random.Random(11)
-            ids = rng.sample(range(1, top + 1), args.queries // 2)
-            gen = generator()
-            gen.rng = np.random.default_rng([1, 12])
-            fresh = [fingerprint("\n".join(gen.article()[1]))[0] for _ in range(args.queries - len(ids))]
-            queries = {}
-            for name, db in (("SQLite", str(files["big"])), ("PostgreSQL", big_url)):
-                query_latency(db, ids[:20], fresh[:20], 40)  # the first reads of a cold cache aside
-                loads.append(os.getloadavg()[0])
-                queries[name] = query_latency(db, ids, fresh, args.queries)
-            report.table(["backend", "queries", "p50 ms", "p99 ms", "candidates a query (mean)"],
-                         [[n, q["n"], f"{q['p50']:.2f}", f"{q['p99']:.2f}", f"{q['mean_candidates']:.1f}"]
-                          for n, q in queries.items()],
-                         title=f"LSH candidates ('two bands collide') at {docs:,} documents: half stored documents'"
-                               " signatures, half fresh articles'")
-            plan = explain(big_url, fresh[0])
-            print("\nThe candidate query on PostgreSQL, one fresh signature (EXPLAIN ANALYZE, BUFFERS):\n")
-            print("\n".join("    " + line for line in plan))
-            # 2. linking the new documents into (a) and (b), alternating
-            runs = {(b, w): [] for b in ("SQLite", "PostgreSQL") for w in ("a", "b")}
-            copies = []
-            for r in range(args.repeat):
-                order = [("a", "b"), ("b", "a")][r % 2]
-                for which in order:
-                    url, seconds = scratch(server, f"scale_{docs}_{'small' if which == 'a' else 'big'}", f"run_{which}")
-                    copies.append(seconds)
-                    loads.append(os.getloadavg()[0])
-                    runs[("PostgreSQL", which)].append(_import(url, files["jsonl"]))
-                    server.admin(f"DROP DATABASE run_{which} WITH (FORCE)")
-                    target = OUT / f"scale-{docs}-pg-bench-{which}.db"
-                    copy_db(files["small"] if which == "a" else files["big"], target)
-                    loads.append(os.getloadavg()[0])
-                    runs[("SQLite", which)].append(_import(target, files["jsonl"]))
-                    for suffix in ("", "-wal", "-shm"):
-                        Path(f"{target}{suffix}").unlink(missing_ok=True)
-            rows, ratios = [], {}
-            for backend in ("SQLite", "PostgreSQL"):
-                loop = {w: [x["summary"]["seconds"] for x in runs[(backend, w)]] for w in ("a", "b")}
-                ratios[backend] = statistics.median(b / a for a, b in zip(loop["a"], loop["b"]))
-                for which, label in (("a", "(a) what the new documents need"), ("b", f"(b) {files['new']['docs_in_db']:,} documents")):
-                    made = runs[(backend, which)]
-                    rows.append([f"{backend} {label}", " / ".join(f"{x:.1f}" for x in loop[which]),
-                                 f"{args.new / statistics.median(loop[which]):,.0f}",
-                                 " / ".join(str(x["summary"]["new_links"]) for x in made)])
-            report.table(["backend, database", "import loop s (each run)", "documents/s (median)", "links made"], rows,
-                         title=f"Linking {args.new:,} new documents (`collector import --json`, a new process each run,"
-                               f" {args.repeat} runs each, alternating)")
-            print()
-            for backend, ratio in ratios.items():
-                print(f"- {backend}: (b) / (a) import loop, median of the runs: **{ratio:.2f}x** (target 1.5x)")
-            load_of = {name: loaded for name, loaded in (("big", big_load), ("small", small_load))}
-            print(f"\nPostgreSQL loads (bench/scale/postgres.py `load`, COPY; cached between runs): "
-                  + "; ".join(f"{n}: {x['rows']['documents']:,} documents, {sum(x['rows'].values()):,} rows in "
-                              f"{x['seconds']['total']:,.0f} s (indexes {x['seconds']['indexes']:,.0f} s, VACUUM ANALYZE "
-                              f"{x['seconds']['vacuum analyze']:,.0f} s){' (cached)' if x['cached'] else ''}"
-                              for n, x in load_of.items())
-                  + f". Scratch copies (CREATE DATABASE ... TEMPLATE) {min(copies):,.0f}-{max(copies):,.0f} s.")
-            print(f"Load average during the measured runs: {min(loads):.1f}-{max(loads):.1f}.")
+            _query_section(report, files["big"], big_url, args.queries, loads)
+            runs, copies = _link_runs(server, files, docs, args.repeat, loads)
+            _link_section(report, runs, files, args)
+            _load_lines({"big": big_load, "small": small_load}, copies, loads)
     finally:
         server.stop()
+
+
+def _query_section(report, big: Path, big_url: str, queries: int, loads: list) -> None:
+    """1. The LSH candidate query on both, the same signatures, after a few to warm up."""
+    import os
+    import random
+
+    import numpy as np
+
+    from bench.scale.generate import generator
+    from collector.core.fingerprint import fingerprint
+
+    conn = sqlite3.connect(big)
+    top = conn.execute("SELECT max(id) FROM documents").fetchone()[0]
+    conn.close()
+    ids = random.Random(11).sample(range(1, top + 1), queries // 2)
+    gen = generator()
+    gen.rng = np.random.default_rng([1, 12])
+    fresh = [fingerprint("\n".join(gen.article()[1]))[0] for _ in range(queries - len(ids))]
+    measured = {}
+    for name, db in (("SQLite", str(big)), ("PostgreSQL", big_url)):
+        query_latency(db, ids[:20], fresh[:20], 40)  # the first reads of a cold cache aside
+        loads.append(os.getloadavg()[0])
+        measured[name] = query_latency(db, ids, fresh, queries)
+    report.table(["backend", "queries", "p50 ms", "p99 ms", "candidates a query (mean)"],
+                 [[n, q["n"], f"{q['p50']:.2f}", f"{q['p99']:.2f}", f"{q['mean_candidates']:.1f}"] for n, q in measured.items()],
+                 title=f"LSH candidates ('two bands collide') at {top:,} documents: half stored documents'"
+                       " signatures, half fresh articles'")
+    print("\nThe candidate query on PostgreSQL, one fresh signature (EXPLAIN ANALYZE, BUFFERS):\n")
+    print("\n".join("    " + line for line in explain(big_url, fresh[0])))
+
+
+def _link_runs(server, files: dict, docs: int, repeat: int, loads: list) -> tuple[dict, list]:
+    """2. The new documents into (a) and (b) on both backends, one run after the other
+    (alternating the order), each into a scratch copy."""
+    import os
+
+    from bench.scale.runs import copy_db
+
+    runs = {(b, w): [] for b in ("SQLite", "PostgreSQL") for w in ("a", "b")}
+    copies = []
+    for r in range(repeat):
+        for which in [("a", "b"), ("b", "a")][r % 2]:
+            url, seconds = scratch(server, f"scale_{docs}_{'small' if which == 'a' else 'big'}", f"run_{which}")
+            copies.append(seconds)
+            loads.append(os.getloadavg()[0])
+            runs[("PostgreSQL", which)].append(_import(url, files["jsonl"]))
+            server.admin(f"DROP DATABASE run_{which} WITH (FORCE)")
+            target = OUT / f"scale-{docs}-pg-bench-{which}.db"
+            copy_db(files["small"] if which == "a" else files["big"], target)
+            loads.append(os.getloadavg()[0])
+            runs[("SQLite", which)].append(_import(target, files["jsonl"]))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return runs, copies
+
+
+def _link_section(report, runs: dict, files: dict, args) -> None:
+    import statistics
+
+    rows, ratios = [], {}
+    for backend in ("SQLite", "PostgreSQL"):
+        loop = {w: [x["summary"]["seconds"] for x in runs[(backend, w)]] for w in ("a", "b")}
+        ratios[backend] = statistics.median(b / a for a, b in zip(loop["a"], loop["b"]))
+        for which, label in (("a", "(a) what the new documents need"), ("b", f"(b) {files['new']['docs_in_db']:,} documents")):
+            rows.append([f"{backend} {label}", " / ".join(f"{x:.1f}" for x in loop[which]),
+                         f"{args.new / statistics.median(loop[which]):,.0f}",
+                         " / ".join(str(x["summary"]["new_links"]) for x in runs[(backend, which)])])
+    report.table(["backend, database", "import loop s (each run)", "documents/s (median)", "links made"], rows,
+                 title=f"Linking {args.new:,} new documents (`collector import --json`, a new process each run,"
+                       f" {args.repeat} runs each, alternating)")
+    print()
+    for backend, ratio in ratios.items():
+        print(f"- {backend}: (b) / (a) import loop, median of the runs: **{ratio:.2f}x** (target 1.5x)")
+
+
+def _load_lines(loaded: dict, copies: list, loads: list) -> None:
+    print("\nPostgreSQL loads (bench/scale/postgres.py `load`, COPY; cached between runs): "
+          + "; ".join(f"{n}: {x['rows']['documents']:,} documents, {sum(x['rows'].values()):,} rows in "
+                      f"{x['seconds']['total']:,.0f} s (indexes {x['seconds']['indexes']:,.0f} s, VACUUM ANALYZE "
+                      f"{x['seconds']['vacuum analyze']:,.0f} s){' (cached)' if x['cached'] else ''}"
+                      for n, x in loaded.items())
+          + f". Scratch copies (CREATE DATABASE ... TEMPLATE) {min(copies):,.0f}-{max(copies):,.0f} s.")
+    print(f"Load average during the measured runs: {min(loads):.1f}-{max(loads):.1f}.")
