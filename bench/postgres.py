@@ -124,7 +124,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--scale", type=int, default=0, help="measure at this many documents instead (see above)")
     parser.add_argument("--new", type=int, default=1000, help="--scale: new documents linked")
-    parser.add_argument("--repeat", type=int, default=2, help="--scale: imports into (a) and (b) per backend")
+    parser.add_argument("--repeat", type=int, default=2, help="--scale: imports into (a) and (b) per backend (0: none)")
+    parser.add_argument("--shared-buffers", default="", help="--scale: the server's shared_buffers (e.g. 4GB), the LSH"
+                        " index read into it first (pg_prewarm)")
     args = parser.parse_args()
     if args.scale:
         from bench.scale.postgres import run_scale

@@ -186,24 +186,44 @@ def corpus_files(docs: int, new: int, seed: int = 1) -> dict:
 
 def run_scale(args) -> None:
     """``bench/postgres.py --scale N`` (see its docstring)."""
+    import sys
+
+    import psycopg
+
     from bench.common.report import Report
     from pgserver import Server
 
     docs = args.scale
     files = corpus_files(docs, args.new)
-    server = Server(root=PG_ROOT, settings=SETTINGS).start()
+    cache = f" -c shared_buffers={args.shared_buffers}" if args.shared_buffers else ""
+    server = Server(root=PG_ROOT, settings=SETTINGS + cache).start()
     loads: list[float] = []
     try:
         big_url, big_load = cached(server, f"scale_{docs}_big", files["big"])
         small_url, small_load = cached(server, f"scale_{docs}_small", files["small"])
-        with Report(f"postgres-scale-{docs}", command=["bench/postgres.py", "--scale", str(docs), "--new", str(args.new),
-                                                       "--repeat", str(args.repeat)]) as report:
+        name = f"postgres-scale-{docs}" + (f"-buffers-{args.shared_buffers}" if args.shared_buffers else "")
+        with Report(name, command=["bench/postgres.py", *sys.argv[1:]]) as report:
+            if args.shared_buffers:  # the LSH index read into PostgreSQL's cache first
+                blocks = prewarm(big_url)
+                print(f"shared_buffers={args.shared_buffers}; the LSH index read into it before the queries and before"
+                      f" each run ({blocks:,} blocks of lsh_buckets_pkey, pg_prewarm), as on a server in use\n")
             _query_section(report, files["big"], big_url, args.queries, loads)
-            runs, copies = _link_runs(server, files, docs, args.repeat, loads)
+            if args.repeat == 0:
+                return
+            runs, copies = _link_runs(server, files, docs, args.repeat, loads, bool(args.shared_buffers))
             _link_section(report, runs, files, args)
             _load_lines({"big": big_load, "small": small_load}, copies, loads)
     finally:
         server.stop()
+
+
+def prewarm(url: str) -> int:
+    """The LSH index's primary key read into shared_buffers (pg_prewarm); blocks read."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        return conn.execute("SELECT pg_prewarm('lsh_buckets_pkey') + pg_prewarm('lsh_recent_pkey')").fetchone()[0]
 
 
 def _query_section(report, big: Path, big_url: str, queries: int, loads: list) -> None:
@@ -236,7 +256,7 @@ def _query_section(report, big: Path, big_url: str, queries: int, loads: list) -
     print("\n".join("    " + line for line in explain(big_url, fresh[0])))
 
 
-def _link_runs(server, files: dict, docs: int, repeat: int, loads: list) -> tuple[dict, list]:
+def _link_runs(server, files: dict, docs: int, repeat: int, loads: list, warm: bool = False) -> tuple[dict, list]:
     """2. The new documents into (a) and (b) on both backends, one run after the other
     (alternating the order), each into a scratch copy."""
     import os
@@ -249,6 +269,8 @@ def _link_runs(server, files: dict, docs: int, repeat: int, loads: list) -> tupl
         for which in [("a", "b"), ("b", "a")][r % 2]:
             url, seconds = scratch(server, f"scale_{docs}_{'small' if which == 'a' else 'big'}", f"run_{which}")
             copies.append(seconds)
+            if warm:
+                prewarm(url)
             loads.append(os.getloadavg()[0])
             runs[("PostgreSQL", which)].append(_import(url, files["jsonl"]))
             server.admin(f"DROP DATABASE run_{which} WITH (FORCE)")
