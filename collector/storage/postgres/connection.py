@@ -15,8 +15,9 @@ last committed.
 Every statement is a round trip to the server (on loopback 50 us on an idle machine, up to a
 millisecond on a busy one, where the server process must be scheduled each time), so
 ``SAVEPOINT`` and ``RELEASE SAVEPOINT``, two of a document's dozen, are not sent alone: they
-are held back and sent ahead of the next statement, in one pipeline (psycopg's pipeline mode,
-one round trip). PostgreSQL runs them in order, so the meaning is the same: the savepoint
+are held back and sent ahead of the next statement, in one string (the simple query protocol,
+its parameters bound by psycopg's client-side cursor: one round trip; psycopg's pipeline mode
+was measured slower here). PostgreSQL runs them in order, so the meaning is the same: the savepoint
 exists before the document's first write, and a write that fails leaves it to roll back to.
 A part may hold a write whose result nobody reads the same way (``hold``); the store sends
 what is still held at the end of each document (``PgStore._release``), so a held write that
@@ -96,12 +97,12 @@ class Connection:
         rows = list(rows)
         cur = self.raw.cursor()
         if rows:
-            self._flush()
+            self.flush()
             cur.executemany(translate(sql), rows)
         return cur
 
     def cursor(self) -> "psycopg.Cursor":
-        self._flush()  # before a COPY
+        self.flush()  # before a COPY, which has the connection to itself
         return self.raw.cursor()
 
     def hold(self, sql: str, params=()) -> None:
@@ -115,8 +116,6 @@ class Connection:
         if self._held:
             held = self._drop_held(0)
             self.raw.execute("; ".join(held))
-
-    _flush = flush
 
     def _drop_held(self, start: int) -> list[str]:
         held, self._held = self._held, self._held[:start]
