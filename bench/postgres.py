@@ -4,6 +4,15 @@ given index size. Starts a scratch PostgreSQL (tests/pgserver.py) and stops it. 
 writes bench/out/postgres.md.
 
     .venv/bin/python bench/postgres.py [--docs 2000] [--index 100000] [--queries 500]
+    .venv/bin/python bench/postgres.py --scale 1000000 [--new 1000] [--repeat 2]
+
+``--scale N`` measures the PostgreSQL store at N documents beside SQLite instead: the scale
+benchmark's corpus (``python -m bench.scale``, built once and cached in bench/out/), loaded
+into a PostgreSQL server kept in bench/out/pg-scale/ (``bench/scale/postgres.py``; loaded once,
+then reused), the LSH candidate query p50/p99 on both, and the real ``collector import`` of the
+scale benchmark's 1,000 new documents into (a) a database of only what they need and (b) a
+scratch copy of the N-document one, on both backends, one after the other (alternating), and
+the (b) / (a) ratio of each. Writes bench/out/postgres-scale-N.md.
 
 It also times ``collector migrate-store`` copying the SQLite database it imported into PostgreSQL.
 
@@ -113,7 +122,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="generated documents imported after the examples")
     parser.add_argument("--index", type=int, default=100_000, help="documents in the LSH index queried")
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--scale", type=int, default=0, help="measure at this many documents instead (see above)")
+    parser.add_argument("--new", type=int, default=1000, help="--scale: new documents linked")
+    parser.add_argument("--repeat", type=int, default=2, help="--scale: imports into (a) and (b) per backend (0: none)")
+    parser.add_argument("--shared-buffers", default="", help="--scale: the server's shared_buffers (e.g. 4GB), the LSH"
+                        " index read into it first (pg_prewarm)")
     args = parser.parse_args()
+    if args.scale:
+        from bench.scale.postgres import run_scale
+
+        return run_scale(args)
     from pgserver import Server
 
     server = Server().start()

@@ -4,7 +4,8 @@ writing its stamped report to bench/out/ (see bench/README.md).
     .venv/bin/python bench/run.py [--quick] [NAME...]
 
 Names: the default set (stages devset extraction parallel peers crawl feed_cases urls identity
-listing scale migrate_store) and, by name only, lineage_families reprocess serve soak scrapyd_nodes. ``--quick`` runs each
+listing scale migrate_store) and, by name only, lineage_families reprocess serve soak scrapyd_nodes postgres
+link_worker postgres_scale. ``--quick`` runs each
 at a small size (a few minutes in all on two cores; reports in bench/out/quick/): to see that
 they work, not to measure.
 Full size they read ../shared/corpus and take from minutes (stages, devset, parallel) to most
@@ -62,6 +63,11 @@ BY_NAME = {
     "soak": (script("soak"), script("soak", "--seconds", "15", "--crawl-every", "5", "--import-every", "5", "--kill-every", "8",
                                     "--out", str(HERE / "out" / "soak-quick"))),
     "scrapyd_nodes": (script("scrapyd_nodes"), script("scrapyd_nodes", "--pages", "40", "--sites", "2", "--newsroom", "2x10")),
+    "postgres": (script("postgres"), script("postgres", "--docs", "300", "--index", "5000", "--queries", "100")),
+    "link_worker": (script("link_worker"), script("link_worker", "--docs", "200")),
+    # the scale corpus in PostgreSQL (cached in bench/out/pg-scale/ once loaded)
+    "postgres_scale": (script("postgres", "--scale", os.environ.get("SCALE_DOCS", "1000000")),
+                       script("postgres", "--scale", "4000", "--new", "100", "--repeat", "1", "--queries", "100")),
 }
 
 

@@ -39,7 +39,9 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, root: Path | None = None, settings: str = ""):
+        """``root``: a folder kept between runs (a benchmark's cached database), started again
+        as it was left; ``settings``: more ``-c name=value`` options for ``postgres``."""
         self.bin = binaries()
         if self.bin is None:
             raise RuntimeError("PostgreSQL's initdb and pg_ctl were not found (Debian: apt-get install postgresql)")
@@ -47,7 +49,11 @@ class Server:
             import psycopg  # noqa: F401
         except ImportError as exc:
             raise RuntimeError("psycopg 3 is not installed (pip install -e '.[postgres]')") from exc
-        self.root = Path(tempfile.mkdtemp(prefix="collector-pg-"))
+        self.keep = root is not None
+        if root is not None:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="collector-pg-"))
+        self.settings = settings
         self.data = self.root / "data"
         self.port = _free_port()
         self._as = []
@@ -68,12 +74,16 @@ class Server:
             raise RuntimeError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
     def start(self) -> "Server":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
+        existed = (self.data / "PG_VERSION").exists()
+        if not existed:
+            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
+                      "--locale=C.UTF-8", "--no-sync")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -F -c full_page_writes=off"
-                   " -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB")
+                   f" -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB {self.settings}")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+                  "-w", "-t", "600", "start")
+        if existed:
+            return self
         self.admin(f"CREATE DATABASE {TEMPLATE}")
         from collector.storage import open_store
 
@@ -100,6 +110,9 @@ class Server:
         self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
     def stop(self) -> None:
+        if self.keep:  # shut down cleanly: started again next time as it was left
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "600", "stop")
+            return
         try:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:

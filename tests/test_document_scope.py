@@ -250,3 +250,36 @@ def test_rows_of_more_documents_than_one_statement_takes(tmp_path):
     ids = list(range(1, limit + 50))
     assert store.documents.rows(ids) == {}
     store.close()
+
+
+def test_a_failing_last_write_undoes_its_own_document_only(store):
+    # The PostgreSQL store sends a write whose result nobody reads (provenance) with the next
+    # statement, or when the document ends: its error must still undo this document alone.
+    with store.document():
+        kept = _write_everything(store, 1)
+    with pytest.raises(store.db_errors), store.document():
+        gone = store.documents.save(_item(2))[0]
+        store.provenance.record(gone + 1000, "file.txt#line=2", "rules2", "a", "{}")  # no such document
+    with store.document():
+        third = _write_everything(store, 3)
+    store.commit()
+    assert store.documents.find_url("https://a.example/2") is None  # (SQLite may give its id to the next one)
+    assert _trace(store.conn, kept)[:5] == [1, 1, 2, 1, 1] and _trace(store.conn, third)[:5] == [1, 1, 2, 1, 1]
+    assert [_count(store.conn, t) for t in ("documents", "claims", "raw_inputs")] == [2, 2, 2]
+    assert _count(store.conn, "rule_sets", "hash = 'rules2'") == 0
+
+
+def test_writes_held_when_a_block_raises_are_undone_and_the_outer_ones_kept(store):
+    with store.document():
+        outer = store.documents.save(_item(1))[0]
+        store.provenance.record(outer, "file.txt#line=1", "rules1", "a", "{}")  # the outer document's
+        with pytest.raises(DropItem), store.document():
+            store.provenance.record(store.documents.save(_item(2))[0], "file.txt#line=2", "rules2", "a", "{}")
+            raise DropItem("no article")
+    with pytest.raises(Failed), store.document():
+        store.provenance.record(store.documents.save(_item(3))[0], "file.txt#line=3", "rules3", "a", "{}")
+        raise Failed
+    store.commit()
+    assert [store.documents.find_url(f"https://a.example/{i}") is not None for i in (1, 2, 3)] == [True, False, False]
+    assert _count(store.conn, "raw_inputs") == 1 and _count(store.conn, "raw_inputs", f"doc_id = {outer}") == 1
+    assert _count(store.conn, "rule_sets") == 1

@@ -125,15 +125,11 @@ class DocumentStore:
 
     def put(self, item) -> tuple[int, str]:
         """``save`` once the URL is decided (inside the document's savepoint)."""
-        found = self.find_url(item["url"])
+        found, same = self._stored_as(item["url"], item["content_hash"])
         if found and found[1] == item["content_hash"]:
             return found[0], "unchanged"
-        if not found:
-            # The extract stage's has-this-content check, again under the lock: another writer
-            # may have stored the same input (a page saved twice) since.
-            same = self.conn.execute("SELECT id FROM documents WHERE content_hash = ?", (item["content_hash"],)).fetchone()
-            if same:
-                return same[0], "unchanged"
+        if not found and same is not None:
+            return same, "unchanged"
         self.ensure_site(item["site"], item.get("sitename"))
         row = _row(item)
         if found:
@@ -156,6 +152,16 @@ class DocumentStore:
              for c in item.get("claims") or []],
         )
         return doc_id, status
+
+    def _stored_as(self, url: str, content_hash: str) -> tuple[tuple[int, str] | None, int | None]:
+        """(id, content hash) of the document at ``url``, and when there is none, the id of
+        one holding ``content_hash``: the extract stage's has-this-content check, again under
+        the lock (another writer may have stored the same input, a page saved twice, since)."""
+        found = self.find_url(url)
+        if found:
+            return found, None
+        same = self.conn.execute("SELECT id FROM documents WHERE content_hash = ?", (content_hash,)).fetchone()
+        return None, same[0] if same else None
 
     def _update_row(self, doc_id: int, row: dict) -> None:
         self.index_new()  # the update trigger removes the old text from the full-text index

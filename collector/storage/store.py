@@ -85,12 +85,14 @@ class Store(Writer):
         self.documents.unindexed = mark
         self.documents.forget()
         self.chrome.forget()
+        self.provenance.forget()
 
     def _rolled_back(self) -> None:
         self.lsh.rollback()
         self.documents.unindexed = []
         self.documents.forget()
         self.chrome.forget()
+        self.provenance.forget()
 
     # --- upkeep ---------------------------------------------------------------------------
     def merge_index(self, force: bool = False) -> int:

@@ -197,7 +197,11 @@ class Writer:
             raise
         self._leave(scope)
         if scope.open:
-            self.conn.execute(f"RELEASE SAVEPOINT {scope.name}")
+            try:
+                self._release(scope.name)
+            except self.db_errors:
+                self._undo(scope)  # a write of the document failed, said only now (PostgreSQL's held writes)
+                raise
             self._savepoint_released(outermost=not self._scopes)
 
     def in_document(self) -> bool:
@@ -226,6 +230,11 @@ class Writer:
             self.conn.execute(f"SAVEPOINT {scope.name}")
             scope.mark = self._savepoint_opened()
             scope.open = True
+
+    def _release(self, name: str) -> None:
+        """The document's writes kept: its savepoint released (the PostgreSQL writer also
+        sends here what it held back, ``collector.storage.postgres.store``)."""
+        self.conn.execute(f"RELEASE SAVEPOINT {name}")
 
     def _leave(self, scope: _Scope) -> None:
         if not self._scopes or self._scopes[-1] is not scope:

@@ -18,6 +18,7 @@ from ..crawlstate import CrawlState
 from ..documents import DocumentStore
 from ..lineage import LineageStore
 from ..lsh import BUCKET_READ_MAX, LSHIndex
+from ..provenance import ProvenanceLog
 from ..writer import utcnow
 
 
@@ -42,6 +43,7 @@ class PgLSHIndex(LSHIndex):
                 copy.write("".join(f"{b}\t{k}\t{d}\n" for b, k, d in rows.tolist()))
             conn.execute("INSERT INTO lsh_recent (band, bucket, doc_id) SELECT band, bucket, doc_id FROM lsh_incoming"
                          " ORDER BY band, bucket, doc_id ON CONFLICT DO NOTHING")
+            self._renew_statistics(len(rows))
             conn.execute("TRUNCATE lsh_incoming")
             conn.execute("RELEASE SAVEPOINT lsh_flush")
         except BaseException:
@@ -51,6 +53,17 @@ class PgLSHIndex(LSHIndex):
             raise
         self._log("flush", dict(self._pending))
         self._clear()
+
+    def _renew_statistics(self, added: int) -> None:
+        """``ANALYZE lsh_recent`` when its statistics say it holds fewer rows than this batch
+        just added: after a merge emptied it (``PgStore.checkpoint``), or while autovacuum has
+        not come by. The candidate query is a prepared statement whose plan PostgreSQL keeps:
+        planned on an "empty" table it reads every recent row for each of its 64 keys (a
+        quarter of a second a query at 100,000 rows) until the statistics change."""
+        stale = self.conn.execute("SELECT reltuples < ? FROM pg_class WHERE oid = 'lsh_recent'::regclass",
+                                  (added,)).fetchone()[0]
+        if stale:
+            self.conn.execute("ANALYZE lsh_recent")
 
     def merge(self, band: int) -> int:
         self.flush()
@@ -93,6 +106,18 @@ _CAPPED = (f"{_KEYS} SELECT doc_id, count(*) FROM k, LATERAL ("
 class PgDocumentStore(DocumentStore):
     """Full-text rows follow the documents by themselves (a generated ``tsvector`` column)."""
 
+    def _stored_as(self, url: str, content_hash: str) -> tuple[tuple[int, str] | None, int | None]:
+        """Both lookups in one statement (one round trip instead of two)."""
+        if type(self).find_url is not DocumentStore.find_url:
+            return super()._stored_as(url, content_hash)  # a store that answers find_url itself (reprocess)
+        found = same = None
+        for doc_id, stored_hash, by_url in self.conn.execute(_STORED_AS, (url, content_hash, url)).fetchall():
+            if by_url:
+                found = (doc_id, stored_hash)
+            else:
+                same = doc_id
+        return found, (None if found else same)
+
     def _update_row(self, doc_id: int, row: dict) -> None:
         sets = ", ".join(f"{c} = :{c}" for c in row)
         self.conn.execute(f"UPDATE documents SET {sets} WHERE id = :id", {**row, "id": doc_id})
@@ -125,11 +150,46 @@ class PgDocumentStore(DocumentStore):
         self.unindexed = []  # the generated column indexed them as they were written
 
 
+_STORED_AS = ("(SELECT id, content_hash, true FROM documents WHERE url = ?) UNION ALL"
+              " (SELECT id, content_hash, false FROM documents WHERE content_hash = ? AND url <> ? LIMIT 1)")
+
+
 class PgLineageStore(LineageStore):
     upsert_link = ("INSERT INTO links (copy_id, origin_id, relation, similarity, containment, evidence)"
                    " VALUES (:copy_id, :origin_id, :relation, :similarity, :containment, :evidence)"
                    " ON CONFLICT (copy_id) DO UPDATE SET origin_id = excluded.origin_id, relation = excluded.relation,"
                    " similarity = excluded.similarity, containment = excluded.containment, evidence = excluded.evidence")
+
+    def group_of(self, doc_id: int) -> set[int]:
+        """The SQLite store's walk (up to three links up to the root, then down every link
+        to it) in one recursive statement: one round trip instead of one per step."""
+        self._writer.begin()  # under the write lock, as LineageStore.group_of says why
+        return {r[0] for r in self.conn.execute(_GROUP, (doc_id,)).fetchall()} | {doc_id}
+
+    def claim_partners(self, doc_id: int) -> set[int]:
+        """The SQLite store's three or four reads in one statement (one round trip)."""
+        return {r[0] for r in self.conn.execute(_PARTNERS, (doc_id, doc_id, doc_id)).fetchall()}
+
+
+# LineageStore.group_of: the root (at most three links up; links has one row per copy), then
+# every document linked to it, to any depth (UNION: a cycle ends the walk).
+_GROUP = (
+    "WITH RECURSIVE up(id, depth) AS (SELECT ?::bigint, 0 UNION ALL"
+    "   SELECT l.origin_id, up.depth + 1 FROM links l JOIN up ON l.copy_id = up.id WHERE up.depth < 3),"
+    " root AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),"
+    " down(id) AS (SELECT id FROM root UNION SELECT l.copy_id FROM links l JOIN down ON l.origin_id = down.id)"
+    " SELECT id FROM down")
+
+# LineageStore.claim_partners: the documents this one claims (by URL or canonical URL) and
+# the ones whose claims name its URL or canonical URL; not itself.
+_PARTNERS = (
+    "WITH own AS (SELECT u FROM documents d, LATERAL (VALUES (d.url), (d.canonical_url)) AS v(u)"
+    "             WHERE d.id = ? AND u IS NOT NULL),"
+    " claimed AS (SELECT claimed_url AS u FROM claims WHERE doc_id = ? AND claimed_url IS NOT NULL)"
+    " SELECT id FROM documents WHERE url IN (SELECT u FROM claimed)"
+    " UNION SELECT id FROM documents WHERE canonical_url IN (SELECT u FROM claimed)"
+    " UNION SELECT doc_id FROM claims WHERE claimed_url IN (SELECT u FROM own)"
+    " EXCEPT SELECT ?::bigint")
 
 
 class PgChromeMemory(ChromeMemory):
@@ -163,3 +223,9 @@ class PgCrawlState(CrawlState):
                 " ON CONFLICT (key) DO UPDATE SET name = excluded.name, domains = excluded.domains,"
                 " aliases = excluded.aliases, config = excluded.config", changed)
             self._writer.commit()
+
+
+class PgProvenanceLog(ProvenanceLog):
+    def _write(self, sql: str, params: tuple) -> None:
+        # nobody reads the result: sent with the document's next statement (Connection.hold)
+        self.conn.hold(sql, params)

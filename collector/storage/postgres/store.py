@@ -12,6 +12,9 @@ methods here:
   sees every earlier writer's commits, as SQLite's writer does.
 - **Batches and savepoints.** One transaction per batch; ``with store.document():`` is a
   PostgreSQL SAVEPOINT opened at the document's first write (``Writer`` unchanged).
+- **Round trips.** Savepoint statements, and writes whose result nobody reads, are sent
+  with the next statement (``connection.Connection``); what is still held when a document
+  ends is sent then (``_release``), so its errors undo that document and no other.
 - **data_version.** SQLite counts other connections' commits (``PRAGMA data_version``);
   here every writer's commit adds one to ``store_version.commits`` in its own transaction
   (the writers hold the lock, so the row is never contended), and ``data_version`` is that
@@ -28,7 +31,7 @@ from .. import params
 from ..store import Store
 from . import schema
 from .connection import connect, psycopg, redacted
-from .parts import PgChromeMemory, PgCrawlState, PgDocumentStore, PgLineageStore, PgLSHIndex
+from .parts import PgChromeMemory, PgCrawlState, PgDocumentStore, PgLineageStore, PgLSHIndex, PgProvenanceLog
 
 #: The advisory lock every writer of a database takes for its transaction ("coll").
 WRITER_LOCK = 0x636F6C6C
@@ -37,7 +40,7 @@ WRITER_LOCK = 0x636F6C6C
 class PgStore(Store):
     documents_class = PgDocumentStore
     lsh_class, lineage_class, chrome_class = PgLSHIndex, PgLineageStore, PgChromeMemory
-    crawl_class = PgCrawlState
+    crawl_class, provenance_class = PgCrawlState, PgProvenanceLog
     db_errors = (psycopg.Error,) if psycopg is not None else ()
 
     def __init__(self, url: str, *args, **kwargs):
@@ -117,6 +120,11 @@ class PgStore(Store):
         super()._before_commit()
         self.conn.execute("UPDATE store_version SET commits = commits + 1")
         self._own_commits += 1
+
+    def _release(self, name: str) -> None:
+        super()._release(name)
+        if self.conn.holds_writes:  # a held write's error belongs to this document (connection.py)
+            self.conn.flush()
 
     def commit(self) -> None:
         if self.conn.raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
