@@ -89,40 +89,62 @@ def wait_for_empty_inbox(url: str, worker) -> None:
         time.sleep(0.1)
 
 
+def wait_until_idle(worker, timeout: float = 60.0) -> None:
+    """Until the link-worker (a service: it runs before the crawls and after them) has started
+    and idles, polling the empty inbox, so its start-up is not counted as the crawls' time."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        if worker.proc.poll() is not None:
+            raise SystemExit(f"the link-worker stopped ({worker.proc.returncode}): see {worker.err}")
+        cpu = tree_cpu(worker.command_pid())
+        if last is not None and cpu - last < 0.05:  # under 10% of a core over the last half second
+            return
+        last = cpu
+        time.sleep(0.5)
+    raise SystemExit(f"the link-worker did not settle within {timeout:.0f} s")
+
+
 def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
     """Seconds from the schedule's start until the link-worker has stored everything the nodes
-    handed over, and the CPU seconds of each part: the nodes' crawls (and Scrapyd), the
-    scheduler, the link-worker and the database server."""
+    handed over, and the CPU seconds of each part meanwhile: the nodes' crawls (and Scrapyd),
+    the scheduler, the link-worker (started and idle before the clock: a service) and the
+    database server."""
     linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2", "COLLECTOR_ARCHIVE": str(root / "linker.warc")})
     linker.run("link-worker", "--once")  # migrates the database, writes the sites: before the clock
     worker = linker.start("link-worker")
     try:
-        before = [sum(tree_cpu(n.process.pid) for n in nodes), tree_cpu(server_pid)]
+        wait_until_idle(worker)
+        before = [sum(tree_cpu(n.process.pid) for n in nodes), tree_cpu(server_pid), tree_cpu(worker.command_pid())]
         started, epoch = time.perf_counter(), time.time()
         schedule = Collector(url, config=config, env=node_env(root, nodes)).run(
             "schedule", "--once", *FAST, "-s", f"COLLECTOR_INBOX={url}")
         scheduled = time.perf_counter() - started
         wait_for_empty_inbox(url, worker)
         seconds = time.perf_counter() - started
+        linking = tree_cpu(worker.command_pid()) - before[2]
     finally:
         worker.signal(signal.SIGTERM)  # stops between batches
-    linked = linker.finish(worker)
+    linker.finish(worker)
     statuses = {r["status"] for r in rows(url, "SELECT status FROM runs")}
     if statuses != {"ok"}:
         raise SystemExit(f"the nodes' runs ended {sorted(statuses)}, not all ok")
     return {"seconds": seconds, "nodes": sum(tree_cpu(n.process.pid) for n in nodes) - before[0],
-            "scheduler": schedule.cpu, "link-worker": linked.cpu, "server": tree_cpu(server_pid) - before[1],
-            "timeline": timeline(url, epoch, scheduled, seconds)}
+            "scheduler": schedule.cpu, "link-worker": linking, "server": tree_cpu(server_pid) - before[1],
+            "timeline": timeline(url, nodes, epoch, scheduled, seconds)}
 
 
-def timeline(url: str, epoch: float, scheduled: float, seconds: float) -> str:
-    """Where the wall time went: each node run's start and end (the runs rows, to the second),
-    the schedule's return, the inbox emptied; seconds from the schedule's start."""
+def timeline(url: str, nodes: list[ScrapydNode], epoch: float, scheduled: float, seconds: float) -> str:
+    """Where the wall time went: each node run's start and end (its runs row, to the second),
+    when its Scrapyd job's process ended, the schedule's return, the inbox emptied; seconds
+    from the schedule's start."""
     def at(iso: str) -> str:
-        return f"{datetime.fromisoformat(iso).timestamp() - epoch:.0f}"
+        return f"{datetime.fromisoformat(iso).timestamp() - epoch:.1f}"
 
-    runs = rows(url, "SELECT site, started, ended FROM runs ORDER BY id")
-    crawls = ", ".join(f"{r['site']} {at(r['started'])}-{at(r['ended'])} s" for r in runs)
+    exited = {job["id"]: job.get("end_time") for node in nodes for job in node.jobs().get("finished", [])}
+    runs = rows(url, "SELECT id, site, started, ended FROM runs ORDER BY id")
+    crawls = ", ".join(f"{r['site']} {at(r['started'])}-{at(r['ended'])} s (process ended {at(exited[job])} s)"
+                       if exited.get(job := f"{r['site']}-run{r['id']}") else f"{r['site']} {at(r['started'])}-{at(r['ended'])} s"
+                       for r in runs)
     return f"crawls {crawls}; schedule returned at {scheduled:.1f} s; inbox empty at {seconds:.1f} s"
 
 

@@ -81,15 +81,18 @@ class Running:
     timings: Path | None
     load: float = 0.0         # load average at the start
 
-    def signal(self, signum: int) -> None:
-        """Signal the command itself: when GNU time wraps it, time's child, not time."""
+    def command_pid(self) -> int:
+        """The command's own process: when GNU time wraps it, time's child, not time."""
         pid = self.proc.pid
         if self.rss is not None:
             try:
                 pid = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
             except (OSError, IndexError, ValueError):
                 pass  # not started yet, or already gone: time itself, then
-        os.kill(pid, signum)
+        return pid
+
+    def signal(self, signum: int) -> None:
+        os.kill(self.command_pid(), signum)
 
 
 class Collector:
