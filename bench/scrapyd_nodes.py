@@ -140,7 +140,9 @@ def timeline(url: str, nodes: list[ScrapydNode], epoch: float, scheduled: float,
     def at(iso: str) -> str:
         return f"{datetime.fromisoformat(iso).timestamp() - epoch:.1f}"
 
-    exited = {job["id"]: job.get("end_time") for node in nodes for job in node.jobs().get("finished", [])}
+    exited: dict[str, str] = {}  # job id -> its last end (an earlier workload's database had the same run ids)
+    for job in (job for node in nodes for job in node.jobs().get("finished", []) if job.get("end_time")):
+        exited[job["id"]] = max(exited.get(job["id"], ""), job["end_time"])
     runs = rows(url, "SELECT id, site, started, ended FROM runs ORDER BY id")
     crawls = ", ".join(f"{r['site']} {at(r['started'])}-{at(r['ended'])} s (process ended {at(exited[job])} s)"
                        if exited.get(job := f"{r['site']}-run{r['id']}") else f"{r['site']} {at(r['started'])}-{at(r['ended'])} s"
