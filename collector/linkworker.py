@@ -19,6 +19,7 @@ never take the same rows (they also take turns at the store's writer lock).
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -34,6 +35,8 @@ from .storage import is_postgres, redacted
 from .storage.archive import SiteArchives
 from .summary import Summary
 
+logger = logging.getLogger(__name__)
+
 
 class LinkWorker:
     def __init__(self, context: Context, on_problem: Callable[[str], None] = lambda message: None):
@@ -46,6 +49,7 @@ class LinkWorker:
         store.batch_size, store.hold_seconds = 2**62, float("inf")
         self.chain = Chain(build_stages(context), store)
         self.archives = SiteArchives(context.settings)  # the nodes' page records, kept here
+        self.dropping_records = False  # archiving is off here, and a node sent records
         self.limit = max(1, context.settings.getint("COLLECTOR_LINK_BATCH"))
         self.summary = Summary()
         self.batches = 0
@@ -98,6 +102,12 @@ class LinkWorker:
         fields = row.item
         if row.records:  # archived before the document is stored: committed with it, or orphaned
             fields["raw_ref"] = self.archives.append(fields.get("site"), row.records)
+            if fields["raw_ref"] is None and not self.dropping_records:
+                self.dropping_records = True  # said once, at once (a link-worker runs for days)
+                notice = ("COLLECTOR_ARCHIVE_ENABLED is off for the link-worker: the crawl nodes' raw pages are"
+                          " not kept (documents are stored without raw_ref; turn it on to keep them)")
+                logger.warning(notice)
+                self.context.notices.append(notice)
         done = process_one(self.chain, Document(**fields), self.summary, self.on_problem)
         return done is not None and done.get("status") == Status.NEW
 

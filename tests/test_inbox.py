@@ -139,6 +139,7 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     assert json.loads(result.stdout)["new"] == alone["new"] and _inbox(url) == 0
     assert _crawled(url) == _crawled(sqlite)
     _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path)
+    _assert_records_refused_aloud(pg_server, web, tmp_path)
     # Each node run is credited by the link-worker with its site's documents that were new.
     credited = {r["site"]: r["new_documents"] for r in rows(url, "SELECT site, new_documents FROM runs")}
     assert credited == {r["site"]: r["n"] for r in rows(url, "SELECT site, count(*) AS n FROM documents GROUP BY site")}
@@ -163,6 +164,17 @@ def _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path) -> None:
     assert all(r["raw_ref"].startswith(str(tmp_path / "linker.warc")) for r in rows(url, "SELECT raw_ref FROM raw_inputs"))
     assert linked == pages(sqlite) and all(linked.values())
     assert not (tmp_path / "node.warc").exists()
+
+
+def _assert_records_refused_aloud(pg_server, web, tmp_path) -> None:
+    """A link-worker with archiving off says once, at once, that the nodes' raw pages are not kept."""
+    url = pg_server.new_database()
+    run_cli("link-worker", "--once", db=url, config=web.config)
+    _node_crawl(url, web.config)
+    result = run_cli("link-worker", "--once", db=url, config=web.config, env={"COLLECTOR_ARCHIVE_ENABLED": "0"})
+    assert result.stderr.count("raw pages are not kept") == 2  # the log line, then the summary's note
+    assert rows(url, "SELECT count(*) AS n FROM raw_inputs WHERE raw_ref IS NOT NULL")[0]["n"] == 0
+    pg_server.drop(url)
 
 
 def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_server, tmp_path):
