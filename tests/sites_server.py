@@ -260,3 +260,18 @@ def site_config(path, key: str, **fields) -> None:
     target = path / "sites" / f"{key}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def slow_site(config, pages: int, seed: int, delay: float = 0.1, validators: bool = False) -> tuple[SiteServer, list[str]]:
+    """A started site of ``pages`` invented articles, each answered after ``delay`` seconds and
+    listed by one sitemap, its config ``slow`` written under ``config``: for killing a crawl
+    midway. Returns the server (stop it) and the article paths."""
+    server = SiteServer("slow").start()
+    paths = [f"/a/{i}" for i in range(pages)]
+    for i, path in enumerate(paths):
+        title, paragraphs = prose(seed + i)
+        server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"),
+                   delay=delay)
+    server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml", validators=validators)
+    site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
+    return server, paths

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from backends import READ_ERRORS, postgres
 from conftest import REPO, assert_fts_matches_documents, rows
-from sites_server import SiteServer, article_page, prose, site_config, urlset
+from sites_server import SiteServer, article_page, prose, site_config, slow_site, urlset
 from textgen import article
 
 #: Batches bounded by time only, long enough that the first writer holds the lock when the
@@ -143,16 +143,9 @@ def test_many_processes_create_one_new_database_at_once(tmp_path, config_dir):
 
 @pytest.mark.parametrize("order", ["import_first", "crawl_first", "together_on_a_new_file"])
 def test_an_import_and_a_crawl_store_everything(tmp_path, order):
-    server = SiteServer("slowcrawl").start()
+    config = tmp_path / "configs"
+    server, paths = slow_site(config, 30, 3000, delay=0.05)
     try:
-        paths = [f"/a/{i}" for i in range(30)]
-        for i, path in enumerate(paths):
-            title, paragraphs = prose(3000 + i)
-            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"),
-                       delay=0.05)
-        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
-        config = tmp_path / "configs"
-        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
         files = _texts(tmp_path / "saved", "s", 120, 7000)
         db = tmp_path / "mixed.db"
         crawl_args = ("crawl", "--json", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",

@@ -40,6 +40,7 @@ from sites_server import (
     rss,
     site_config,
     sitemap_index,
+    slow_site,
     story,
     urlset,
 )
@@ -451,15 +452,9 @@ def test_pipeline_error_rolls_the_document_back_and_is_retried(tmp_path):
 
 def test_kill_midway_then_resume_loses_and_duplicates_nothing(tmp_path, db_url):
     """On SQLite and on PostgreSQL (``db_url``)."""
-    server = SiteServer("slow").start()
+    config = tmp_path / "configs"
+    server, paths = slow_site(config, 120, 1000, delay=0.1, validators=True)
     try:
-        paths = [f"/a/{i}" for i in range(120)]
-        for i, path in enumerate(paths):
-            title, paragraphs = prose(1000 + i)
-            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"), delay=0.1)
-        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml", validators=True)
-        config = tmp_path / "configs"
-        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
         db = db_url
         cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), "crawl", "--json", *FAST,
                "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'kill.warc'}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "COLLECTOR_BATCH_SIZE=10", "-s", "COLLECTOR_COMMIT_INTERVAL=0.3"]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, REPO, assert_fts_matches_documents, invoke_cli, needs_shared, rows, run_cli
-from sites_server import SiteServer, article_page, prose, site_config, urlset
+from sites_server import SiteServer, article_page, prose, site_config, slow_site, urlset
 
 PAGES = CORPUS / "extraction" / "trafilatura-eval" / "html"
 pytestmark = needs_shared(PAGES)
@@ -349,15 +349,9 @@ def test_reprocess_of_imports_equals_a_fresh_import(tmp_path, config_dir):
 def test_crawl_killed_midway_leaves_a_readable_archive_and_no_document_without_it(tmp_path):
     from collector.raw import RawRef, read_record
 
-    server = SiteServer("slow").start()
+    config = tmp_path / "configs"
+    server, paths = slow_site(config, 80, 2000, delay=0.1)
     try:
-        paths = [f"/a/{i}" for i in range(80)]
-        for i, path in enumerate(paths):
-            title, paragraphs = prose(2000 + i)
-            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"), delay=0.1)
-        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml")
-        config = tmp_path / "configs"
-        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
         db = tmp_path / "kill.db"
         cmd = [sys.executable, "-m", "collector", "--db", str(db), "--config", str(config), "crawl", "--json", *FAST,
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "COLLECTOR_BATCH_SIZE=5", "-s", "COLLECTOR_COMMIT_INTERVAL=0.2"]
