@@ -32,7 +32,7 @@ from .core.errors import StoreError
 from .driver import Chain, build_stages
 from .ingest import process_one
 from .storage import is_postgres, redacted
-from .storage.archive import SiteArchives
+from .storage.archive import SiteArchives, records_problem
 from .summary import Summary
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,11 @@ class LinkWorker:
     def link(self, row) -> bool:
         """One inbox row through the stages; whether its document was new."""
         fields = row.item
-        if row.records:  # archived before the document is stored: committed with it, or orphaned
+        damage = records_problem(row.records) if row.records else None
+        if damage:  # the document is stored all the same, without its raw page
+            self.on_problem(f"{fields.get('url')}: the page's archive records from the crawl node are damaged ({damage});"
+                            " stored without its raw page")
+        elif row.records:  # archived before the document is stored: committed with it, or orphaned
             fields["raw_ref"] = self.archives.append(fields.get("site"), row.records)
             if fields["raw_ref"] is None and not self.dropping_records:
                 self.dropping_records = True  # said once, at once (a link-worker runs for days)

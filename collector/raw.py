@@ -47,6 +47,8 @@ def read_record(path: Path, offset: int):
         with open(path, "rb") as fh:
             fh.seek(offset)
             for record in ArchiveIterator(fh):
+                if not record.format.startswith("warc"):  # warcio also reads ARC: any text line is one
+                    raise RawMissing(f"{path}#offset={offset}: not a WARC record")
                 if record.rec_type != "response":
                     raise RawMissing(f"{path}#offset={offset}: a {record.rec_type} record, not a response")
                 body = record.content_stream().read()

@@ -21,7 +21,7 @@ import time
 
 import pytest
 from conftest import REPO, invoke_cli, rows, run_cli
-from sites_server import SiteServer, article_page, prose, site_config, urlset
+from sites_server import article_page, prose, slow_site
 from test_crawl import FAST, Web, _crawled, crawl
 from test_postgres import _contents
 
@@ -140,6 +140,7 @@ def test_a_node_crawl_then_the_link_worker_store_what_one_crawl_into_sqlite_stor
     assert _crawled(url) == _crawled(sqlite)
     _assert_raw_pages_kept_by_the_linker(url, sqlite, tmp_path)
     _assert_records_refused_aloud(pg_server, web, tmp_path)
+    _assert_damaged_records_named_and_the_document_kept(pg_server, web, tmp_path)
     # Each node run is credited by the link-worker with its site's documents that were new.
     credited = {r["site"]: r["new_documents"] for r in rows(url, "SELECT site, new_documents FROM runs")}
     assert credited == {r["site"]: r["n"] for r in rows(url, "SELECT site, count(*) AS n FROM documents GROUP BY site")}
@@ -177,16 +178,27 @@ def _assert_records_refused_aloud(pg_server, web, tmp_path) -> None:
     pg_server.drop(url)
 
 
+def _assert_damaged_records_named_and_the_document_kept(pg_server, web, tmp_path) -> None:
+    """Records damaged on the way (not what a node makes) are named in one line, not archived;
+    their document is stored all the same, and every other page is archived."""
+    url = pg_server.new_database()
+    run_cli("link-worker", "--once", db=url, config=web.config)
+    _node_crawl(url, web.config)
+    damaged = rows(url, "SELECT id, item FROM inbox ORDER BY id LIMIT 1")[0]
+    rows(url, "UPDATE inbox SET raw = ? WHERE id = ? RETURNING id", (b"\x1f\x8bnot a gzip member", damaged["id"]))
+    queued = _inbox(url)
+    result = run_cli("link-worker", "--once", db=url, config=web.config, env={"COLLECTOR_ARCHIVE": str(tmp_path / "damaged.warc")})
+    assert f"{damaged['item']['url']}: the page's archive records from the crawl node are damaged" in result.stderr
+    assert rows(url, "SELECT count(*) AS n FROM documents")[0]["n"] == queued
+    kept = rows(url, "SELECT d.url FROM documents d JOIN raw_inputs r ON r.doc_id = d.id WHERE r.raw_ref IS NOT NULL")
+    assert len(kept) == queued - 1 and damaged["item"]["url"] not in {r["url"] for r in kept}
+    pg_server.drop(url)
+
+
 def test_a_node_crawl_killed_then_run_again_loses_and_duplicates_nothing(pg_server, tmp_path):
-    server = SiteServer("slow").start()
+    config = tmp_path / "configs"
+    server, paths = slow_site(config, 60, 3000, delay=0.1, validators=True)
     try:
-        paths = [f"/a/{i}" for i in range(60)]
-        for i, path in enumerate(paths):
-            title, paragraphs = prose(3000 + i)
-            server.add(path, article_page(title, paragraphs, site_name="Slow Times", published="2026-03-04T09:00:00+00:00"), delay=0.1)
-        server.add("/sitemap.xml", urlset([server.url(p) for p in paths]), content_type="application/xml", validators=True)
-        config = tmp_path / "configs"
-        site_config(config, "slow", name="Slow Times", domains=[server.host], sitemaps=[server.url("/sitemap.xml")])
         url = pg_server.new_database()
         cmd = [sys.executable, "-m", "collector", "--db", url, "--config", str(config), "crawl", "--json", *FAST,
                "-s", f"COLLECTOR_INBOX={url}", "-s", f"COLLECTOR_ARCHIVE={tmp_path / 'kill.warc'}",

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -186,6 +187,26 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+
+
+def records_problem(records: bytes) -> str | None:
+    """Why ``records`` (handed over by a crawl node) are not what ``warc_records`` makes, or None:
+    a WARC response record first, whole, then its request record."""
+    try:
+        kinds = []
+        for record in ArchiveIterator(io.BytesIO(records)):
+            if not record.format.startswith("warc"):
+                return "not WARC"
+            kinds.append(record.rec_type)
+            while record.raw_stream.read(65536):
+                pass
+            if record.raw_stream.limit > 0:
+                return "a truncated record"
+    except Exception as exc:  # warcio fails on damaged data in assorted ways
+        return f"unreadable ({type(exc).__name__})"
+    if not kinds:
+        return "no whole record"
+    return None if kinds == ["response", "request"] else f"records {kinds}, not a response and its request"
 
 
 class SiteArchives:
