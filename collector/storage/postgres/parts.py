@@ -181,19 +181,36 @@ _GROUP = (
     " SELECT id FROM down")
 
 # LineageStore.claim_partners: the documents this one claims (by URL or canonical URL) and
-# the ones whose claims name its URL or canonical URL; not itself.
+# the ones whose claims name its URL or canonical URL; not itself. Each URL is looked up in
+# a LATERAL subquery, so each is an index probe whatever the tables' statistics say (with
+# ``IN (subquery)`` a young corpus, not yet analysed, was scanned whole for every document).
 _PARTNERS = (
-    "WITH own AS (SELECT u FROM documents d, LATERAL (VALUES (d.url), (d.canonical_url)) AS v(u)"
-    "             WHERE d.id = ? AND u IS NOT NULL),"
-    " claimed AS (SELECT claimed_url AS u FROM claims WHERE doc_id = ? AND claimed_url IS NOT NULL)"
-    " SELECT id FROM documents WHERE url IN (SELECT u FROM claimed)"
-    " UNION SELECT id FROM documents WHERE canonical_url IN (SELECT u FROM claimed)"
-    " UNION SELECT doc_id FROM claims WHERE claimed_url IN (SELECT u FROM own)"
+    "SELECT p.id FROM claims c, LATERAL (SELECT id FROM documents WHERE url = c.claimed_url"
+    "   UNION ALL SELECT id FROM documents WHERE canonical_url = c.claimed_url) p"
+    " WHERE c.doc_id = ? AND c.claimed_url IS NOT NULL"
+    " UNION SELECT c.doc_id FROM documents d, LATERAL (VALUES (d.url), (d.canonical_url)) AS v(u),"
+    "   LATERAL (SELECT doc_id FROM claims WHERE claimed_url = v.u) c WHERE d.id = ?"
     " EXCEPT SELECT ?::bigint")
 
 
 class PgChromeMemory(ChromeMemory):
-    pass  # INSERT OR IGNORE is translated (collector.storage.postgres.connection)
+    """A document's line sightings in one statement, held until the counts are read, so the
+    learn stage is one round trip (not one insert per line), and the counts read with one
+    array parameter: one prepared statement whatever the number of lines."""
+
+    def record_sightings(self, site: str, doc_id: int, article_key: int, line_hashes) -> None:
+        self._writer.write()
+        self.conn.hold("INSERT INTO line_sightings (site, line_hash, doc_id, title_key)"
+                       " SELECT ?, h, ?, ? FROM unnest(?::bigint[]) AS h ON CONFLICT DO NOTHING",
+                       (site, doc_id, article_key, list(line_hashes)))
+
+    def sighting_counts(self, site: str, line_hashes) -> dict[int, int]:
+        hashes = list(line_hashes)
+        if not hashes:
+            return {}
+        cur = self.conn.execute("SELECT line_hash, count(DISTINCT title_key) FROM line_sightings"
+                                " WHERE site = ? AND line_hash = ANY(?::bigint[]) GROUP BY line_hash", (site, hashes))
+        return dict(cur.fetchall())
 
 
 class PgCrawlState(CrawlState):
