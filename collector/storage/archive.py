@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -191,22 +190,37 @@ def _relative(path: Path, base: Path) -> str:
 
 def records_problem(records: bytes) -> str | None:
     """Why ``records`` (handed over by a crawl node) are not what ``warc_records`` makes, or None:
-    a WARC response record first, whole, then its request record."""
-    try:
-        kinds = []
-        for record in ArchiveIterator(io.BytesIO(records)):
-            if not record.format.startswith("warc"):
-                return "not WARC"
-            kinds.append(record.rec_type)
-            while record.raw_stream.read(65536):
-                pass
-            if record.raw_stream.limit > 0:
-                return "a truncated record"
-    except Exception as exc:  # warcio fails on damaged data in assorted ways
-        return f"unreadable ({type(exc).__name__})"
+    a WARC response record first, whole, then its request record.
+
+    Each record is one gzip member: zlib inflates it (checking its CRC) and the record's
+    header says its type and length. warcio's reader would do the same in Python, at about
+    twice the cost, and this runs for every page the link-worker stores."""
+    kinds, rest = [], records
+    while rest:
+        if not rest.startswith(b"\x1f\x8b"):
+            return "not WARC (not a gzip member)" if not kinds else f"after {kinds}: bytes that are not a gzip member"
+        member = zlib.decompressobj(wbits=31)
+        try:
+            record = member.decompress(rest)
+        except zlib.error as exc:
+            return f"unreadable (gzip: {exc})"
+        head, _, block = record.partition(b"\r\n\r\n")
+        if not head.startswith(b"WARC/1."):
+            return "not WARC" if member.eof or len(record) > 8 else "no whole record"
+        kind, length = _WARC_TYPE.search(head), _WARC_LENGTH.search(head)
+        if kind is None or length is None:
+            return "no whole record" if not member.eof else "a WARC record without its type or length"
+        if not member.eof or len(block) < int(length[1]):
+            return "a truncated record"
+        kinds.append(kind[1].decode("ascii", "replace"))
+        rest = member.unused_data
     if not kinds:
         return "no whole record"
     return None if kinds == ["response", "request"] else f"records {kinds}, not a response and its request"
+
+
+_WARC_TYPE = re.compile(rb"^WARC-Type:[ \t]*(\S+)", re.MULTILINE | re.IGNORECASE)
+_WARC_LENGTH = re.compile(rb"^Content-Length:[ \t]*(\d+)", re.MULTILINE | re.IGNORECASE)
 
 
 class SiteArchives:
