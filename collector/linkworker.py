@@ -52,7 +52,6 @@ class LinkWorker:
         self.dropping_records = False  # archiving is off here, and a node sent records
         self.limit = max(1, context.settings.getint("COLLECTOR_LINK_BATCH"))
         self.summary = Summary()
-        self.batches = 0
         self.stopping = False
 
     def run(self, once: bool = False, poll: float | None = None) -> Summary:
@@ -60,14 +59,21 @@ class LinkWorker:
         from .storage.postgres import inbox
 
         poll = self.context.settings.getfloat("COLLECTOR_LINK_POLL") if poll is None else poll
+        linger = self.context.settings.getfloat("COLLECTOR_LINK_LINGER")
         started = time.perf_counter()
         previous = self._on_sigterm()
         try:
             while not self.stopping:
-                if self.batch(inbox) == 0:
+                taken = self.batch(inbox)
+                if taken == 0:
                     if once:
                         break
                     self._sleep(poll)
+                elif taken < self.limit and not once:
+                    # The nodes are sending slower than this worker stores: let their items
+                    # gather, so a batch's fixed costs (the lock, the inbox's take and delete,
+                    # the LSH rows' flush) are shared by more documents (docs/postgresql.md).
+                    self._sleep(linger)
             self.chain.close()
             self.store.commit()
         except BaseException:
@@ -93,7 +99,7 @@ class LinkWorker:
         inbox.credit_runs(store.conn, new_by_run)
         inbox.delete(store.conn, [row.id for row in taken])
         store.commit()
-        self.batches += 1
+        self.summary.batches += 1
         store.merge_index()  # the recent LSH rows, once there are enough of them
         return len(taken)
 

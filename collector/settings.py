@@ -151,6 +151,9 @@ NODE_ITEM_PIPELINES_BASE = {
 COLLECTOR_LINK_BATCH = _env_int("COLLECTOR_LINK_BATCH", 1000)
 #: `collector link-worker`: seconds it sleeps when the inbox is empty before it looks again.
 COLLECTOR_LINK_POLL = _env_float("COLLECTOR_LINK_POLL", 2.0)
+#: `collector link-worker` (not `--once`): seconds it waits after a batch smaller than
+#: COLLECTOR_LINK_BATCH, so the nodes' items gather into larger transactions (0: none).
+COLLECTOR_LINK_LINGER = _env_float("COLLECTOR_LINK_LINGER", 0.5)
 
 # Scrapy add-ons: distributed mode picks the stages from COLLECTOR_INBOX, however it is given
 # (environment, -s, Scrapyd's setting=), after every other setting is read.

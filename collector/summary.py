@@ -17,6 +17,7 @@ class Summary:
     skipped: int = 0     # inputs that made no document (each is a problem)
     new_links: int = 0
     queued: int = 0      # handed to the inbox (distributed mode: the link-worker stores them)
+    batches: int = 0     # the link-worker's inbox batches, one transaction each
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # not problems: a site's wrong canonicals
@@ -61,4 +62,5 @@ class Summary:
             "seconds": round(self.seconds, 3),
             "documents_per_second": round(self.per_second, 1),
             **({"queued": self.queued} if self.queued else {}),
+            **({"batches": self.batches} if self.batches else {}),
         }

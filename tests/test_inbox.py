@@ -286,6 +286,38 @@ def test_the_link_worker_polls_until_sigterm_and_stops_between_batches(pg_server
     pg_server.drop(url)
 
 
+def test_items_arriving_one_by_one_are_gathered_into_few_batches(pg_server):
+    """A node sends slower than the link-worker stores: after a small batch it lingers
+    (COLLECTOR_LINK_LINGER), so the items trickling in share a few transactions."""
+    filled = _fill_inbox(pg_server)
+    waiting = rows(filled, "SELECT source, item::text AS item, raw, run_id FROM inbox ORDER BY id")[:12]
+    url = pg_server.new_database()
+    cmd = [sys.executable, "-m", "collector", "--db", url, "--config", str(EXAMPLES / "configs"), "link-worker", "--json",
+           "-s", "COLLECTOR_LINK_POLL=0.05", "-s", "COLLECTOR_LINK_LINGER=1.0"]
+    worker = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as node:
+            time.sleep(1.0)  # started, polling an empty inbox
+            for row in waiting:  # one every 0.1 s, as a node hands them over
+                node.execute("INSERT INTO inbox (source, item, raw, run_id) VALUES (%(source)s, %(item)s, %(raw)s, %(run_id)s)", row)
+                time.sleep(0.1)
+        deadline = time.monotonic() + 60
+        while _inbox(url) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert worker.returncode == 0 and summary["new"] + summary["unchanged"] + summary["variants"] == len(waiting), err
+    assert 1 <= summary["batches"] <= 3, summary  # not one a tenth of a second (a dozen)
+    pg_server.drop(url)
+    pg_server.drop(filled)
+
+
 def test_the_link_worker_says_in_one_line_that_it_needs_postgresql(tmp_path):
     result = invoke_cli("link-worker", "--once", db=tmp_path / "corpus.db", config=EXAMPLES / "configs", check=False)
     assert result.returncode == 2 and "PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -98,6 +98,7 @@ def _print_import_summary(summary, as_json: bool) -> None:
         f"new links {data['new_links']}, {data['documents_per_second']} documents/s"
         + (f", {data['variants']} other URLs of stored documents (aliases added)" if data["variants"] else "")
         + (f", {data['queued']} handed to the inbox" if data.get("queued") else "")
+        + (f", in {data['batches']} inbox batches" if data.get("batches") else "")
     )
 
 
