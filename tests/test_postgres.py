@@ -151,6 +151,42 @@ def test_migrations_only_add_and_a_new_database_is_created_once(pg_server):
     store.close()
 
 
+def test_inbox_rows_waiting_when_the_item_column_became_json_are_taken_as_they_were(pg_server):
+    """m006 turns the inbox's item from JSONB into JSON (lz4 where the server has it): the
+    rows a node handed over before the upgrade are kept, and the link-worker reads them alike."""
+    from collector.storage import open_store
+    from collector.storage.postgres import inbox, schema
+    from collector.storage.postgres.connection import connect
+
+    url = pg_server.new_database(empty=True)
+    conn = connect(url)
+    conn.execute("CREATE TABLE collector_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for name, sql in schema.MIGRATIONS[: [n for n, _ in schema.MIGRATIONS].index("m006_inbox_item_json")]:
+        conn.raw.execute(sql)
+        conn.execute("INSERT INTO collector_migrations VALUES (?, 'then')", (name,))
+    item = {"url": "https://ニュース.example/記事?id=7", "site": "a", "text": '東京 "quoted" \\ back\nslash', "words": 3}
+    conn.execute("INSERT INTO inbox (source, item, raw, run_id) VALUES (?, ?::jsonb, ?, 7)",
+                 (item["url"], json.dumps(item, ensure_ascii=False), b"\x1f\x8b records"))
+    conn.close()
+    open_store(url).close()
+    assert rows(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'inbox'"
+                     " AND column_name = 'item'") == [{"data_type": "json"}]
+    conn = connect(url)
+    try:
+        [taken] = inbox.take(conn, 10)
+        assert (taken.item, taken.records, taken.run_id) == (item, b"\x1f\x8b records", 7)
+        lz4 = conn.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = 'inbox'::regclass"
+                           " AND attname = 'item' AND attcompression = 'l'").fetchone()[0]
+        try:
+            conn.execute("SET default_toast_compression = lz4")
+            assert lz4 == 1  # the server has lz4: the item uses it
+        except Exception:
+            assert lz4 == 0  # built without lz4: pglz, and the migration still applied
+    finally:
+        conn.close()
+    pg_server.drop(url)
+
+
 def test_an_unreachable_server_is_one_line_without_the_password(tmp_path):
     result = invoke_cli("stats", db="postgresql://someone:s3cret@127.0.0.1:1/nothing", check=False)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
