@@ -1,7 +1,7 @@
 """Distributed-mode benchmark: pages/s of two Scrapyd crawl nodes and one link-worker against
 one ``collector crawl`` process, on the same pages, and whether both store the same thing.
 
-    .venv/bin/python bench/scrapyd_nodes.py [--pages 0] [--sites 2,4] [--newsroom 4x200]
+    .venv/bin/python bench/scrapyd_nodes.py [--pages 0] [--sites 2,4] [--newsroom 4x200] [--repeat 3]
 
 1. Serves the workloads on 127.0.0.1: the real pages of the shared corpora (trafilatura's
    evaluation set and Zyte's, 990 + 181, ``--pages`` of them, 0 = all) dealt over ``--sites``
@@ -16,7 +16,9 @@ one ``collector crawl`` process, on the same pages, and whether both store the s
    download and extract, the link-worker stores and links), timed from the schedule's start
    until the inbox is empty; then ``collector crawl`` of the same sites in one process into
    SQLite. AutoThrottle off and no download delay: the figures are the machine's, not
-   politeness'. Both wall times include starting Python and Scrapy (the nodes: once per site,
+   politeness'. ``--repeat`` pairs a workload, the order alternating (distributed first, then
+   the one process first...), each on new databases: the figures are the runs' medians, as
+   one pair on two shared cores moves by several percent either way. Both wall times include starting Python and Scrapy (the nodes: once per site,
    as Scrapyd starts a process per job).
 4. Checks that both databases hold the same documents, links and claims, prints a markdown
    table (a row per workload) and writes it, stamped, to ``bench/out/scrapyd_nodes.md``.
@@ -32,6 +34,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common.cli import Collector  # noqa: E402
@@ -104,12 +107,12 @@ def wait_until_idle(worker, timeout: float = 60.0) -> None:
     raise SystemExit(f"the link-worker did not settle within {timeout:.0f} s")
 
 
-def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
+def distributed(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int, tag: str = "") -> dict:
     """Seconds from the schedule's start until the link-worker has stored everything the nodes
     handed over, and the CPU seconds of each part meanwhile: the nodes' crawls (and Scrapyd),
     the scheduler, the link-worker (started and idle before the clock: a service) and the
     database server."""
-    linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2", "COLLECTOR_ARCHIVE": str(root / "linker.warc")})
+    linker = Collector(url, config=config, env={"COLLECTOR_LINK_POLL": "0.2", "COLLECTOR_ARCHIVE": str(root / f"linker{tag}.warc")})
     linker.run("link-worker", "--once")  # migrates the database, writes the sites: before the clock
     worker = linker.start("link-worker")
     try:
@@ -150,11 +153,19 @@ def timeline(url: str, nodes: list[ScrapydNode], epoch: float, scheduled: float,
     return f"crawls {crawls}; schedule returned at {scheduled:.1f} s; inbox empty at {seconds:.1f} s"
 
 
-def measure(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int) -> dict:
-    """The distributed layout's figures, one crawl process's, and whether the databases match."""
-    got = distributed(root, config, nodes, url, server_pid)
-    one = Collector(root / "one.db", config=config, env={"COLLECTOR_SCRAPYD_NODES": ""}).run("crawl", *FAST, check=False)
-    got.update(one=one.seconds, one_cpu=one.cpu, same=same_contents(contents(url), contents(root / "one.db")))
+def measure(root: Path, config: Path, nodes: list[ScrapydNode], url: str, server_pid: int, run: int = 0) -> dict:
+    """The distributed layout's figures, one crawl process's, and whether the databases match;
+    an odd ``run`` measures the one process first."""
+    one_db = root / f"one-{run}.db"
+
+    def one_process() -> dict:
+        one = Collector(one_db, config=config, env={"COLLECTOR_SCRAPYD_NODES": ""}).run("crawl", *FAST, check=False)
+        return {"one": one.seconds, "one_cpu": one.cpu}
+
+    got = one_process() if run % 2 else {}
+    got.update(distributed(root, config, nodes, url, server_pid, tag=f"-{run}"))
+    got.update({} if run % 2 else one_process())
+    got["same"] = same_contents(contents(url), contents(one_db))
     return got
 
 
@@ -193,21 +204,32 @@ def run(args, tmp: Path, server: Server, nodes: list[ScrapydNode]) -> tuple[list
     table, cpu, timelines, differ = [], [], [], []
     server_pid = int((server.data / "postmaster.pid").read_text().split()[0])
     for label, room in workloads(args, tmp):
-        url = server.new_database(empty=True)
+        runs = []
         try:
-            got = measure(room.config.parent, room.config, nodes, url, server_pid)
+            for n in range(args.repeat):
+                url = server.new_database(empty=True)
+                try:
+                    runs.append(measure(room.config.parent, room.config, nodes, url, server_pid, run=n))
+                finally:
+                    server.drop(url)
+                print(f"{label}, run {n + 1}: {runs[-1]['timeline']}", file=sys.stderr)
+                timelines.append(f"- {label}, run {n + 1}: {runs[-1]['timeline']}")
         finally:
             room.stop()
-            server.drop(url)
-        pages, nodes_cpu = room.pages, sum(got[part] for part in PARTS)
-        table.append([label, pages, f"{got['one']:.1f}", f"{pages / got['one']:.1f}", f"{got['seconds']:.1f}",
-                      f"{pages / got['seconds']:.1f}", f"**{got['one'] / got['seconds']:.2f}x**", "yes" if got["same"] else "NO"])
-        cpu.append([label, f"{1000 * got['one_cpu'] / pages:.1f}", f"{1000 * nodes_cpu / pages:.1f}",
-                    *(f"{1000 * got[part] / pages:.1f}" for part in PARTS)])
-        differ += [] if got["same"] else [label]
-        print(f"{label}: {got['timeline']}", file=sys.stderr)
-        timelines.append(f"- {label}: {got['timeline']}")
+        pages, one, spread = room.pages, median(r["one"] for r in runs), median(r["seconds"] for r in runs)
+        each = " / ".join(f"{r['one'] / r['seconds']:.2f}" for r in runs)
+        table.append([label, pages, _each(runs, "one"), f"{pages / one:.1f}", _each(runs, "seconds"),
+                      f"{pages / spread:.1f}", f"**{one / spread:.2f}x** ({each})", "yes" if all(r["same"] for r in runs) else "NO"])
+        parts = {part: median(r[part] for r in runs) for part in PARTS}
+        cpu.append([label, f"{1000 * median(r['one_cpu'] for r in runs) / pages:.1f}",
+                    f"{1000 * median(sum(r[part] for part in PARTS) for r in runs) / pages:.1f}",
+                    *(f"{1000 * parts[part] / pages:.1f}" for part in PARTS)])
+        differ += [] if all(r["same"] for r in runs) else [label]
     return table, cpu, timelines, differ
+
+
+def _each(runs: list[dict], key: str) -> str:
+    return " / ".join(f"{r[key]:.1f}" for r in runs)
 
 
 def main() -> None:
@@ -216,6 +238,7 @@ def main() -> None:
     parser.add_argument("--sites", type=lambda text: [int(n) for n in text.split(",")], default=[2, 4],
                         help="local sites the real pages are dealt over, a row for each: 2,4")
     parser.add_argument("--newsroom", type=sizes, default=[], help="SITESxARTICLES,... of invented reposting sites")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs a workload, alternating which goes first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scrapyd-") as tmp:
         server, nodes = Server().start(), []
@@ -228,11 +251,11 @@ def main() -> None:
             server.stop()
     with Report("scrapyd_nodes") as report:
         print("# Two Scrapyd nodes extracting and one link-worker storing (PostgreSQL) against one `collector crawl` (SQLite)\n")
-        report.table(["workload", "pages", "one process s", "pages/s", "2 nodes + linker s", "pages/s",
-                      "nodes vs one, pages/s", "same database"], table)
+        report.table(["workload", "pages", "one process s, each run", "pages/s (median)", "2 nodes + linker s, each run",
+                      "pages/s (median)", "nodes vs one: medians (each run)", "same database"], table)
         print()
         report.table(["workload", "one process", "distributed, all", *PARTS], cpu,
-                     title="CPU ms per page: the layout's own processes, not the load beside them")
+                     title="CPU ms per page, medians of the runs: the layout's own processes, not the load beside them")
         print("\nWhere the distributed layout's wall time went (seconds from the schedule's start):\n")
         print("\n".join(timelines))
         print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
