@@ -196,7 +196,7 @@ _PARTNERS = (
 class PgChromeMemory(ChromeMemory):
     """A document's line sightings in one statement, held until the counts are read, so the
     learn stage is one round trip (not one insert per line), and the counts read with one
-    array parameter: one prepared statement whatever the number of lines."""
+    array parameter: one statement text whatever the number of lines."""
 
     def record_sightings(self, site: str, doc_id: int, article_key: int, line_hashes) -> None:
         self._writer.write()
