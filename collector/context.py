@@ -29,9 +29,24 @@ def build_settings(db: str | None = None, config: str | None = None, overrides: 
     if config is not None:
         given["COLLECTOR_CONFIG"] = config
     settings.update(given, priority="cmdline")
+    _check_numbers(settings, overrides or {})
     settings.update(dict(overrides or {}), priority="cmdline")
     pick_stages(settings)
     return settings
+
+
+def _check_numbers(defaults: Settings, overrides: dict) -> None:
+    """A ``-s`` value for a numeric setting must be a number: said now, in one line naming
+    it, not as a bare conversion error where the setting is first read. (A number only:
+    Scrapy's integer defaults, ``DOWNLOAD_DELAY = 0``, take fractions.)"""
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        if type(default) not in (int, float) or not isinstance(value, str):
+            continue
+        try:
+            float(value)
+        except ValueError:
+            raise ValueError(f"-s {name}={value!r}: not a number (default {default})") from None
 
 
 def pick_stages(settings) -> None:

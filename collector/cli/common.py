@@ -60,7 +60,10 @@ def writing(context: Context, what_now: str):
 def open_context(obj, overrides: dict | None = None) -> Context:
     """The run's context, its site configs and store opened now: a broken config or an
     unusable database fails here, before any work (``ConfigError``/``StoreError``)."""
-    context = Context({**(overrides or {}), "COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
+    try:
+        context = Context({**(overrides or {}), "COLLECTOR_DB": obj["db"], "COLLECTOR_CONFIG": obj["config"]})
+    except ValueError as exc:  # a -s value a setting cannot take
+        fail(str(exc), 2)
     context.open_store()  # fail early on an unusable database (a broken config failed already)
     return context
 

@@ -92,3 +92,13 @@ def test_every_command_keeps_its_name():
 def test_the_console_script_is_the_group():
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "collector"]
     assert script.value == "collector.cli:main" and script.load() is main
+
+
+@pytest.mark.parametrize("command", [["import", "nothing-here"], ["crawl"]])
+def test_a_setting_given_a_word_for_a_number_is_one_line_naming_it(tmp_path, command):
+    """`-s COLLECTOR_BATCH_SIZE=lots` is refused before any work, naming the setting (not
+    "could not convert string to float" where it is first read, or a traceback)."""
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "corpus.db"), *command, "-s", "COLLECTOR_BATCH_SIZE=lots"])
+    assert result.exit_code == 2, result.output
+    assert "-s COLLECTOR_BATCH_SIZE='lots': not a number" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "corpus.db").exists()
